@@ -1,0 +1,132 @@
+"""SQLite behind an async facade: one writer, several readers, all pragmas in one place.
+
+Every write goes through `Database.write()`, which holds one lock around a `BEGIN IMMEDIATE`
+transaction on the single writer connection. A deferred transaction that later writes fails
+at once with "database is locked" regardless of the busy timeout, and a shared connection
+used by concurrent requests would interleave their statements; the lock plus IMMEDIATE rules
+out both. Reads use a small pool of separate connections, so they never wait on a writer
+(WAL lets readers see the last committed state while a write is in progress).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
+    """Apply the pragmas every connection needs. The one place they are set."""
+    conn.row_factory = sqlite3.Row
+    pragmas = [
+        f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+        "PRAGMA foreign_keys = ON",
+        # FULL: a report whose tracking code was shown to the resident survives a power cut.
+        "PRAGMA synchronous = FULL",
+    ]
+    pragmas.append("PRAGMA query_only = ON" if readonly else "PRAGMA journal_mode = WAL")
+    for pragma in pragmas:
+        # Close each cursor: a pragma's unread result row would keep a statement open.
+        async with conn.execute(pragma) as cur:
+            await cur.fetchall()
+
+
+async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    """Open one configured connection in autocommit mode (transactions are explicit)."""
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await _configure(conn, readonly=readonly)
+    return conn
+
+
+class Database:
+    """The application's database: `write()` for transactions, `fetchone/fetchall` for reads."""
+
+    def __init__(self, path: Path, readers: int = 3) -> None:
+        self.path = Path(path)
+        self._reader_count = readers
+        self._writer: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+
+    async def open(self) -> None:
+        """Open the writer (which creates the file and switches to WAL) and the readers."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await connect(self.path)
+        for _ in range(self._reader_count):
+            conn = await connect(self.path, readonly=True)
+            self._all_readers.append(conn)
+            self._readers.put_nowait(conn)
+
+    async def migrate(self) -> list[int]:
+        """Apply pending schema migrations (see db/migrations.py)."""
+        from db.migrations import apply_migrations
+
+        async with self._write_lock:
+            return await apply_migrations(self.writer)
+
+    async def close(self) -> None:
+        for conn in self._all_readers:
+            await conn.close()
+        self._all_readers.clear()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: `BEGIN IMMEDIATE` … `COMMIT`, rolled back on any error.
+
+        Only one transaction runs at a time; callers wait on the lock, not on SQLite.
+        """
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Borrow a read-only connection for several queries (each sees committed data)."""
+        conn = await self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        async with self.read() as conn:
+            async with conn.execute(sql, params) as cur:
+                return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        async with self.read() as conn:
+            async with conn.execute(sql, params) as cur:
+                return list(await cur.fetchall())
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        """The raw writer connection, for maintenance that is not a transaction (backup)."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return self._writer

@@ -1,0 +1,149 @@
+"""Reference data: official areas from wilayah.csv, agencies and categories from the seed."""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+DATA_DIR = Path(__file__).parent / "data"
+WILAYAH_CSV = DATA_DIR / "wilayah.csv"
+SEED_FILE = DATA_DIR / "seed.toml"
+_PROVINCE = re.compile(r"^\d{2}$")
+UNITS = ("hours", "workdays")
+
+
+class ReferenceError(ValueError):
+    """Reference data that cannot be loaded; the message is meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    level: int
+    parent_code: str | None
+
+
+def read_province(province: str, csv_path: Path = WILAYAH_CSV) -> Iterator[Area]:
+    """The province and every kota/kabupaten, kecamatan and kelurahan/desa below it."""
+    if not _PROVINCE.match(province):
+        raise ReferenceError(f"province code must be two digits, e.g. 31 (got {province!r})")
+    found = False
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            code = row["kode"].strip()
+            if code != province and not code.startswith(province + "."):
+                continue
+            found = True
+            parts = code.split(".")
+            parent = ".".join(parts[:-1]) or None
+            yield Area(code, row["nama"].strip(), len(parts), parent)
+    if not found:
+        raise ReferenceError(f"no province with code {province} in {csv_path.name}")
+
+
+async def load_areas(conn: aiosqlite.Connection, province: str) -> int:
+    """Insert or rename the areas of one province; returns how many rows were written."""
+    rows = [(a.code, a.name, a.level, a.parent_code) for a in read_province(province)]
+    await conn.executemany(
+        "INSERT INTO areas (code, name, level, parent_code) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        rows,
+    )
+    return len(rows)
+
+
+def read_seed(path: Path = SEED_FILE) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            seed = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ReferenceError(f"seed file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ReferenceError(f"seed file {path} is not valid TOML: {exc}") from exc
+    agencies = {a["code"] for a in seed.get("agencies", [])}
+    for cat in seed.get("categories", []):
+        if cat.get("agency") not in agencies:
+            raise ReferenceError(
+                f"category {cat.get('code')!r}: unknown agency {cat.get('agency')!r}"
+            )
+        for key in ("response", "dispatch", "resolution"):
+            amount, unit = cat.get(key, [1, "hours"])
+            if not isinstance(amount, int) or amount <= 0 or unit not in UNITS:
+                raise ReferenceError(
+                    f"category {cat['code']!r}: {key} must be [amount, 'hours'|'workdays']"
+                )
+    return seed
+
+
+async def load_seed(conn: aiosqlite.Connection, seed: dict[str, Any]) -> tuple[int, int]:
+    """Upsert agencies, categories, canned replies and holidays; returns (agencies, categories)."""
+    for a in seed.get("agencies", []):
+        await conn.execute(
+            "INSERT INTO agencies (code, name_id, name_en, is_inspectorate) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, "
+            "name_en = excluded.name_en, is_inspectorate = excluded.is_inspectorate",
+            (a["code"], a["name_id"], a["name_en"], int(a.get("is_inspectorate", False))),
+        )
+    for order, c in enumerate(seed.get("categories", [])):
+        await conn.execute(
+            """INSERT INTO categories (code, name_id, name_en, description_id, description_en,
+                   group_id, group_en, keywords, default_agency_code, confidential,
+                   response_amount, response_unit, dispatch_amount, dispatch_unit,
+                   resolution_amount, resolution_unit, sort_order)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id,
+                   name_en = excluded.name_en, description_id = excluded.description_id,
+                   description_en = excluded.description_en, group_id = excluded.group_id,
+                   group_en = excluded.group_en, keywords = excluded.keywords,
+                   default_agency_code = excluded.default_agency_code,
+                   confidential = excluded.confidential,
+                   response_amount = excluded.response_amount,
+                   response_unit = excluded.response_unit,
+                   dispatch_amount = excluded.dispatch_amount,
+                   dispatch_unit = excluded.dispatch_unit,
+                   resolution_amount = excluded.resolution_amount,
+                   resolution_unit = excluded.resolution_unit,
+                   sort_order = excluded.sort_order""",
+            (
+                c["code"],
+                c["name_id"],
+                c["name_en"],
+                c.get("description_id", ""),
+                c.get("description_en", ""),
+                c.get("group_id", ""),
+                c.get("group_en", ""),
+                c.get("keywords", ""),
+                c["agency"],
+                int(c.get("confidential", False)),
+                *c["response"],
+                *c["dispatch"],
+                *c["resolution"],
+                order,
+            ),
+        )
+    for r in seed.get("canned_replies", []):
+        async with conn.execute(
+            "SELECT 1 FROM canned_replies WHERE title = ? AND category_code IS ?",
+            (r["title"], r.get("category")),
+        ) as cur:
+            if await cur.fetchone():
+                continue
+        await conn.execute(
+            "INSERT INTO canned_replies (category_code, title, body) VALUES (?, ?, ?)",
+            (r.get("category"), r["title"], r["body"]),
+        )
+    for h in seed.get("holidays", []):
+        await conn.execute(
+            "INSERT INTO holidays (day, name) VALUES (?, ?) "
+            "ON CONFLICT (day) DO UPDATE SET name = excluded.name",
+            (h["day"], h["name"]),
+        )
+    return len(seed.get("agencies", [])), len(seed.get("categories", []))

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from starlette.testclient import TestClient
+
+from web.settings import Settings
+
+
+def test_healthz_answers_from_the_database(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok" and response.json()["migrations"] >= 1
+
+
+def test_healthz_reports_a_broken_database(client: TestClient, settings: Settings) -> None:
+    with sqlite3.connect(settings.db_path) as conn:
+        conn.execute("DROP TABLE schema_migrations")
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json() == {"status": "error"}
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/", "/halaman-yang-tidak-ada", "/healthz"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "same-origin"
+
+
+def test_pages_are_in_bahasa_indonesia_until_english_is_chosen(client: TestClient) -> None:
+    page = client.get("/")
+    assert '<html lang="id">' in page.text and "Lacak laporan" in page.text
+    switched = client.post(
+        "/bahasa",
+        data={"lang": "en", "next": "/"},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert switched.status_code == 303 and switched.headers["location"] == "/"
+    page = client.get("/")
+    assert '<html lang="en">' in page.text and "Track a report" in page.text
+    assert "Lacak laporan" not in page.text
+
+
+def test_language_switch_never_redirects_to_another_site(client: TestClient) -> None:
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post(
+            "/bahasa",
+            data={"lang": "en", "next": target},
+            headers={"Origin": "http://testserver"},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/"
+
+
+def test_a_cross_site_post_is_refused_before_it_reaches_a_handler(client: TestClient) -> None:
+    response = client.post(
+        "/bahasa", data={"lang": "en"}, headers={"Origin": "https://evil.example"}
+    )
+    assert response.status_code == 403
+    assert "situs lain" in response.text
+    assert "lang=en" not in response.headers.get("set-cookie", "")
+    cross = client.post("/bahasa", data={"lang": "en"}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    same = client.post(
+        "/bahasa",
+        data={"lang": "en"},
+        headers={"Sec-Fetch-Site": "same-origin"},
+        follow_redirects=False,
+    )
+    assert same.status_code == 303
+
+
+def test_unknown_page_is_a_friendly_404_without_internals(client: TestClient) -> None:
+    response = client.get("/tidak/ada")
+    assert response.status_code == 404
+    assert "Halaman tidak ditemukan" in response.text and "Traceback" not in response.text
+
+
+def test_pages_are_compressed_and_static_files_cached_for_a_year(client: TestClient) -> None:
+    page = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    css_url = re.search(r'href="(/static/[^"]+/css/app\.css)"', page.text)[1]
+    css = client.get(css_url)
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert "immutable" in css.headers["cache-control"]
+    stale = client.get(css_url.replace(css_url.split("/")[2], "0000000000"))
+    assert stale.status_code == 200 and "immutable" not in stale.headers["cache-control"]
+    assert client.get("/static/0000000000/../settings.py").status_code == 404
+
+
+def test_requests_for_an_unknown_host_are_refused(client: TestClient) -> None:
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400

@@ -1,0 +1,117 @@
+"""`create_app(settings)`: routes from web/routes/, middleware, and the lifespan that opens
+the database and applies migrations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from db.database import Database
+from web import i18n
+from web.middleware import (
+    CrossOriginProtectionMiddleware,
+    LanguageMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+)
+from web.routes import resident, system
+from web.settings import Settings
+from web.static_files import StaticFiles
+from web.templating import make_environment, render
+
+log = logging.getLogger("aduan")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    static = StaticFiles()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            applied = await db.migrate()
+            if applied:
+                log.info("applied migrations %s", applied)
+            yield {"db": db}
+        finally:
+            await db.close()
+
+    routes = [*system.routes, *resident.routes]
+    middleware = [
+        Middleware(RequestLogMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.https),
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+        Middleware(GZipMiddleware, minimum_size=500, compresslevel=9),
+        Middleware(LanguageMiddleware),
+        Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),
+    ]
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.settings = settings
+    app.state.static = static
+    app.state.templates = make_environment(static, timezone=settings.timezone)
+    return app
+
+
+ERROR_TITLES = {
+    400: "Permintaan tidak dapat diproses",
+    403: "Akses ditolak",
+    404: "Halaman tidak ditemukan",
+    405: "Cara akses tidak didukung",
+    413: "Berkas terlalu besar",
+    429: "Terlalu banyak percobaan",
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    title = ERROR_TITLES.get(exc.status_code, "Terjadi kesalahan")
+    if exc.status_code == 405 or not hasattr(request.app.state, "templates"):
+        return PlainTextResponse(i18n.gettext(title), status_code=exc.status_code)
+    return render(
+        request,
+        "error.html",
+        {"title": i18n.gettext(title), "detail": exc.detail if exc.status_code != 404 else ""},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A plain page with the request id; the traceback goes to the log, never to the user."""
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    log.exception("unhandled error request_id=%s", request_id)
+    try:
+        return render(
+            request,
+            "error.html",
+            {
+                "title": i18n.gettext("Terjadi kesalahan di server"),
+                "detail": i18n.gettext(
+                    "Apa yang sudah Anda isi tidak hilang: kembali lalu coba lagi. "
+                    "Kode kejadian: %(id)s"
+                )
+                % {"id": request_id},
+            },
+            status_code=500,
+        )
+    except Exception:
+        return PlainTextResponse(f"Server error ({request_id})", status_code=500)

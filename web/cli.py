@@ -1,0 +1,245 @@
+"""The `aduan` command: serve, init, user add, backup.
+
+Errors an operator can fix are printed as one plain line and exit with status 2; nothing
+prints a traceback unless ADUAN_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import shutil
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from db import reference
+from db import users as user_db
+from db.database import Database
+from web.deadlines import to_text, utc_now
+from web.passwords import MIN_LENGTH, hash_password
+from web.settings import Settings, SettingsError
+
+
+class CommandError(Exception):
+    """A problem the operator can fix; printed without a traceback."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aduan", description="Aduan — complaint system for Indonesian cities."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    init = sub.add_parser("init", help="create the database and load areas and categories")
+    init.add_argument(
+        "--region",
+        default="31",
+        metavar="CODE",
+        help="province code from wilayah.csv (default 31, DKI Jakarta)",
+    )
+    init.add_argument(
+        "--seed", type=Path, default=reference.SEED_FILE, help="agencies and categories file (TOML)"
+    )
+    init.add_argument(
+        "--demo",
+        action="store_true",
+        help="add demo staff accounts and reports, printing the logins",
+    )
+
+    user = sub.add_parser("user", help="manage staff accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="create a staff account")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=user_db.ROLES)
+    add.add_argument(
+        "--area",
+        action="append",
+        default=[],
+        metavar="KODE",
+        help="area code in scope (repeatable), e.g. 31.71.01.1001",
+    )
+    add.add_argument("--agency", metavar="KODE", help="agency code in scope, e.g. DLH")
+    add.add_argument("--name", default="", help="display name")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (else one is generated)",
+    )
+
+    backup = sub.add_parser("backup", help="consistent copy of the database and photos")
+    backup.add_argument("path", type=Path, help="an empty or new folder")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            return serve(args, settings)
+        if args.command == "init":
+            return asyncio.run(init(args, settings))
+        if args.command == "user":
+            return asyncio.run(user_add(args, settings))
+        if args.command == "backup":
+            return backup(args.path, settings)
+    except (CommandError, SettingsError, reference.ReferenceError) as exc:
+        print(f"aduan: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("ADUAN_DEBUG"):
+            raise
+        print(f"aduan: unexpected error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1")
+    if not settings.db_path.exists():
+        print(
+            "aduan: note: no database yet; run `aduan init` to load areas and categories",
+            file=sys.stderr,
+        )
+    # Our own middleware logs requests without personal data; uvicorn's access log would
+    # print full URLs (tracking codes, private tokens) and client addresses.
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+    return 0
+
+
+async def init(args: argparse.Namespace, settings: Settings) -> int:
+    seed = reference.read_seed(args.seed)
+    areas = list(reference.read_province(args.region))  # validates before touching the db
+    async with Database(settings.db_path) as db:
+        await db.migrate()
+        async with db.write() as conn:
+            count = await reference.load_areas(conn, args.region)
+            agencies, categories = await reference.load_seed(conn, seed)
+        kelurahan = sum(1 for a in areas if a.level == 4)
+        print(
+            f"Loaded {count} areas of province {args.region} ({kelurahan} kelurahan/desa), "
+            f"{agencies} agencies, {categories} categories into {settings.db_path}"
+        )
+        if args.demo:
+            from web.demo import add_demo_data
+
+            logins = await add_demo_data(db, settings, args.region)
+            print("Demo accounts (username / password / role / scope):")
+            for username, password, role, scope in logins:
+                print(f"  {username:<14} {password:<20} {role:<10} {scope}")
+    return 0
+
+
+async def user_add(args: argparse.Namespace, settings: Settings) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        generated = False
+    else:
+        password = secrets.token_urlsafe(12)
+        generated = True
+    if len(password) < MIN_LENGTH:
+        raise CommandError(f"password must be at least {MIN_LENGTH} characters")
+    if args.role == "officer" and not (args.area or args.agency):
+        raise CommandError("an officer needs a scope: --area KODE (repeatable) or --agency KODE")
+    if not settings.db_path.exists():
+        raise CommandError(f"no database at {settings.db_path}; run `aduan init` first")
+    async with Database(settings.db_path) as db:
+        await db.migrate()
+        async with db.write() as conn:
+            for code in args.area:
+                async with conn.execute("SELECT level FROM areas WHERE code = ?", (code,)) as cur:
+                    if await cur.fetchone() is None:
+                        raise CommandError(
+                            f"unknown area code {code!r} (load it with aduan init --region)"
+                        )
+            if args.agency:
+                async with conn.execute(
+                    "SELECT 1 FROM agencies WHERE code = ?", (args.agency,)
+                ) as cur:
+                    if await cur.fetchone() is None:
+                        raise CommandError(f"unknown agency code {args.agency!r}")
+            if await user_db.user_by_username(conn, args.username) is not None:
+                raise CommandError(f"an account named {args.username!r} already exists")
+            await user_db.create_user(
+                conn,
+                username=args.username,
+                password_hash=hash_password(password),
+                role=args.role,
+                created_at=to_text(utc_now()),
+                display_name=args.name,
+                agency_code=args.agency,
+                area_codes=args.area,
+            )
+    print(f"Created {args.role} account {args.username!r}.")
+    if generated:
+        print(f"Password (shown once): {password}")
+    return 0
+
+
+def backup(target: Path, settings: Settings) -> int:
+    """SQLite's online backup API (consistent while the server writes), then the photos.
+
+    Photo files are written before the row that names them is committed and never change, so
+    copying them after the database snapshot gives every photo the snapshot refers to.
+    """
+    if not settings.db_path.exists():
+        raise CommandError(f"no database at {settings.db_path}")
+    if target.exists() and any(target.iterdir()):
+        raise CommandError(f"{target} is not empty; choose a new folder")
+    target.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(settings.db_path, timeout=30)
+    dest = sqlite3.connect(target / settings.db_path.name)
+    try:
+        source.execute("PRAGMA busy_timeout = 30000")
+        source.backup(dest, pages=1024)
+        result = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        if result != "ok":
+            raise CommandError(f"backup failed its integrity check: {result}")
+    finally:
+        dest.close()
+        source.close()
+    photos = 0
+    if settings.photo_dir.exists():
+        for path in settings.photo_dir.rglob("*.jpg"):
+            out = target / "photos" / path.relative_to(settings.photo_dir)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, out)
+            photos += 1
+    secret = settings.data_dir / "secret_key"
+    if secret.exists():
+        shutil.copy2(secret, target / "secret_key")
+        os.chmod(target / "secret_key", 0o600)
+    print(
+        f"Backup written to {target}: database ({(target / settings.db_path.name).stat().st_size}"
+        f" bytes, integrity ok) and {photos} photo files."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

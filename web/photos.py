@@ -1,0 +1,394 @@
+"""All image work of Aduan: checking uploads, making clean JPEGs, storing them by hash.
+
+Uploaded bytes are hostile until proven otherwise. We judge them by content only, with
+a short list of decoders, refuse decompression bombs from the header, decode fully as the
+validity check, and write new JPEGs that carry no metadata at all (SECURITY.md, "Photos").
+Nothing here logs: a photo's metadata (GPS, camera, comments) is personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import math
+import numbers
+import os
+import pathlib
+import re
+import tempfile
+import threading
+import time
+import warnings
+import weakref
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+import anyio.to_thread
+import pillow_heif
+from anyio import CapacityLimiter
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # per photo, before processing
+MAX_PIXELS = 50_000_000  # from the header, before decoding
+LONG_EDGE = 1600
+THUMB_EDGE = 400
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")  # names for Image.open(formats=...)
+
+JPEG_QUALITY = 82
+THUMB_QUALITY = 75
+
+# Registers the "HEIF" opener (iPhone photos); harmless to call again elsewhere.
+pillow_heif.register_heif_opener()
+
+_GPS_IFD = 0x8825
+_WHITE = (255, 255, 255)
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_STORED_RE = re.compile(r"(?P<sha>[0-9a-f]{64})(?:\.thumb)?\.jpg")
+_SHARD_RE = re.compile(r"[0-9a-f]{2}")
+_TEMP_RE = re.compile(r"\..+\.tmp")  # mkstemp(prefix=".", suffix=".tmp") in _write_atomic
+
+# warnings.catch_warnings() swaps the process-wide filter list; two threads entering and
+# leaving it out of order would leave the "error" filter installed for good. Header
+# parsing is quick, so we serialise just the open.
+_OPEN_LOCK = threading.Lock()
+
+# Decoding a 50 MP PNG needs several hundred MB; bound how many run at once.
+_MAX_CONCURRENT = max(1, min(4, os.cpu_count() or 1))
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class PhotoError(Exception):
+    """Raised for a photo we refuse. `.code` is one of:
+    'too_big' (over MAX_UPLOAD_BYTES), 'unsupported' (not JPEG/PNG/WebP/HEIC by content,
+    e.g. a text file named .jpg), 'damaged' (truncated / cannot be decoded fully),
+    'too_many_pixels' (decompression bomb / over MAX_PIXELS), 'empty' (zero bytes)."""
+
+    code: str
+
+    def __init__(self, code: str) -> None:
+        # The message is the code only, so logging the error never leaks anything.
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """A photo re-encoded from scratch; bytes and location stay out of repr() and logs."""
+
+    jpeg: bytes = field(repr=False)
+    thumb: bytes = field(repr=False)
+    width: int
+    height: int
+    sha256: str
+    gps: tuple[float, float] | None = field(repr=False)
+
+
+def process_photo(data: bytes) -> ProcessedPhoto:
+    """Check an uploaded photo and return clean, upright JPEGs plus the GPS it carried.
+
+    Synchronous and CPU-bound: call `process_photo_async` from request handlers.
+    Raises PhotoError for anything we refuse.
+    """
+    if not data:
+        raise PhotoError("empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PhotoError("too_big")
+
+    with _open_checked(data) as im:
+        exif = _exif_or_empty(im)
+        gps = _read_gps(exif)
+        # draft() only works before the first load; it lets libjpeg decode a 12 MP photo
+        # at 1/2..1/8 scale, which is most of the speed-up. No-op for other formats.
+        if max(im.size) > LONG_EDGE:
+            im.draft("RGB", _draft_size(*im.size))
+        try:
+            im.load()  # full decode is the validity check; verify() passes a cut JPEG
+        except Image.DecompressionBombError as exc:
+            raise PhotoError("too_many_pixels") from exc
+        except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
+            raise PhotoError("damaged") from exc
+        main = _normalise_mode(_upright(im))
+        # Resize before flattening: Pillow resizes RGBA premultiplied, and the white
+        # background is then added to 2.5 MP instead of up to 50 MP.
+        main.thumbnail((LONG_EDGE, LONG_EDGE), Image.Resampling.LANCZOS)
+        main = _flatten(main)
+
+    thumb = main.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+
+    jpeg = _encode(main, JPEG_QUALITY)
+    return ProcessedPhoto(
+        jpeg=jpeg,
+        thumb=_encode(thumb, THUMB_QUALITY),
+        width=main.width,
+        height=main.height,
+        sha256=hashlib.sha256(jpeg).hexdigest(),
+        gps=gps,
+    )
+
+
+async def process_photo_async(data: bytes) -> ProcessedPhoto:
+    """`process_photo` in a worker thread, so the event loop keeps serving requests.
+
+    At most a few photos are processed at once (memory); a cancelled request still waits
+    for its thread to finish, so the bound holds.
+    """
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = CapacityLimiter(_MAX_CONCURRENT)
+    return await anyio.to_thread.run_sync(process_photo, data, limiter=limiter)
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    """Open lazily with our decoders only and refuse bombs before any pixel is decoded."""
+    with _OPEN_LOCK, warnings.catch_warnings():
+        # Pillow only warns between ~89 M and ~179 M pixels; we want an error.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(BytesIO(data), formats=list(ALLOWED_FORMATS))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PhotoError("too_many_pixels") from exc
+        except UnidentifiedImageError as exc:
+            # A JPEG cut after a few bytes is still "damaged" to the person sending it.
+            raise PhotoError("damaged" if _has_allowed_magic(data) else "unsupported") from exc
+        except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
+            raise PhotoError("damaged") from exc
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        im.close()
+        raise PhotoError("damaged")
+    if width * height > MAX_PIXELS:
+        im.close()
+        raise PhotoError("too_many_pixels")
+    return im
+
+
+def _has_allowed_magic(data: bytes) -> bool:
+    """Whether the bytes start like one of our formats (for the error code only)."""
+    if data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
+        return True
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return True
+    heif_brands = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+    return data[4:8] == b"ftyp" and data[8:12] in heif_brands
+
+
+def _draft_size(width: int, height: int) -> tuple[int, int]:
+    """The size to ask draft() for, with the image's own aspect ratio.
+
+    Pillow picks the scale from the *smaller* of the two axis ratios, so asking for a
+    square box would not reduce a 4:3 photo at all; asking for LONG_EDGE on the long side
+    and proportionally on the other keeps the decoded long side >= LONG_EDGE.
+    """
+    long_side = max(width, height)
+    return (
+        max(1, math.ceil(width * LONG_EDGE / long_side)),
+        max(1, math.ceil(height * LONG_EDGE / long_side)),
+    )
+
+
+def _exif_or_empty(im: Image.Image) -> Image.Exif:
+    try:
+        return im.getexif()
+    except Exception:  # malformed EXIF must not cost the citizen their report
+        return Image.Exif()
+
+
+def _read_gps(exif: Image.Exif) -> tuple[float, float] | None:
+    """(lat, lon) in decimal degrees from the GPS IFD, or None if absent or implausible."""
+    try:
+        gps = exif.get_ifd(_GPS_IFD)
+        lat = _degrees(gps.get(2), gps.get(1), "N", "S", 90.0)
+        lon = _degrees(gps.get(4), gps.get(3), "E", "W", 180.0)
+    except Exception:  # hostile or broken GPS data is simply ignored
+        return None
+    if lat is None or lon is None:
+        return None
+    if lat == 0.0 and lon == 0.0:
+        return None  # what some phones write when they have no fix
+    return (lat, lon)
+
+
+def _degrees(value: Any, ref: Any, positive: str, negative: str, limit: float) -> float | None:
+    """Degrees/minutes/seconds rationals plus a hemisphere letter to signed degrees."""
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    if not isinstance(ref, str):
+        return None
+    ref = ref.strip("\x00 ").upper()
+    if ref not in (positive, negative):
+        return None
+    if not isinstance(value, tuple) or not 1 <= len(value) <= 3:
+        return None
+    if not all(isinstance(part, numbers.Real) for part in value):
+        return None
+    parts = [float(part) for part in value] + [0.0] * (3 - len(value))
+    # A zero denominator gives NaN; negative parts are not valid DMS.
+    if not all(math.isfinite(part) and part >= 0 for part in parts):
+        return None
+    deg, minutes, seconds = parts
+    if minutes >= 60 or seconds >= 60:
+        return None
+    total = deg + minutes / 60 + seconds / 3600
+    if total > limit:
+        return None
+    return round(-total if ref == negative else total, 7)
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """Apply the EXIF Orientation; a broken tag leaves the photo as decoded."""
+    try:
+        # In place: no full-size copy when the photo is already upright.
+        ImageOps.exif_transpose(im, in_place=True)
+    except Exception:  # a bad Orientation tag should not cost the citizen their report
+        return im
+    return im
+
+
+def _normalise_mode(im: Image.Image) -> Image.Image:
+    """RGB, or RGBA when the image has transparency (flattened after resizing)."""
+    mode = im.mode
+    if mode in ("RGB", "RGBA"):
+        return im
+    if mode in ("LA", "La", "RGBa", "PA") or "transparency" in im.info:
+        return im.convert("RGBA")
+    if mode.startswith("I"):
+        # 16-bit greyscale: convert("L") would clip everything above 255 to white.
+        return im.convert("I").point(lambda v: v / 257).convert("L").convert("RGB")
+    return im.convert("RGB")  # CMYK, YCbCr, P, L, 1, ...
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """A brand-new RGB image (empty info, no EXIF) with any transparency made white."""
+    clean = Image.new("RGB", im.size, _WHITE)
+    if im.mode == "RGBA":
+        clean.paste(im, (0, 0), im.getchannel("A"))
+    else:
+        clean.paste(im, (0, 0))
+    return clean
+
+
+def _encode(im: Image.Image, quality: int) -> bytes:
+    # JPEG's saver falls back to im.info["comment"]; keep info empty and pass no
+    # exif/comment/xmp/icc_profile so nothing of the upload can ride along.
+    im.info = {}
+    out = BytesIO()
+    im.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+class PhotoStore:
+    """Photo files under a root folder (e.g. DATA_DIR/photos), named by content hash."""
+
+    def __init__(self, root: pathlib.Path) -> None:
+        self.root = pathlib.Path(root)
+
+    def path(self, sha256: str, thumb: bool = False) -> pathlib.Path:
+        """Where a photo lives; ValueError unless `sha256` is 64 lowercase hex chars."""
+        if not isinstance(sha256, str) or not _SHA_RE.fullmatch(sha256):
+            raise ValueError("not a photo id")
+        name = f"{sha256}.thumb.jpg" if thumb else f"{sha256}.jpg"
+        return self.root / sha256[:2] / name
+
+    def save(self, photo: ProcessedPhoto) -> str:
+        """Write the photo and its thumbnail durably; returns the sha256 (idempotent).
+
+        Each file goes to a temp name in the same folder, is fsynced, then renamed, so a
+        crash never leaves a half-written photo under its final name. Commit the database
+        row only after this returns.
+        """
+        sha = photo.sha256
+        if hashlib.sha256(photo.jpeg).hexdigest() != sha:
+            raise ValueError("sha256 does not match the photo bytes")
+        main_path = self.path(sha)
+        # Thumbnail first: when the main file exists, its thumbnail does too.
+        for target, content in ((self.path(sha, thumb=True), photo.thumb), (main_path, photo.jpeg)):
+            if not _touch(target):
+                _write_atomic(target, content)
+        return sha
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the photo (main file) is stored."""
+        return self.path(sha256).is_file()
+
+    def delete(self, sha256: str) -> None:
+        """Remove the photo and its thumbnail if present."""
+        self.path(sha256).unlink(missing_ok=True)
+        self.path(sha256, thumb=True).unlink(missing_ok=True)
+
+    def sweep(self, keep: set[str], older_than_seconds: float = 86400) -> int:
+        """Delete stored photos not in `keep` whose files are older than the limit.
+
+        These are orphans of abandoned forms (saved, but no row was committed). The age
+        limit protects photos saved moments ago whose row is not committed yet. Also
+        removes stale temp files left by a crash. Returns how many photos were removed.
+        """
+        cutoff = time.time() - older_than_seconds
+        removed: set[str] = set()
+        if not self.root.is_dir():
+            return 0
+        with os.scandir(self.root) as shards:
+            folders = [
+                e.path
+                for e in shards
+                if _SHARD_RE.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
+            ]
+        for folder in folders:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                        continue
+                    match = _STORED_RE.fullmatch(entry.name)
+                    if match is not None and match["sha"] not in keep:
+                        pathlib.Path(entry.path).unlink(missing_ok=True)
+                        removed.add(match["sha"])
+                    elif match is None and _TEMP_RE.fullmatch(entry.name):
+                        pathlib.Path(entry.path).unlink(missing_ok=True)
+        return len(removed)
+
+
+def _touch(target: pathlib.Path) -> bool:
+    """Refresh the age of an existing file; False if it is not there.
+
+    Same name means same content, so an existing file is kept; touching it stops a
+    sweep from removing an old orphan that is being used again right now.
+    """
+    try:
+        os.utime(target)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _write_atomic(target: pathlib.Path, content: bytes) -> None:
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        pathlib.Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: pathlib.Path) -> None:
+    """Make the rename itself durable before the caller commits the row."""
+    # Platforms or file systems without directory fsync: the rename is the best we get.
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

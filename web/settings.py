@@ -1,0 +1,97 @@
+"""Settings from the environment, read once and passed to `create_app`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message says which and why."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The key stored in the data directory, created once with mode 0600 so that restarts
+    keep sessions and private links valid."""
+    path = data_dir / SECRET_FILE_NAME
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    secret_key: str
+    base_url: str = "http://localhost:8000"
+    debug: bool = False
+    timezone: str = "Asia/Jakarta"
+    allowed_hosts: tuple[str, ...] = field(default=("*",))
+    # periodic tasks (auto-close, sweeps) inside the server; tests switch them off
+    run_tasks: bool = True
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "aduan.sqlite3"
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("ADUAN_DATA_DIR") or "./data").resolve()
+        base_url = (env.get("ADUAN_BASE_URL") or "http://localhost:8000").rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise SettingsError(
+                f"ADUAN_BASE_URL must be a full http(s) address, e.g. https://aduan.kota.go.id "
+                f"(got {base_url!r})"
+            )
+        secret = env.get("ADUAN_SECRET_KEY") or load_or_create_secret(data_dir)
+        if len(secret) < 32:
+            raise SettingsError("ADUAN_SECRET_KEY must be at least 32 characters long")
+        hosts = tuple(
+            h.strip() for h in (env.get("ADUAN_ALLOWED_HOSTS") or "").split(",") if h.strip()
+        ) or (parts.hostname or "localhost", "localhost", "127.0.0.1")
+        return cls(
+            data_dir=data_dir,
+            secret_key=secret,
+            base_url=base_url,
+            debug=_flag(env.get("ADUAN_DEBUG")),
+            timezone=env.get("ADUAN_TIMEZONE") or "Asia/Jakarta",
+            allowed_hosts=hosts,
+            run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
+        )

@@ -1,0 +1,60 @@
+"""The Jinja2 environment: autoescaping, gettext, and the helpers every page uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from web import i18n
+from web.static_files import StaticFiles
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals["static_url"] = static.url
+    env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
+    env.filters["localtime"] = lambda value, date_only=False: i18n.format_time(
+        value, timezone, date_only=date_only
+    )
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page or fragment with the request-wide context every template may use."""
+    env: Environment = request.app.state.templates
+    ctx: dict[str, Any] = {
+        "request": request,
+        "language": i18n.current_language.get(),
+        "url_for": request.url_for,
+        "path_for": lambda name, **params: request.app.url_path_for(name, **params),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "account": getattr(request.state, "account", None),
+    }
+    if context:
+        ctx.update(context)
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
