@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from db.database import Database
 from web import i18n
 from web.middleware import (
+    BodySizeLimitMiddleware,
     CrossOriginProtectionMiddleware,
     LanguageMiddleware,
     RequestLogMiddleware,
@@ -30,6 +31,8 @@ from web.static_files import StaticFiles
 from web.templating import make_environment, render
 
 log = logging.getLogger("aduan")
+# Three photos of up to 15 MB each, plus the form's text fields.
+MAX_BODY_BYTES = 3 * 15 * 1024 * 1024 + 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(GZipMiddleware, minimum_size=500, compresslevel=9),
         Middleware(LanguageMiddleware),
         Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),
+        Middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES),
     ]
     app = Starlette(
         debug=settings.debug,

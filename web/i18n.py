@@ -48,6 +48,12 @@ def gettext(message: str) -> str:
     return translations(current_language.get()).gettext(message)
 
 
+def translate(message: str) -> str:
+    """Translate a message held in a variable (ids marked elsewhere with `lazy_gettext`);
+    named apart from `_`/`gettext` so the extractor does not take the argument for an id."""
+    return translations(current_language.get()).gettext(message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language.get()).ngettext(singular, plural, n)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -29,6 +29,7 @@ def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.globals["static_url"] = static.url
+    env.globals["static_files"] = static.files
     env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
     env.filters["localtime"] = lambda value, date_only=False: i18n.format_time(
         value, timezone, date_only=date_only

@@ -1,0 +1,300 @@
+"""The report form: one parser and validator for the web form, the outbox API and staff intake.
+
+Everything the resident typed comes back in `values`, so a failed validation re-renders the
+form with nothing lost; each error is keyed by its field. Photos that passed are stored at
+once (by content hash) and carried to the next attempt in a signed token, so the resident
+does not pick them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.datastructures import FormData, UploadFile
+
+from web import domain
+from web.i18n import gettext as _
+from web.i18n import lazy_gettext as N_
+from web.i18n import translate
+from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
+
+MAX_PHOTOS = 3
+MAX_DESCRIPTION = 4000
+MIN_DESCRIPTION = 10
+HELD_PHOTOS_MAX_AGE = 24 * 3600
+TEXT_FIELDS = (
+    "category",
+    "area",
+    "description",
+    "address",
+    "rt_rw",
+    "lat",
+    "lon",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    "on_behalf_name",
+    "on_behalf_phone",
+    "volunteer_name",
+    "written_at",
+    "channel",
+    "complained_at",
+)
+FLAG_FIELDS = ("anonymous", "confidential", "on_behalf", "on_behalf_no_phone")
+FIELD_LIMITS = {
+    "address": 300,
+    "rt_rw": 40,
+    "reporter_name": 120,
+    "reporter_email": 200,
+    "on_behalf_name": 120,
+    "volunteer_name": 120,
+}
+PHOTO_MESSAGES = {
+    "too_big": N_(
+        "Foto %(name)s terlalu besar (lebih dari 15 MB). Pilih foto lain atau kecilkan dulu."
+    ),
+    "unsupported": N_(
+        "Berkas %(name)s bukan foto yang bisa dibaca. Gunakan foto JPEG, PNG, WebP atau HEIC."
+    ),
+    "damaged": N_("Foto %(name)s rusak atau tidak lengkap terkirim. Coba pilih lagi."),
+    "too_many_pixels": N_("Foto %(name)s terlalu besar ukurannya (lebih dari 50 megapiksel)."),
+    "empty": N_("Berkas %(name)s kosong."),
+}
+_PHONE = re.compile(r"^(\+62|62|0)8\d{7,12}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Indonesia's extent, with a margin: a point outside is a typo (swapped lat/long, say).
+LAT_RANGE = (-12.0, 7.0)
+LON_RANGE = (94.0, 142.0)
+
+
+@dataclass(frozen=True)
+class HeldPhoto:
+    sha256: str
+    width: int
+    height: int
+    gps: tuple[float, float] | None = None
+
+
+@dataclass
+class ReportForm:
+    """The outcome of parsing: the values to re-show, errors by field, held photos, and the
+    report to create when there are no errors."""
+
+    values: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    photos: list[HeldPhoto] = field(default_factory=list)
+    report: domain.NewReport | None = None
+    held_token: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.report is not None
+
+    def fingerprint(self) -> str:
+        """A hash of the content, to tell an idempotent replay from a different report."""
+        content = {k: self.values.get(k, "") for k in (*TEXT_FIELDS, *FLAG_FIELDS)}
+        content.pop("written_at", None)
+        content["photos"] = sorted(p.sha256 for p in self.photos)
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def held_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="aduan.held-photos")
+
+
+def sign_held(secret_key: str, photos: list[HeldPhoto]) -> str:
+    if not photos:
+        return ""
+    return held_serializer(secret_key).dumps(
+        [[p.sha256, p.width, p.height, list(p.gps) if p.gps else None] for p in photos]
+    )
+
+
+def read_held(secret_key: str, token: str, store: PhotoStore) -> list[HeldPhoto]:
+    """Photos accepted on an earlier attempt; a forged, stale or swept token gives none."""
+    if not token:
+        return []
+    try:
+        raw = held_serializer(secret_key).loads(token, max_age=HELD_PHOTOS_MAX_AGE)
+    except BadSignature:
+        return []
+    held = []
+    for sha, width, height, gps in raw[:MAX_PHOTOS]:
+        if store.exists(sha):
+            held.append(HeldPhoto(sha, int(width), int(height), tuple(gps) if gps else None))
+    return held
+
+
+def _text(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _coordinate(text: str) -> float | None:
+    return float(text.replace(",", ".")) if text else None
+
+
+def _parse_written_at(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def normalise_phone(text: str) -> str:
+    return re.sub(r"[\s\-().]", "", text)
+
+
+async def parse_report_form(
+    form: FormData,
+    *,
+    store: PhotoStore,
+    secret_key: str,
+    categories: Mapping[str, Any],
+    kelurahan: Mapping[str, Any],
+    channel: str = "web",
+    parse_complained_at: Any = None,
+) -> ReportForm:
+    """Validate a submitted report (multipart form or the outbox's FormData).
+
+    `categories` and `kelurahan` map valid codes to rows. `parse_complained_at`, given by
+    staff intake, turns the `complained_at` field into an aware datetime or raises ValueError.
+    """
+    values: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
+    for flag in FLAG_FIELDS:
+        values[flag] = bool(form.get(flag))
+    errors: dict[str, str] = {}
+
+    if values["category"] not in categories:
+        errors["category"] = _("Pilih jenis masalah.")
+    if values["area"] not in kelurahan:
+        errors["area"] = _("Pilih kelurahan tempat masalahnya.")
+    description = values["description"]
+    if len(description) < MIN_DESCRIPTION:
+        errors["description"] = _("Ceritakan masalahnya, paling sedikit %(n)d huruf.") % {
+            "n": MIN_DESCRIPTION
+        }
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = _(
+            "Cerita terlalu panjang: paling banyak %(n)d huruf (sekarang %(m)d)."
+        ) % {"n": MAX_DESCRIPTION, "m": len(description)}
+    for name, limit in FIELD_LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = _("Terlalu panjang: paling banyak %(n)d huruf.") % {"n": limit}
+
+    lat = lon = None
+    try:
+        lat, lon = _coordinate(values["lat"]), _coordinate(values["lon"])
+    except ValueError:
+        errors["lat"] = _("Koordinat harus berupa angka, contoh -6.1754 dan 106.8272.")
+    if "lat" not in errors and (lat is None) != (lon is None):
+        errors["lat"] = _("Isi lintang dan bujur keduanya, atau kosongkan keduanya.")
+    elif (
+        lat is not None
+        and lon is not None
+        and not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1])
+    ):
+        errors["lat"] = _(
+            "Lokasi itu di luar Indonesia. Periksa lagi angkanya (lintang dulu, lalu bujur)."
+        )
+
+    phone = normalise_phone(values["reporter_phone"])
+    if phone and not _PHONE.match(phone):
+        errors["reporter_phone"] = _("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
+    if values["reporter_email"] and not _EMAIL.match(values["reporter_email"]):
+        errors["reporter_email"] = _("Alamat email tidak dikenali. Contoh: nama@contoh.id.")
+    behalf_phone = normalise_phone(values["on_behalf_phone"])
+    if values["on_behalf"]:
+        if not values["on_behalf_name"]:
+            errors["on_behalf_name"] = _("Tulis nama orang yang Anda bantu.")
+        if behalf_phone and not _PHONE.match(behalf_phone):
+            errors["on_behalf_phone"] = _("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
+        elif not behalf_phone and not values["on_behalf_no_phone"]:
+            errors["on_behalf_phone"] = _(
+                "Tulis nomor HP-nya, atau centang \u201ctidak punya HP\u201d."
+            )
+
+    complained_at = None
+    if parse_complained_at is not None:
+        try:
+            complained_at = parse_complained_at(values["complained_at"])
+        except ValueError as exc:
+            errors["complained_at"] = str(exc)
+
+    photos = read_held(secret_key, _text(form, "held_photos"), store)
+    uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    photo_errors: list[str] = []
+    if len(photos) + len(uploads) > MAX_PHOTOS:
+        photo_errors.append(
+            _("Paling banyak %(n)d foto per laporan. Foto yang lebih tidak disimpan.")
+            % {"n": MAX_PHOTOS}
+        )
+        uploads = uploads[: max(0, MAX_PHOTOS - len(photos))]
+    for upload in uploads:
+        name = (upload.filename or "")[-60:]
+        # Read one byte past the limit: enough to know it is too big, never more.
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        try:
+            processed = await process_photo_async(data)
+        except PhotoError as exc:
+            photo_errors.append(
+                translate(PHOTO_MESSAGES[exc.code]) % {"name": f"\u201c{name}\u201d"}
+            )
+            continue
+        store.save(processed)
+        photos.append(HeldPhoto(processed.sha256, processed.width, processed.height, processed.gps))
+    if photo_errors:
+        errors["photos"] = " ".join(photo_errors)
+
+    result = ReportForm(values=values, errors=errors, photos=photos)
+    result.held_token = sign_held(secret_key, photos)
+    if errors:
+        return result
+
+    location_source = "form" if lat is not None else None
+    if lat is None:
+        gps = next((p.gps for p in photos if p.gps), None)
+        if gps is not None:
+            lat, lon = gps
+            location_source = "photo"
+    result.report = domain.NewReport(
+        category=values["category"],
+        area=values["area"],
+        description=description,
+        channel=channel,
+        address=values["address"],
+        rt_rw=values["rt_rw"],
+        lat=lat,
+        lon=lon,
+        location_source=location_source,
+        reporter_name=values["reporter_name"],
+        reporter_phone=phone,
+        reporter_email=values["reporter_email"],
+        anonymous=values["anonymous"],
+        confidential=values["confidential"],
+        on_behalf=values["on_behalf"],
+        on_behalf_name=values["on_behalf_name"] if values["on_behalf"] else "",
+        on_behalf_phone=behalf_phone if values["on_behalf"] else "",
+        on_behalf_no_phone=values["on_behalf"] and values["on_behalf_no_phone"],
+        volunteer_name=values["volunteer_name"] if values["on_behalf"] else "",
+        written_at=complained_at or _parse_written_at(values["written_at"]),
+    )
+    return result
+
+
+def stored_photos(photos: list[HeldPhoto]) -> list[domain.StoredPhoto]:
+    return [domain.StoredPhoto(p.sha256, p.width, p.height) for p in photos]
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
