@@ -60,3 +60,9 @@ def settings(tmp_path: Path, template_db: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which `asyncio.run` in other tests cannot share."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)

@@ -3,6 +3,7 @@ the database and applies migrations."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from db.database import Database
-from web import i18n
+from web import i18n, tasks
 from web.middleware import (
     BodySizeLimitMiddleware,
     CrossOriginProtectionMiddleware,
@@ -48,7 +49,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             applied = await db.migrate()
             if applied:
                 log.info("applied migrations %s", applied)
-            yield {"db": db}
+            task = (
+                asyncio.create_task(tasks.run_forever(db, settings)) if settings.run_tasks else None
+            )
+            try:
+                yield {"db": db}
+            finally:
+                if task is not None:
+                    task.cancel()
         finally:
             await db.close()
 
