@@ -96,3 +96,18 @@ def test_pages_are_compressed_and_static_files_cached_for_a_year(client: TestCli
 
 def test_requests_for_an_unknown_host_are_refused(client: TestClient) -> None:
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_a_server_error_shows_a_plain_page_with_an_incident_code(
+    settings: Settings,
+) -> None:
+    from web.app import create_app
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        with sqlite3.connect(settings.db_path) as conn:
+            conn.execute("ALTER TABLE reports RENAME TO reports_gone")
+        response = client.get("/t/ABCD2345")
+    assert response.status_code == 500
+    assert "Terjadi kesalahan di server" in response.text
+    assert re.search(r"Kode kejadian: [0-9a-f]{12}", response.text)
+    assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
