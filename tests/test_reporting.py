@@ -299,3 +299,30 @@ def test_confidential_category_makes_the_report_confidential(
 ) -> None:
     post(client, {**VALID, "category": "pungli"})
     assert rows(settings, "SELECT confidential FROM reports")[0][0] == 1
+
+
+def test_a_large_province_asks_for_the_kecamatan_first(
+    client: TestClient, settings: Settings
+) -> None:
+    import asyncio
+
+    from db import reference
+    from db.database import Database
+
+    async def load_central_java() -> None:
+        async with Database(settings.db_path) as db, db.write() as conn:
+            await reference.load_areas(conn, "33")
+
+    asyncio.run(load_central_java())
+    page = client.get("/lapor").text
+    assert '<select id="kecamatan" name="kecamatan"' in page
+    assert 'name="area"' not in page
+    assert len(page) < 120_000  # not 8,500 desa in one page
+    kecamatan = "33.74.01"  # Semarang Tengah
+    page = client.get("/lapor", params={"kecamatan": kecamatan}).text
+    options = re.findall(r'<option value="(33\.74\.01\.\d{4})"', page)
+    assert options and all(o.startswith(kecamatan + ".") for o in options)
+    response = post(client, {**VALID, "area": options[0], "description": "pendek"})
+    assert response.status_code == 422
+    assert f'<option value="{options[0]}" selected>' in response.text  # still narrowed
+    assert post(client, {**VALID, "area": options[0]}).status_code == 303

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from db import ratelimit
+from db import areas, ratelimit
 from db import reports as q
 from web import codes, domain, timeline
 from web.deadlines import utc_now
@@ -35,6 +35,8 @@ FORM_LIMITS: dict[str, Any] = {
     "max_part_size": 64 * 1024,
 }
 MARKER_HEADER = "X-Aduan-Code"
+# Above this many kelurahan/desa the picker asks for the kecamatan first.
+PICKER_LIMIT = 400
 
 
 def private_serializer(request: Request) -> URLSafeSerializer:
@@ -65,25 +67,45 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", {"lookup_error": ""})
 
 
-async def _choices(request: Request) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
-    db = request.state.db
-    categories = {c["code"]: c for c in await q.categories(db)}
-    kelurahan_rows = await q.kelurahan_grouped(db)
-    kelurahan = {k["code"]: k for k in kelurahan_rows}
-    groups: list[Any] = []
-    for row in kelurahan_rows:
-        label = f"{row['kecamatan_name']} ({row['kota_name']})"
-        if not groups or groups[-1][0] != label:
-            groups.append((label, []))
+def _grouped(rows: list[Any], label: Any) -> list[tuple[str, list[Any]]]:
+    groups: list[tuple[str, list[Any]]] = []
+    for row in rows:
+        name = label(row)
+        if not groups or groups[-1][0] != name:
+            groups.append((name, []))
         groups[-1][1].append(row)
-    return categories, kelurahan, groups
+    return groups
 
 
-def _form_page(
+async def _picker(request: Request, kecamatan: str | None) -> dict[str, Any]:
+    """The kelurahan picker without JavaScript: a list grouped by kecamatan when the
+    province is small (Jakarta: 267), else kecamatan first (Central Java: 8,500 desa)."""
+    db = request.state.db
+    if await areas.count_kelurahan(db) <= PICKER_LIMIT:
+        rows = await areas.kelurahan_list(db)
+        return {
+            "groups": _grouped(rows, lambda r: f"{r['kecamatan_name']} ({r['kota_name']})"),
+            "kecamatan_groups": [],
+            "kecamatan": "",
+        }
+    rows = await areas.kelurahan_list(db, kecamatan) if kecamatan else []
+    kecamatan_rows = await areas.kecamatan_list(db)
+    return {
+        "groups": _grouped(rows, lambda r: f"{r['kecamatan_name']} ({r['kota_name']})"),
+        "kecamatan_groups": _grouped(kecamatan_rows, lambda r: r["kota_name"]),
+        "kecamatan": kecamatan if rows else "",
+    }
+
+
+async def _categories(request: Request) -> dict[str, Any]:
+    return {c["code"]: c for c in await q.categories(request.state.db)}
+
+
+async def _form_page(
     request: Request,
     form: ReportForm | None,
     categories: dict[str, Any],
-    groups: list[Any],
+    kecamatan: str | None,
     *,
     status_code: int = 200,
 ) -> Response:
@@ -96,37 +118,40 @@ def _form_page(
             "held": form.photos if form else [],
             "held_token": form.held_token if form else "",
             "categories": list(categories.values()),
-            "groups": groups,
             "max_photos": MAX_PHOTOS,
+            **await _picker(request, kecamatan),
         },
         status_code=status_code,
     )
 
 
 async def report_form(request: Request) -> Response:
-    categories, _kelurahan, groups = await _choices(request)
-    return _form_page(request, None, categories, groups)
+    kecamatan = request.query_params.get("kecamatan") or None
+    return await _form_page(request, None, await _categories(request), kecamatan)
 
 
-async def _parse(request: Request, channel: str) -> tuple[ReportForm, dict[str, Any], list[Any]]:
-    categories, kelurahan, groups = await _choices(request)
+async def _parse(request: Request, channel: str) -> tuple[ReportForm, dict[str, Any], str | None]:
+    categories = await _categories(request)
     async with request.form(**FORM_LIMITS) as form_data:
+        area_code = str(form_data.get("area") or "")
+        chosen = await areas.kelurahan(request.state.db, area_code) if area_code else None
         form = await parse_report_form(
             form_data,
             store=photo_store(request),
             secret_key=request.app.state.settings.secret_key,
             categories=categories,
-            kelurahan=kelurahan,
+            kelurahan={chosen["code"]: chosen} if chosen else {},
             channel=channel,
         )
-    return form, categories, groups
+        kecamatan = chosen["kecamatan_code"] if chosen else str(form_data.get("kecamatan") or "")
+    return form, categories, kecamatan or None
 
 
 async def submit_report(request: Request) -> Response:
     """The no-JavaScript path: multipart POST, then 303 to the receipt."""
-    form, categories, groups = await _parse(request, "web")
+    form, categories, kecamatan = await _parse(request, "web")
     if not form.ok:
-        return _form_page(request, form, categories, groups, status_code=422)
+        return await _form_page(request, form, categories, kecamatan, status_code=422)
     assert form.report is not None
     created = await domain.create_report(
         request.state.db, form.report, stored_photos(form.photos), tz=_tz(request)
@@ -162,7 +187,7 @@ async def api_submit_report(request: Request) -> Response:
         return JSONResponse(
             {"message": _("Kunci pengiriman tidak sah."), "errors": {}}, status_code=400
         )
-    form, _categories, _groups = await _parse(request, "outbox")
+    form, _cats, _kecamatan = await _parse(request, "outbox")
     if not form.ok:
         return JSONResponse(
             {
