@@ -101,6 +101,8 @@ def test_pages_fit_a_360_px_phone_screen(live_server: Any, browser: Any, path: s
     )
     try:
         page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         if path in {"receipt", "track"}:
             response = httpx2.post(
                 live_server.url + "/lapor",
@@ -126,6 +128,10 @@ def test_pages_fit_a_360_px_phone_screen(live_server: Any, browser: Any, path: s
             .filter(e => e.offsetParent && e.getBoundingClientRect().height < 44)
             .map(e => e.outerHTML.slice(0, 80))""")
         assert small == [], f"tap targets under 44px: {small}"
+        if path == "receipt":
+            box = page.locator(".qr svg").bounding_box()
+            assert box and box["width"] >= 150  # scaled by CSS, readable by a phone camera
+        assert problems == []  # no CSP violation or script error
         ARTIFACTS.mkdir(exist_ok=True)
         name = path.strip("/") or "home"
         page.screenshot(path=str(ARTIFACTS / f"resident-{name}-360.png"), full_page=True)

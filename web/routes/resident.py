@@ -322,7 +322,11 @@ async def receipt(request: Request) -> Response:
         "url": tracking_url,
     }
     qr = segno.make(tracking_url, error="m").svg_inline(
-        scale=4, title=_("Kode QR menuju halaman lacak"), svgclass="qr-code", lineclass=None
+        scale=4,
+        omitsize=True,  # a viewBox instead, so CSS sizes it for screen and A6 print
+        title=_("Kode QR menuju halaman lacak"),
+        svgclass="qr-code",
+        lineclass=None,
     )
     return render(
         request,
