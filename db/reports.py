@@ -44,6 +44,8 @@ REPORT_COLUMNS = (
     "next_due_at",
     "created_by",
     "updated_at",
+    "media_url",
+    "device_id",
 )
 UPDATABLE = frozenset(
     {

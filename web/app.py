@@ -26,7 +26,7 @@ from web.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from web.routes import resident, system
+from web.routes import open311, resident, system
 from web.settings import Settings
 from web.static_files import StaticFiles
 from web.templating import make_environment, render
@@ -60,7 +60,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await db.close()
 
-    routes = [*system.routes, *resident.routes]
+    routes = [
+        *system.routes,
+        *resident.routes,
+        *open311.routes,
+    ]
     middleware = [
         Middleware(RequestLogMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),

@@ -1,4 +1,4 @@
-"""The `aduan` command: serve, init, user add, backup.
+"""The `aduan` command: serve, init, user add, backup, apikey.
 
 Errors an operator can fix are printed as one plain line and exit with status 2; nothing
 prints a traceback unless ADUAN_DEBUG is set.
@@ -20,6 +20,7 @@ from pathlib import Path
 from db import reference
 from db import users as user_db
 from db.database import Database
+from web import apikeys
 from web.deadlines import to_text, utc_now
 from web.passwords import MIN_LENGTH, hash_password
 from web.settings import Settings, SettingsError
@@ -78,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 
     backup = sub.add_parser("backup", help="consistent copy of the database and photos")
     backup.add_argument("path", type=Path, help="an empty or new folder")
+
+    apikeys.add_parser(sub)
     return parser
 
 
@@ -94,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(user_add(args, settings))
         if args.command == "backup":
             return backup(args.path, settings)
+        if args.command == "apikey":
+            return asyncio.run(apikeys.run_command(args, settings))
     except (CommandError, SettingsError, reference.ReferenceError) as exc:
         print(f"aduan: error: {exc}", file=sys.stderr)
         return 2

@@ -99,6 +99,9 @@ class NewReport:
     on_behalf_no_phone: bool = False
     volunteer_name: str = ""
     written_at: datetime | None = None
+    # Open311: a client's photo link (recorded, never fetched) and its device id
+    media_url: str = ""
+    device_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,8 @@ async def create_report(
             "next_due_at": to_text(due.response),
             "created_by": created_by,
             "updated_at": to_text(received),
+            "media_url": new.media_url,
+            "device_id": new.device_id,
         }
         report_id = await q.insert_report(conn, fields)
         event_id = await q.insert_event(

@@ -1,0 +1,125 @@
+"""SQL for Open311 API keys and their per-minute request counts.
+
+Only the sha256 of a key is stored (the key itself is shown once, when it is made), with a
+short prefix so that people can tell keys apart in lists and revoke one by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from db.database import Database
+
+KEY_COLUMNS = "id, name, prefix, rate_per_minute, created_by, created_at, revoked_at"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    name: str
+    prefix: str
+    rate_per_minute: int
+    created_by: int | None
+    created_at: str
+    revoked_at: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ApiKey:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            prefix=row["prefix"],
+            rate_per_minute=row["rate_per_minute"],
+            created_by=row["created_by"],
+            created_at=row["created_at"],
+            revoked_at=row["revoked_at"],
+        )
+
+
+async def insert_key(
+    conn: aiosqlite.Connection,
+    *,
+    name: str,
+    key_hash: str,
+    prefix: str,
+    rate_per_minute: int,
+    created_at: str,
+    created_by: int | None = None,
+) -> int:
+    """Store a new key by its hash; returns its id."""
+    cur = await conn.execute(
+        "INSERT INTO api_keys (name, key_hash, prefix, rate_per_minute, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (name, key_hash, prefix, rate_per_minute, created_by, created_at),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+async def active_key_by_hash(db: Database, key_hash: str) -> ApiKey | None:
+    """The unrevoked key with this hash, or None (unknown and revoked keys look the same)."""
+    row = await db.fetchone(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+        (key_hash,),
+    )
+    return ApiKey.from_row(row) if row else None
+
+
+async def all_keys(db: Database) -> list[ApiKey]:
+    """Every key, active ones first, newest first; never the hash."""
+    rows = await db.fetchall(
+        f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, id DESC"
+    )
+    return [ApiKey.from_row(r) for r in rows]
+
+
+async def active_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[ApiKey]:
+    async with conn.execute(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE prefix = ? AND revoked_at IS NULL",
+        (prefix,),
+    ) as cur:
+        return [ApiKey.from_row(r) for r in await cur.fetchall()]
+
+
+async def key_by_id(conn: aiosqlite.Connection, key_id: int) -> ApiKey | None:
+    async with conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)) as cur:
+        row = await cur.fetchone()
+    return ApiKey.from_row(row) if row else None
+
+
+async def revoke(conn: aiosqlite.Connection, key_id: int, revoked_at: str) -> bool:
+    """Mark a key revoked; False when it was unknown or already revoked."""
+    cur = await conn.execute(
+        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        (revoked_at, key_id),
+    )
+    return cur.rowcount == 1
+
+
+async def take_rate_slot(
+    conn: aiosqlite.Connection, bucket: str, *, limit: int, since: str, now: str
+) -> str | None:
+    """Count one request in `bucket` unless `limit` were already counted after `since`.
+
+    Runs inside the caller's write transaction, so the count and the insert are one step and
+    concurrent requests cannot both take the last slot. Rows at or before `since` are pruned.
+    Returns None when the request is allowed, else the time of the oldest counted request
+    (the slot frees up one window after it).
+    """
+    await conn.execute("DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, since))
+    async with conn.execute(
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM rate_events WHERE bucket = ?", (bucket,)
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    if row["n"] >= limit:
+        return str(row["oldest"])
+    await conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, now))
+    return None

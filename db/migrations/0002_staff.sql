@@ -1,0 +1,1 @@
+-- Reserved for the staff workspace's schema changes.

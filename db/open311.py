@@ -1,0 +1,137 @@
+"""SQL behind the Open311 API: the public view of reports, their public timeline and photos.
+
+Privacy is decided here, in the one loader every Open311 read goes through, so that a
+forgotten check in a handler cannot leak anything (SECURITY.md, "Access"):
+
+- confidential reports, and reports in a confidential category, are never selected;
+- reporter name, phone, email, "on behalf" fields, device id and internal notes are never
+  selected at all;
+- coordinates come out only when the resident gave them in a form and is not anonymous:
+  an anonymous report's position, or one read from a photo's EXIF (staff only), stays NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from db.database import Database
+
+_PUBLIC_REQUEST_SQL = """
+    SELECT r.id, r.code, r.category_code, c.name_id AS service_name, r.description,
+           r.address, r.rt_rw,
+           CASE WHEN r.anonymous = 0 AND r.location_source = 'form' THEN r.lat END AS lat,
+           CASE WHEN r.anonymous = 0 AND r.location_source = 'form' THEN r.lon END AS lon,
+           r.status, r.received_at, r.updated_at, r.resolution_due_at,
+           COALESCE(g.name_id, '') AS agency_name, r.media_url, r.channel
+      FROM reports r
+      JOIN categories c ON c.code = r.category_code
+      LEFT JOIN agencies g ON g.code = r.agency_code
+     WHERE r.confidential = 0 AND c.confidential = 0
+"""
+# An event is public when it changed the status or carries a public note; an event with
+# only an internal note (and the photos attached to it) is for staff.
+_PUBLIC_EVENT = "(e.status_after IS NOT NULL OR e.public_note != '')"
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """What `GET /requests` asks for. `codes` (stored tracking codes) overrides the rest."""
+
+    codes: Sequence[str] | None = None
+    service_codes: Sequence[str] = ()
+    received_from: str | None = None  # stored UTC text, inclusive
+    received_until: str | None = None  # stored UTC text, inclusive
+    statuses: Collection[str] = ()  # Aduan statuses, not open/closed
+    limit: int = 1000
+    offset: int = 0
+
+
+def _marks(values: Collection[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+async def public_requests(db: Database, query: RequestQuery) -> list[Any]:
+    """Public rows of non-confidential reports, newest first (see the module docstring)."""
+    sql = _PUBLIC_REQUEST_SQL
+    params: list[Any] = []
+    if query.codes is not None:
+        if not query.codes:
+            return []
+        sql += f" AND r.code IN ({_marks(query.codes)})"
+        params += list(query.codes)
+    else:
+        if query.service_codes:
+            sql += f" AND r.category_code IN ({_marks(query.service_codes)})"
+            params += list(query.service_codes)
+        if query.received_from:
+            sql += " AND r.received_at >= ?"
+            params.append(query.received_from)
+        if query.received_until:
+            sql += " AND r.received_at <= ?"
+            params.append(query.received_until)
+        if query.statuses:
+            sql += f" AND r.status IN ({_marks(query.statuses)})"
+            params += sorted(query.statuses)
+    sql += " ORDER BY r.received_at DESC, r.id DESC LIMIT ? OFFSET ?"
+    params += [query.limit, query.offset]
+    return await db.fetchall(sql, params)
+
+
+async def public_request(db: Database, code: str) -> Any:
+    """One public row by stored tracking code, or None (unknown or confidential alike)."""
+    return await db.fetchone(_PUBLIC_REQUEST_SQL + " AND r.code = ?", (code,))
+
+
+async def public_events(db: Database, report_ids: Sequence[int]) -> list[Any]:
+    """The public timeline of several reports, oldest first; never the internal note."""
+    if not report_ids:
+        return []
+    return await db.fetchall(
+        "SELECT e.report_id, e.kind, e.status_after, e.public_note, e.created_at"
+        f" FROM report_events e WHERE e.report_id IN ({_marks(report_ids)})"
+        f" AND {_PUBLIC_EVENT} ORDER BY e.report_id, e.id",
+        list(report_ids),
+    )
+
+
+async def public_photos(db: Database, report_ids: Sequence[int]) -> list[Any]:
+    """Photo hashes of several reports: the report's own first, then those of public events."""
+    if not report_ids:
+        return []
+    return await db.fetchall(
+        "SELECT p.report_id, p.sha256 FROM photos p"
+        " LEFT JOIN report_events e ON e.id = p.event_id"
+        f" WHERE p.report_id IN ({_marks(report_ids)})"
+        f" AND (p.event_id IS NULL OR {_PUBLIC_EVENT})"
+        " ORDER BY p.report_id, COALESCE(p.event_id, 0), p.position, p.id",
+        list(report_ids),
+    )
+
+
+async def response_due(db: Database, report_id: int) -> str | None:
+    """When the first response is due (for the notice shown after filing)."""
+    row = await db.fetchone("SELECT response_due_at FROM reports WHERE id = ?", (report_id,))
+    return row["response_due_at"] if row else None
+
+
+async def services(db: Database) -> list[Any]:
+    """Active categories in display order (confidential ones too: clients may file them)."""
+    return await db.fetchall(
+        "SELECT code, name_id, description_id, group_id, keywords FROM categories"
+        " WHERE active = 1 ORDER BY sort_order, code"
+    )
+
+
+async def service(db: Database, code: str) -> Any:
+    return await db.fetchone(
+        "SELECT code, name_id, description_id, group_id, keywords FROM categories"
+        " WHERE code = ? AND active = 1",
+        (code,),
+    )
+
+
+async def kelurahan_exists(db: Database, code: str) -> bool:
+    row = await db.fetchone("SELECT 1 FROM areas WHERE code = ? AND level = 4", (code,))
+    return row is not None

@@ -1,0 +1,443 @@
+"""Open311 GeoReport v2 under /open311/v2 (../shared/OPEN311.md), in JSON and XML.
+
+Categories are the services; a request is the public face of a report. Reading needs no
+key and shows only what the public tracking page shows (db/open311.py selects nothing
+else); filing needs an API key, is rate-limited per key, and goes through
+`domain.create_report` like every other channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from db import open311 as q
+from web import apikeys, codes, domain, i18n
+from web import open311_format as out
+from web.deadlines import to_text, utc_now
+from web.i18n import gettext as _
+from web.settings import Settings
+
+BASE = out.BASE
+MAX_PAGE_SIZE = 1000
+MAX_WINDOW = timedelta(days=90)
+MAX_IDS = 1000
+MAX_DESCRIPTION = 4000
+MAX_BODY_BYTES = 256 * 1024
+# Parameter limits of POST /requests (characters), beyond the standard's description.
+LIMITS = {
+    "address_string": 300,
+    "address_id": 100,
+    "first_name": 60,
+    "last_name": 60,
+    "email": 200,
+    "phone": 30,
+    "device_id": 200,
+    "media_url": 2000,
+    "account_id": 200,
+}
+MAX_IDEMPOTENCY_KEY = 200
+# Indonesia's extent with a margin: a point outside it is a typo (swapped lat/long, say).
+LAT_RANGE = (-12.0, 7.0)
+LON_RANGE = (94.0, 142.0)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{6,30}$")
+KELURAHAN_ATTRIBUTE = "attribute[kelurahan]"
+
+
+def jurisdiction_id(settings: Settings) -> str:
+    """Aduan serves one jurisdiction, named by the host of its public address."""
+    return urlsplit(settings.base_url).hostname or "aduan"
+
+
+def _fmt(request: Request) -> str | None:
+    fmt = request.path_params["fmt"]
+    return fmt if fmt in out.CONTENT_TYPES else None
+
+
+def _unknown_format() -> Response:
+    return out.errors("json", 404, "Unknown format: use .json or .xml")
+
+
+def _param(params: Mapping[str, Any], name: str) -> str:
+    """A parameter's value, stripped; absent and empty are the same (OPEN311.md)."""
+    value = params.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _comma_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _wrong_jurisdiction(request: Request, params: Mapping[str, Any], fmt: str) -> Response | None:
+    given = _param(params, "jurisdiction_id")
+    if given and given != jurisdiction_id(request.app.state.settings):
+        return out.errors(fmt, 404, f"Unknown jurisdiction_id: {given}")
+    return None
+
+
+# --- discovery and services ------------------------------------------------------------------
+
+
+async def discovery(request: Request) -> Response:
+    fmt = _fmt(request)
+    if fmt is None:
+        return _unknown_format()
+    return out.respond(fmt, "discovery", out.discovery_document(request.app.state.settings))
+
+
+async def services(request: Request) -> Response:
+    fmt = _fmt(request)
+    if fmt is None:
+        return _unknown_format()
+    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+        return refused
+    rows = await q.services(request.state.db)
+    return out.respond(fmt, "services", [out.service_document(r) for r in rows])
+
+
+async def service_definition(request: Request) -> Response:
+    fmt = _fmt(request)
+    if fmt is None:
+        return _unknown_format()
+    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+        return refused
+    row = await q.service(request.state.db, request.path_params["service_code"])
+    if row is None:
+        return out.errors(fmt, 404, "Unknown service_code")
+    return out.respond(fmt, "service_definition", out.service_definition_document(row))
+
+
+# --- reading requests ------------------------------------------------------------------------
+
+
+def _parse_time(value: str, tz: str) -> datetime:
+    """ISO 8601 with or without a zone; without one it is the city's local time."""
+    moment = datetime.fromisoformat(value.replace(" ", "+") if "T" in value else value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment
+
+
+def _positive_int(value: str, name: str, default: int, maximum: int | None = None) -> int:
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1 or (maximum is not None and int(value) > maximum):
+        upper = f" and at most {maximum}" if maximum else ""
+        raise ValueError(f"{name} must be a whole number of at least 1{upper}")
+    return int(value)
+
+
+def _build_query(params: Mapping[str, Any], tz: str, now: datetime) -> q.RequestQuery:
+    """GET /requests parameters as a query; ValueError says what is wrong (→ 400)."""
+    page = _positive_int(_param(params, "page"), "page", 1)
+    page_size = _positive_int(_param(params, "page_size"), "page_size", 1000, MAX_PAGE_SIZE)
+    offset = (page - 1) * page_size
+    ids = _param(params, "service_request_id")
+    if ids:
+        typed = _comma_list(ids)
+        if len(typed) > MAX_IDS:
+            raise ValueError(f"at most {MAX_IDS} service_request_id values at once")
+        found = [code for code in (codes.normalise(t) for t in typed) if code]
+        return q.RequestQuery(codes=found, limit=page_size, offset=offset)
+    statuses: set[str] = set()
+    for status in _comma_list(_param(params, "status")):
+        if status == "open":
+            statuses |= domain.OPEN_STATUSES
+        elif status == "closed":
+            statuses |= domain.CLOSED_STATUSES
+        else:
+            raise ValueError(f"status must be open or closed (got {status!r})")
+    try:
+        start = _parse_time(s, tz) if (s := _param(params, "start_date")) else None
+        end = _parse_time(e, tz) if (e := _param(params, "end_date")) else None
+    except ValueError:
+        raise ValueError(
+            "start_date and end_date must be ISO 8601 times, e.g. 2026-11-22T14:05:00+07:00"
+        ) from None
+    if start is None and end is None:
+        end = now
+    if start is None:
+        assert end is not None
+        start = end - MAX_WINDOW
+    if end is None:
+        end = start + MAX_WINDOW
+    if end < start:
+        raise ValueError("end_date is before start_date")
+    if end - start > MAX_WINDOW:
+        raise ValueError("start_date and end_date may be at most 90 days apart")
+    return q.RequestQuery(
+        service_codes=_comma_list(_param(params, "service_code")),
+        received_from=to_text(start),
+        received_until=to_text(end),
+        statuses=statuses,
+        limit=page_size,
+        offset=offset,
+    )
+
+
+async def _requests_response(
+    request: Request, fmt: str, rows: list[Any], extensions: bool
+) -> Response:
+    db = request.state.db
+    ids = [r["id"] for r in rows]
+    events: dict[int, list[Any]] = {i: [] for i in ids}
+    for event in await q.public_events(db, ids):
+        events[event["report_id"]].append(event)
+    photos: dict[int, list[str]] = {i: [] for i in ids}
+    for photo in await q.public_photos(db, ids):
+        photos[photo["report_id"]].append(photo["sha256"])
+    settings = request.app.state.settings
+    document = [
+        out.request_document(r, events[r["id"]], photos[r["id"]], settings, extensions)
+        for r in rows
+    ]
+    return out.respond(fmt, "service_requests", document)
+
+
+async def list_requests(request: Request) -> Response:
+    fmt = _fmt(request)
+    if fmt is None:
+        return _unknown_format()
+    params = request.query_params
+    if refused := _wrong_jurisdiction(request, params, fmt):
+        return refused
+    try:
+        query = _build_query(params, request.app.state.settings.timezone, utc_now())
+    except ValueError as exc:
+        return out.errors(fmt, 400, str(exc))
+    rows = await q.public_requests(request.state.db, query)
+    extensions = _param(params, "extensions").lower() == "true"
+    return await _requests_response(request, fmt, rows, extensions)
+
+
+async def _one_public_row(request: Request, typed: str) -> Any:
+    code = codes.normalise(typed)
+    return await q.public_request(request.state.db, code) if code else None
+
+
+async def get_request(request: Request) -> Response:
+    fmt = _fmt(request)
+    if fmt is None:
+        return _unknown_format()
+    params = request.query_params
+    if refused := _wrong_jurisdiction(request, params, fmt):
+        return refused
+    row = await _one_public_row(request, request.path_params["service_request_id"])
+    if row is None:
+        return out.errors(fmt, 404, "Unknown service_request_id")
+    extensions = _param(params, "extensions").lower() == "true"
+    return await _requests_response(request, fmt, [row], extensions)
+
+
+async def get_token(request: Request) -> Response:
+    """Aduan files every request at once, so a request's token is its id."""
+    fmt = _fmt(request)
+    if fmt is None:
+        return _unknown_format()
+    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+        return refused
+    row = await _one_public_row(request, request.path_params["token"])
+    if row is None:
+        return out.errors(fmt, 404, "Unknown token")
+    code = codes.display(row["code"])
+    return out.respond(fmt, "service_requests", [{"service_request_id": code, "token": code}])
+
+
+# --- filing a request --------------------------------------------------------------------------
+
+
+async def _read_form(request: Request) -> FormData | str:
+    """The urlencoded body, or why it cannot be read (→ 400)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return "POST bodies must be application/x-www-form-urlencoded"
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        return f"the request body may be at most {MAX_BODY_BYTES} bytes"
+    try:
+        return await request.form(max_files=0, max_fields=100, max_part_size=64 * 1024)
+    except HTTPException as exc:
+        return f"the request body cannot be read: {exc.detail}"
+
+
+def _request_hash(form: FormData) -> str:
+    """A fingerprint of what was sent (the key aside), to refuse a replay with other content."""
+    pairs = sorted(
+        (name, value.strip())
+        for name, value in form.multi_items()
+        if isinstance(value, str) and name != "api_key"
+    )
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _coordinates(form: FormData, problems: list[str]) -> tuple[float | None, float | None]:
+    lat_text, lon_text = _param(form, "lat"), _param(form, "long")
+    if not lat_text and not lon_text:
+        return None, None
+    try:
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        problems.append("lat and long must both be given, as decimal degrees (WGS84)")
+        return None, None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        problems.append("lat and long must be numbers")
+        return None, None
+    if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
+        problems.append("lat/long lie outside Indonesia (are they swapped?)")
+        return None, None
+    return lat, lon
+
+
+async def _new_report(request: Request, form: FormData, service_code: str) -> Any:
+    """The report to create, or the list of problems with the request (→ 400)."""
+    problems: list[str] = []
+    for name, limit in LIMITS.items():
+        if len(_param(form, name)) > limit:
+            problems.append(f"{name} may be at most {limit} characters")
+    description = _param(form, "description").replace("\r\n", "\n")
+    if len(description) > MAX_DESCRIPTION:
+        problems.append(f"description may be at most {MAX_DESCRIPTION} characters")
+    lat, lon = _coordinates(form, problems)
+    address = _param(form, "address_string")
+    address_id = _param(form, "address_id")
+    coordinates_given = bool(_param(form, "lat") or _param(form, "long"))
+    if not (coordinates_given or address or address_id):
+        problems.append("a location is required: lat and long, address_string or address_id")
+    email, phone = _param(form, "email"), _param(form, "phone")
+    if email and not _EMAIL.match(email):
+        problems.append("email is not an email address")
+    if phone and not _PHONE.match(phone):
+        problems.append("phone may hold only digits, spaces, +, -, ( and )")
+    media_url = _param(form, "media_url")
+    if media_url and (
+        urlsplit(media_url).scheme not in {"http", "https"} or not urlsplit(media_url).netloc
+    ):
+        problems.append("media_url must be an http or https URL")
+    kelurahan = _param(form, KELURAHAN_ATTRIBUTE)
+    if not kelurahan:
+        problems.append(
+            f"{KELURAHAN_ATTRIBUTE} is required: the kelurahan's official code, e.g. 31.71.01.1001"
+        )
+    elif not await q.kelurahan_exists(request.state.db, kelurahan):
+        problems.append(f"{KELURAHAN_ATTRIBUTE}: unknown kelurahan code {kelurahan}")
+    if problems:
+        return problems
+    name = " ".join(p for p in (_param(form, "first_name"), _param(form, "last_name")) if p)
+    if not address and address_id:
+        # address_id comes from the client's own address register, which we do not have:
+        # keep it readable for staff rather than drop the only location given
+        address = f"address_id {address_id}"
+    return domain.NewReport(
+        category=service_code,
+        area=kelurahan,
+        description=description,
+        channel="open311",
+        address=address,
+        lat=lat,
+        lon=lon,
+        location_source="form" if lat is not None else None,
+        reporter_name=name,
+        reporter_phone=phone,
+        reporter_email=email,
+        media_url=media_url,
+        device_id=_param(form, "device_id"),
+    )
+
+
+async def create_request(request: Request) -> Response:
+    fmt = _fmt(request)
+    if fmt is None:
+        return _unknown_format()
+    form = await _read_form(request)
+    if isinstance(form, str):
+        return out.errors(fmt, 400, form)
+    db = request.state.db
+    key = await apikeys.authenticate(db, _param(form, "api_key"))
+    if key is None:
+        return out.errors(fmt, 403, "A valid api_key is required to submit requests")
+    wait = await apikeys.take_request_slot(db, key)
+    if wait:
+        return out.errors(
+            fmt,
+            429,
+            f"Too many requests for this api_key; try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+    if refused := _wrong_jurisdiction(request, form, fmt):
+        return refused
+    service_code = _param(form, "service_code")
+    if not service_code:
+        return out.errors(fmt, 400, "service_code is required")
+    if await q.service(db, service_code) is None:
+        return out.errors(fmt, 404, f"Unknown service_code: {service_code}")
+    new = await _new_report(request, form, service_code)
+    if isinstance(new, list):
+        return out.errors(fmt, 400, *new)
+    client_key = request.headers.get("idempotency-key", "").strip()
+    if len(client_key) > MAX_IDEMPOTENCY_KEY:
+        return out.errors(fmt, 400, f"Idempotency-Key may be at most {MAX_IDEMPOTENCY_KEY} chars")
+    idempotency_key = None
+    if client_key and new.device_id:
+        idempotency_key = f"open311:{key.id}:{new.device_id}:{client_key}"
+    settings: Settings = request.app.state.settings
+    try:
+        created = await domain.create_report(
+            db,
+            new,
+            idempotency_key=idempotency_key,
+            request_hash=_request_hash(form) if idempotency_key else None,
+            tz=settings.timezone,
+        )
+    except domain.IdempotencyMismatch:
+        return out.errors(
+            fmt, 400, "This device_id and Idempotency-Key were already used for another request"
+        )
+    except domain.DomainError as exc:
+        return out.errors(fmt, 400, _(exc.message) % exc.params if exc.params else _(exc.message))
+    request.state.report_id = created.id
+    due = await q.response_due(db, created.id)
+    notice = _("Laporan diterima. Tanggapan pertama paling lambat %(time)s.") % {
+        "time": i18n.format_time(due, settings.timezone)
+    }
+    document = [
+        {
+            "service_request_id": codes.display(created.code),
+            "service_notice": notice,
+            "account_id": "",
+        }
+    ]
+    return out.respond(fmt, "service_requests", document)
+
+
+routes = [
+    Route(f"{BASE}/discovery.{{fmt}}", discovery, name="open311_discovery"),
+    Route(f"{BASE}/services.{{fmt}}", services, name="open311_services"),
+    Route(
+        f"{BASE}/services/{{service_code}}.{{fmt}}",
+        service_definition,
+        name="open311_service_definition",
+    ),
+    Route(f"{BASE}/requests.{{fmt}}", list_requests, name="open311_requests"),
+    Route(
+        f"{BASE}/requests.{{fmt}}",
+        create_request,
+        methods=["POST"],
+        name="open311_create_request",
+    ),
+    Route(f"{BASE}/requests/{{service_request_id}}.{{fmt}}", get_request, name="open311_request"),
+    Route(f"{BASE}/tokens/{{token}}.{{fmt}}", get_token, name="open311_token"),
+]
