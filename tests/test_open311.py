@@ -469,3 +469,10 @@ def test_bad_request_parameters_are_400(client: TestClient, fmt: str, query: str
 def test_a_span_of_exactly_90_days_is_allowed(client: TestClient) -> None:
     query = "start_date=2026-01-01T00:00:00Z&end_date=2026-04-01T00:00:00Z"
     assert client.get(f"{BASE}/requests.json?{query}").status_code == 200
+
+
+def test_other_sites_browser_apps_may_read_the_public_api(client: TestClient) -> None:
+    for path in ("/services.json", "/requests.xml", "/discovery.json"):
+        response = client.get(BASE + path, headers={"Origin": "https://dasbor.example"})
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert "access-control-allow-credentials" not in response.headers

@@ -105,7 +105,9 @@ def respond(
 ) -> Response:
     """A document in the requested format; `root` names the XML wrapper or root element."""
     body = to_xml(root, document) if fmt == "xml" else to_json(document)
-    merged = {"Cache-Control": "no-store", **(headers or {})}
+    # Public, cookie-less data: browser apps of other sites (a city dashboard) may read it.
+    # Writes stay closed to other sites' browsers (CrossOriginProtectionMiddleware).
+    merged = {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*", **(headers or {})}
     return Response(body, status_code=status_code, media_type=CONTENT_TYPES[fmt], headers=merged)
 
 
