@@ -26,7 +26,7 @@ from web.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from web.routes import open311, resident, system
+from web.routes import open311, pwa, resident, system
 from web.settings import Settings
 from web.static_files import StaticFiles
 from web.templating import make_environment, render
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         *system.routes,
+        *pwa.routes,
         *resident.routes,
         *open311.routes,
     ]

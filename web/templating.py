@@ -29,7 +29,6 @@ def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.globals["static_url"] = static.url
-    env.globals["static_files"] = static.files
     env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
     env.filters["localtime"] = lambda value, date_only=False: i18n.format_time(
         value, timezone, date_only=date_only

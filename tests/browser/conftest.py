@@ -53,6 +53,9 @@ class Recorder:
     def __init__(self, app: Starlette) -> None:
         self.app = app
         self.hits: list[Hit] = []
+        # Paths answered with 503 for now, whoever asks (a page or the service worker,
+        # whose own fetches a page's Playwright route cannot see).
+        self.unavailable: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,6 +82,10 @@ class Recorder:
                 hit.bytes_out += len(message.get("body", b""))
             await send(message)
 
+        if scope["path"] in self.unavailable:
+            await counting_send({"type": "http.response.start", "status": 503, "headers": []})
+            await counting_send({"type": "http.response.body", "body": b""})
+            return
         await self.app(scope, counting_receive, counting_send)
 
     def clear(self) -> None:

@@ -1,0 +1,147 @@
+"""What the service worker and the outbox save, measured in real Chromium:
+
+1. bytes on the wire for a first and a repeat visit to /lapor (service worker active),
+   counted at the server (every byte it sent, the service worker's own fetches included);
+2. time from "Kirim" to the tracking code for a 4000×3000 photo under emulated slow 3G
+   (CDP Network.emulateNetworkConditions on the page, which makes the upload itself),
+   beside the floor for the same bytes: upload / bandwidth + round trips.
+
+Prints figures; run `.venv/bin/python bench/pwa_bytes.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Recorder
+from tests.browser.test_offline import UNTIL_CONTROLLED, fill_report, phone_photo
+from web.app import create_app
+from web.cli import main as cli
+from web.settings import Settings
+
+LATENCY_MS = 400
+UP_BPS = 400_000 / 8  # 400 kbit/s
+DOWN_BPS = 400_000 / 8
+
+
+@contextmanager
+def server(tmp: Path) -> Iterator[tuple[str, Recorder]]:
+    data_dir = tmp / "data"
+    os.environ["ADUAN_DATA_DIR"] = str(data_dir)
+    cli(["init"])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = Settings(
+        data_dir=data_dir,
+        secret_key="b" * 40,
+        base_url=f"http://127.0.0.1:{port}",
+        allowed_hosts=("127.0.0.1",),
+        run_tasks=False,
+    )
+    recorder = Recorder(create_app(settings))
+    srv = uvicorn.Server(uvicorn.Config(recorder, log_level="warning", access_log=False))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", recorder
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def wire(recorder: Recorder) -> tuple[int, int, list[str]]:
+    hits = recorder.hits
+    static = sum(h.bytes_out for h in hits if h.path.startswith("/static/"))
+    return sum(h.bytes_out for h in hits), static, [f"{h.path} {h.status}" for h in hits]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp_name, server(Path(tmp_name)) as (base, recorder):
+        tmp = Path(tmp_name)
+        photo = phone_photo(tmp)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            context = browser.new_context()
+
+            recorder.hits.clear()
+            page = context.new_page()
+            page.goto(base + "/lapor")
+            page.wait_for_load_state("load")
+            page_only = wire(recorder)
+            page.evaluate(UNTIL_CONTROLLED)
+            page.wait_for_timeout(500)
+            first = wire(recorder)
+            page.close()
+
+            recorder.hits.clear()
+            page = context.new_page()
+            page.goto(base + "/lapor")
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(500)
+            repeat = wire(recorder)
+
+            print("Bytes on the wire for /lapor (counted at the server: headers + gzip body)")
+            print(f"  first visit, page load        {page_only[0]:>8} B  (static {page_only[1]} B)")
+            print(f"  first visit, + worker install {first[0]:>8} B  (static {first[1]} B)")
+            print(f"  repeat visit, worker active   {repeat[0]:>8} B  (static {repeat[1]} B)")
+            print(f"    requests: {', '.join(repeat[2])}")
+
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": LATENCY_MS,
+                    "downloadThroughput": DOWN_BPS,
+                    "uploadThroughput": UP_BPS,
+                },
+            )
+            fill_report(
+                page, "Jalan berlubang besar di depan SD Negeri 05, motor sering jatuh.", photo
+            )
+            recorder.hits.clear()
+            started = time.monotonic()
+            page.click("#lapor-form button[type=submit]")
+            page.locator("#outbox").get_by_text("Tersimpan di HP Anda").wait_for()
+            saved = time.monotonic() - started
+            page.locator("#outbox .code").wait_for(timeout=120_000)
+            total = time.monotonic() - started
+            upload = next(h for h in recorder.hits if h.path == "/api/v1/reports")
+            # Request line and headers (~700 B) up; one round trip for the request on the
+            # open connection; the JSON answer down.
+            floor = (
+                (upload.bytes_in + 700) / UP_BPS + LATENCY_MS / 1000 + upload.bytes_out / DOWN_BPS
+            )
+            original = photo.stat().st_size
+            print(
+                f"\nSlow 3G ({UP_BPS * 8 / 1000:.0f} kbit/s up and down, {LATENCY_MS} ms latency), "
+                f"one 4000×3000 photo of {original} B"
+            )
+            print(f"  saved on the phone (shrink + IndexedDB)  {saved:6.2f} s")
+            print(f"  'Kirim' to tracking code                 {total:6.2f} s")
+            print(
+                f"  upload {upload.bytes_in} B: floor {floor:.2f} s "
+                f"(+ {saved:.2f} s on the phone = {floor + saved:.2f} s)"
+            )
+            print(f"  the unshrunk photo alone would need      {original / UP_BPS:6.1f} s")
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()

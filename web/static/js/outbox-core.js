@@ -1,0 +1,196 @@
+/* Aduan outbox, core: a report is stored on the phone (IndexedDB) before anything is sent,
+ * and leaves the phone's queue only when our server confirms it with its own marker header.
+ *
+ * Shared by the pages (<script defer>, before outbox.js, which draws the queue) and the
+ * service worker (importScripts, to send on Background Sync), so "sent" has one definition.
+ * Plain ES2017, no framework, no build step; no inline scripts or styles (strict CSP).
+ */
+(function (global) {
+  'use strict';
+  if (global.AduanOutbox) return;  // included twice: one sender per page is enough
+
+  const DB_NAME = 'aduan';
+  const DB_VERSION = 1;
+  const OUTBOX = 'outbox';  // reports not yet confirmed by the server (never expire)
+  const SENT = 'sent';      // confirmed reports: code, links, last known status
+  const API_URL = '/api/v1/reports';
+  const MARKER = 'X-Aduan-Code';  // only our server sets it: a captive portal's 200 has none
+  const CODE_RE = /^[0-9A-Z]{8}$/;
+  // Worth trying again later as they are: proxy login, timeout, same key still in
+  // progress on the server, too early, rate limited. Any other 4xx needs the resident.
+  const RETRY_STATUSES = [407, 408, 409, 425, 429];
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('aduan-outbox') : null;
+
+  let dbPromise = null;
+  function openDb() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const req = indexedDB.open(DB_NAME, DB_VERSION);
+        req.onupgradeneeded = () => {
+          req.result.createObjectStore(OUTBOX, { keyPath: 'id' });
+          req.result.createObjectStore(SENT, { keyPath: 'code' });
+        };
+        req.onsuccess = () => {
+          // Let a newer version of this script upgrade the database instead of blocking it.
+          req.result.onversionchange = () => { req.result.close(); dbPromise = null; };
+          resolve(req.result);
+        };
+        req.onerror = () => { dbPromise = null; reject(req.error); };
+      });
+    }
+    return dbPromise;
+  }
+
+  /* Run fn(store, ...) in one transaction; resolve once it is committed to disk. */
+  async function inTx(names, mode, fn) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(names, mode);
+      const value = fn(...names.map((name) => tx.objectStore(name)));
+      tx.oncomplete = () => resolve(value instanceof IDBRequest ? value.result : value);
+      tx.onerror = tx.onabort = () => reject(tx.error);
+    });
+  }
+
+  /* Tell other tabs and the pages of a syncing service worker to redraw. */
+  function changed(value) {
+    if (channel) channel.postMessage('changed');
+    return value;
+  }
+
+  const listOutbox = () => inTx([OUTBOX], 'readonly', (s) => s.getAll());
+  const listSent = () => inTx([SENT], 'readonly', (s) => s.getAll());
+  const getEntry = (id) => inTx([OUTBOX], 'readonly', (s) => s.get(id));
+  const saveEntry = (entry) => inTx([OUTBOX], 'readwrite', (s) => { s.put(entry); }).then(changed);
+  const deleteEntry = (id) => inTx([OUTBOX], 'readwrite', (s) => { s.delete(id); }).then(changed);
+  const forgetSent = (code) => inTx([SENT], 'readwrite', (s) => { s.delete(code); }).then(changed);
+
+  /* Change an entry only if it still exists: a report deleted meanwhile stays deleted. */
+  function updateEntry(id, patch) {
+    return inTx([OUTBOX], 'readwrite', (s) => {
+      const req = s.get(id);
+      req.onsuccess = () => { if (req.result) s.put(Object.assign(req.result, patch)); };
+    }).then(changed);
+  }
+
+  function safePath(value) {
+    return typeof value === 'string' && /^\/[^/\\]/.test(value) ? value : '';
+  }
+
+  /* Confirmed: out of the queue and into "Laporan saya", in one transaction. */
+  function markSent(entry, answer) {
+    const data = answer.data || {};
+    const code = answer.code;
+    const record = {
+      code,
+      display_code: code.slice(0, 4) + '-' + code.slice(4),
+      tracking_url: safePath(data.tracking_url) || '/t/' + code,
+      receipt_url: safePath(data.receipt_url),
+      private_url: safePath(data.private_url),
+      entry_id: entry.id,
+      summary: entry.summary || {},
+      confidential: !!entry.confidential,
+      written_at: entry.written_at,
+      sent_at: new Date().toISOString(),
+      status: '', status_label: '', checked_at: '',
+    };
+    return inTx([OUTBOX, SENT], 'readwrite', (outbox, sent) => {
+      outbox.delete(entry.id);
+      sent.put(record);
+    }).then(changed);
+  }
+
+  /* The one rule for what an answer means. */
+  function judge(answer) {
+    const status = answer.status;
+    if (status >= 200 && status < 300) return CODE_RE.test(answer.code || '') ? 'sent' : 'retry';
+    if (status >= 400 && status < 500 && !RETRY_STATUSES.includes(status)) return 'fix';
+    return 'retry';  // network error (0), 5xx, odd proxies
+  }
+
+  function buildForm(entry) {
+    const form = new FormData();
+    for (const [name, value] of entry.fields) form.append(name, value);
+    entry.photos.forEach((p, i) => form.append('photos', p.blob, p.name || 'foto-' + (i + 1) + '.jpg'));
+    return form;
+  }
+
+  function parseJson(text) {
+    try { return JSON.parse(text); } catch (err) { return null; }
+  }
+
+  /* The service worker's transport (XMLHttpRequest does not exist there). */
+  async function fetchTransport(entry) {
+    const response = await fetch(API_URL, {
+      method: 'POST', body: buildForm(entry), credentials: 'same-origin', cache: 'no-store',
+      headers: { 'Idempotency-Key': entry.key, Accept: 'application/json' },
+    });
+    return { status: response.status, code: response.headers.get(MARKER), data: parseJson(await response.text()) };
+  }
+
+  async function sendOne(entry, transport, onProgress) {
+    let answer;
+    try {
+      answer = await transport(entry, (percent) => onProgress && onProgress(entry.id, percent));
+    } catch (err) {
+      answer = { status: 0 };
+    }
+    const outcome = judge(answer);
+    if (outcome === 'sent') {
+      await markSent(entry, answer);
+    } else if (outcome === 'fix') {
+      const data = answer.data && typeof answer.data === 'object' ? answer.data : {};
+      await updateEntry(entry.id, {
+        state: 'needs_fix', last_status: answer.status,
+        message: typeof data.message === 'string' ? data.message : '',
+        errors: data.errors && typeof data.errors === 'object' ? data.errors : {},
+      });
+    } else {
+      await updateEntry(entry.id, { state: 'waiting', last_status: answer.status, attempts: (entry.attempts || 0) + 1 });
+    }
+    return outcome;
+  }
+
+  /* Under the lock: send waiting entries oldest first; stop at the first failure (the
+   * connection is likely gone). Resolves with how many are still waiting. */
+  async function sendWaiting(transport, onProgress) {
+    const entries = (await listOutbox())
+      .filter((e) => e.state !== 'needs_fix')
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+    for (let i = 0; i < entries.length; i++) {
+      if (!(await getEntry(entries[i].id))) continue;  // deleted by the resident meanwhile
+      await updateEntry(entries[i].id, { state: 'sending', last_try: new Date().toISOString() });
+      if ((await sendOne(entries[i], transport, onProgress)) === 'retry') return entries.length - i;
+    }
+    return 0;
+  }
+
+  let running = null;
+  let again = false;
+  /* One sender at a time across tabs and the service worker (Web Locks); inside one page
+   * a call during a run asks for one more run, so a report saved meanwhile is not missed. */
+  function sendAll(transport, onProgress) {
+    if (running) { again = true; return running; }
+    const locks = global.navigator && global.navigator.locks;
+    const once = () => (locks
+      ? locks.request('aduan-outbox', () => sendWaiting(transport, onProgress))
+      : sendWaiting(transport, onProgress));
+    running = (async () => {
+      let left;
+      do { again = false; left = await once(); } while (again);
+      return left;
+    })();
+    const clear = () => { running = null; };
+    running.then(clear, clear);
+    return running;
+  }
+
+  /* Keep the statuses "Laporan saya" fetched for the reports this phone sent. */
+  const putSent = (records) => inTx([SENT], 'readwrite', (s) => { records.forEach((r) => s.put(r)); });
+
+  global.AduanOutbox = {
+    listOutbox, listSent, getEntry, saveEntry, updateEntry, deleteEntry, forgetSent, putSent,
+    sendAll, fetchTransport, buildForm, parseJson, channel, API_URL, MARKER,
+  };
+})(self);
+
