@@ -129,3 +129,22 @@ def test_twenty_parallel_replays_of_one_key_make_one_report(settings: Settings) 
     assert count(settings) == 1
     assert count(settings, "SELECT COUNT(*) FROM photos") == 1
     assert count(settings, "SELECT COUNT(*) FROM report_events") == 1
+
+
+def test_the_position_read_on_the_phone_is_kept_for_staff_when_nothing_was_typed(
+    client, settings: Settings
+) -> None:
+    def post(**extra: str) -> None:
+        response = client.post(
+            "/api/v1/reports",
+            data={**FIELDS, **extra},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert response.status_code == 201
+
+    post(photo_lat="-6.1754", photo_lon="106.8272")
+    post(photo_lat="48.85", photo_lon="2.35")  # not in Indonesia: ignored
+    post(photo_lat="-6.1754", photo_lon="106.8272", lat="-6.2", lon="106.8")  # typed wins
+    with sqlite3.connect(settings.db_path) as conn:
+        rows = conn.execute("SELECT lat, lon, location_source FROM reports ORDER BY id").fetchall()
+    assert rows == [(-6.1754, 106.8272, "photo"), (None, None, None), (-6.2, 106.8, "form")]

@@ -151,6 +151,21 @@ def _parse_written_at(text: str) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
+def _phone_read_gps(form: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The position the outbox read from a photo's EXIF on the phone before shrinking it
+    (the shrunk copy has none). Ignored when it is not a point in Indonesia."""
+    try:
+        lat = _coordinate(_text(form, "photo_lat"))
+        lon = _coordinate(_text(form, "photo_lon"))
+    except ValueError:
+        return None
+    if lat is None or lon is None:
+        return None
+    if LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]:
+        return (lat, lon)
+    return None
+
+
 def normalise_phone(text: str) -> str:
     return re.sub(r"[\s\-().]", "", text)
 
@@ -263,7 +278,7 @@ async def parse_report_form(
 
     location_source = "form" if lat is not None else None
     if lat is None:
-        gps = next((p.gps for p in photos if p.gps), None)
+        gps = next((p.gps for p in photos if p.gps), None) or _phone_read_gps(form)
         if gps is not None:
             lat, lon = gps
             location_source = "photo"

@@ -391,3 +391,24 @@ def test_chrome_finds_the_site_installable(
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
     finally:
         profile.close()
+
+
+def test_a_photos_gps_survives_shrinking_on_the_phone_for_staff_only(
+    live_server: LiveServer, context: Any, tmp_path: Path
+) -> None:
+    from tests.images import JAKARTA, phone_jpeg
+
+    photo = tmp_path / "IMG_0042.jpg"
+    photo.write_bytes(phone_jpeg())  # EXIF orientation 6 and GPS at Monas
+    page = context.new_page()
+    page.goto(live_server.url + "/lapor")
+    fill_report(page, "Pohon tumbang menutup separuh jalan di depan kantor pos.", photo)
+    submit(page)
+    wait_until(page, lambda: live_server.report_count() == 1, what="the report to arrive")
+    (row,) = live_server.rows("SELECT code, lat, lon, location_source, channel FROM reports")
+    assert row["channel"] == "outbox" and row["location_source"] == "photo"
+    assert (round(row["lat"], 4), round(row["lon"], 4)) == JAKARTA
+    (stored,) = live_server.rows("SELECT width, height FROM photos")
+    assert stored["height"] > stored["width"]  # drawn upright from EXIF orientation
+    public = page.request.get(f"{live_server.url}/t/{row['code']}").text()
+    assert "-6.175" not in public and "106.827" not in public

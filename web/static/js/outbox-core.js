@@ -112,6 +112,12 @@
     const form = new FormData();
     for (const [name, value] of entry.fields) form.append(name, value);
     entry.photos.forEach((p, i) => form.append('photos', p.blob, p.name || 'foto-' + (i + 1) + '.jpg'));
+    // The shrunk photos carry no EXIF: the position read from the first original goes along.
+    const located = entry.photos.find((p) => p.gps);
+    if (located) {
+      form.append('photo_lat', String(located.gps[0]));
+      form.append('photo_lon', String(located.gps[1]));
+    }
     return form;
   }
 
