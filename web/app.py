@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from db.database import Database
 from web import i18n, tasks
+from web.auth import StaffSessionMiddleware
 from web.middleware import (
     BodySizeLimitMiddleware,
     CrossOriginProtectionMiddleware,
@@ -26,7 +27,7 @@ from web.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from web.routes import open311, pwa, resident, system
+from web.routes import open311, open311_admin, pwa, resident, staff, system
 from web.settings import Settings
 from web.static_files import StaticFiles
 from web.templating import make_environment, render
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *pwa.routes,
         *resident.routes,
         *open311.routes,
+        *open311_admin.routes,
+        *staff.routes,
     ]
     middleware = [
         Middleware(RequestLogMiddleware),
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(LanguageMiddleware),
         Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),
         Middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES),
+        Middleware(StaffSessionMiddleware),
     ]
     app = Starlette(
         debug=settings.debug,

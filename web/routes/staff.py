@@ -1,0 +1,472 @@
+"""Staff workspace: login and logout, the inbox ordered by deadline, the case page and its
+actions, and staff-only photos. Intake and account administration are in staff_admin.py.
+
+Every handler starts with `require_account`, reads a case only through
+`db.staff.load_case` (scope in the SQL: out of scope is 404) and changes it only through
+`web.domain.apply_action` (transition, version and timeline in one transaction).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from db import reports as report_db
+from db import staff as staff_db
+from web import auth, codes, domain
+from web.deadlines import to_text, utc_now
+from web.forms import PHOTO_MESSAGES
+from web.i18n import gettext as _
+from web.i18n import lazy_gettext as N_
+from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
+from web.routes import staff_admin
+from web.templating import render
+
+PAGE_SIZE = 25
+# Photos an action may carry: progress up to 3, resolve one "after" photo.
+ACTION_PHOTOS = {"progress": 3, "resolve": 1}
+TYPED_FIELDS = (
+    "public_note",
+    "internal_note",
+    "agency_code",
+    "duplicate_of",
+    "category_code",
+    "area_code",
+)
+DONE_MESSAGES = {
+    "verify": N_("Laporan sudah diverifikasi."),
+    "dispatch": N_("Laporan sudah diteruskan ke instansi."),
+    "progress": N_("Perkembangan sudah dicatat."),
+    "resolve": N_("Laporan sudah ditandai selesai."),
+    "reject": N_("Laporan ditutup dengan alasan yang Anda tulis."),
+    "duplicate": N_("Laporan sudah digabung ke laporan induknya."),
+    "note": N_("Catatan internal sudah disimpan."),
+    "recategorise": N_("Data laporan sudah diperbarui."),
+}
+EVENT_LABELS = {
+    "received": N_("Laporan diterima"),
+    "verify": N_("Diverifikasi"),
+    "dispatch": N_("Diteruskan ke instansi"),
+    "progress": N_("Perkembangan"),
+    "resolve": N_("Diselesaikan"),
+    "reject": N_("Ditutup tanpa tindak lanjut"),
+    "duplicate": N_("Digabung ke laporan lain"),
+    "merged_in": N_("Laporan lain digabung ke laporan ini"),
+    "note": N_("Catatan internal"),
+    "recategorise": N_("Kategori atau kelurahan diubah"),
+    "reopened": N_("Dibuka kembali oleh pelapor"),
+    "confirmed": N_("Pelapor menyatakan sudah beres"),
+    "closed": N_("Ditutup otomatis"),
+}
+CHANGED_MEANWHILE = N_(
+    "Laporan ini baru saja diubah petugas lain. Periksa keadaan terbarunya di bawah, "
+    "lalu ulangi bila masih perlu."
+)
+
+
+def _db(request: Request) -> Any:
+    return request.state.db
+
+
+def _tz(request: Request) -> str:
+    return str(request.app.state.settings.timezone)
+
+
+def _code(request: Request) -> str:
+    code = codes.normalise(request.path_params["code"])
+    if code is None:
+        raise HTTPException(404)
+    return code
+
+
+# --- login and logout ---------------------------------------------------------------------
+
+
+def _login_page(
+    request: Request, nonce: str, *, error: str = "", username: str = "", status_code: int = 200
+) -> Response:
+    settings = request.app.state.settings
+    response = render(
+        request,
+        "staf/masuk.html",
+        {
+            "login_token": auth.login_form_token(settings.secret_key, nonce),
+            "error": error,
+            "username": username,
+            "next": auth.safe_next(request.query_params.get("next")),
+        },
+        status_code=status_code,
+    )
+    response.set_cookie(
+        auth.LOGIN_NONCE_COOKIE,
+        nonce,
+        path=auth.LOGIN_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.https,
+    )
+    return response
+
+
+async def login_form(request: Request) -> Response:
+    # Shown even to someone logged in: logging in again (another account on a shared PC)
+    # replaces the session.
+    nonce = request.cookies.get(auth.LOGIN_NONCE_COOKIE) or auth.new_login_nonce()
+    return _login_page(request, nonce)
+
+
+async def login(request: Request) -> Response:
+    settings = request.app.state.settings
+    form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
+    username = str(form.get("username") or "")[:150]
+    password = str(form.get("password") or "")[:1024]
+    nonce = request.cookies.get(auth.LOGIN_NONCE_COOKIE, "")
+    if not auth.login_token_valid(settings.secret_key, nonce, form.get("csrf_token")):
+        message = _("Halaman masuk sudah kedaluwarsa. Silakan coba lagi.")
+        return _login_page(
+            request, auth.new_login_nonce(), error=message, username=username, status_code=403
+        )
+    outcome = await auth.attempt_login(
+        _db(request),
+        secret_key=settings.secret_key,
+        username=username,
+        password=password,
+        client=auth.client_address(request),
+    )
+    if outcome.retry_after:
+        response = _login_page(
+            request,
+            nonce,
+            error=auth.retry_message(outcome.retry_after),
+            username=username,
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    if outcome.account_id is None:
+        # One message whether the name is unknown, the password wrong or the account off.
+        message = _("Nama pengguna atau kata sandi salah.")
+        return _login_page(request, nonce, error=message, username=username, status_code=400)
+    request.state.account_id = outcome.account_id
+    raw_id = await auth.start_session(
+        _db(request), outcome.account_id, request.cookies.get(auth.COOKIE_NAME)
+    )
+    response = RedirectResponse(auth.safe_next(str(form.get("next") or "")), status_code=303)
+    auth.set_session_cookie(response, raw_id, secure=settings.https)
+    response.delete_cookie(auth.LOGIN_NONCE_COOKIE, path=auth.LOGIN_PATH)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """Ends every session of the account, on every device (a lost phone included)."""
+    account = auth.require_account(request)
+    await auth.read_form(request, max_fields=5)
+    await auth.end_all_sessions(_db(request), account.id)
+    response = RedirectResponse(auth.LOGIN_PATH, status_code=303)
+    auth.clear_session_cookie(response, secure=request.app.state.settings.https)
+    return response
+
+
+# --- inbox --------------------------------------------------------------------------------
+
+FILTER_PARAMS = ("status", "category", "kelurahan", "channel", "terlambat", "q")
+
+
+def _inbox_query(request: Request) -> tuple[staff_db.InboxFilter, dict[str, str]]:
+    """The filter from the query string, and the params that define it (for links)."""
+    params = {k: request.query_params.get(k, "").strip()[:100] for k in FILTER_PARAMS}
+    params = {k: v for k, v in params.items() if v}
+    status = params.get("status", "")
+    if status in domain.STATUS_LABELS:
+        statuses: tuple[str, ...] = (status,)
+    elif status == "semua":
+        statuses = ()
+    else:
+        params.pop("status", None)  # the default: open cases
+        statuses = tuple(sorted(domain.OPEN_STATUSES))
+    text = params.get("q", "")
+    f = staff_db.InboxFilter(
+        statuses=statuses,
+        dated_only=bool(statuses) and set(statuses) <= domain.OPEN_STATUSES,
+        undated_only=bool(statuses) and set(statuses) <= domain.CLOSED_STATUSES,
+        category=params.get("category", ""),
+        area=params.get("kelurahan", ""),
+        channel=params.get("channel", ""),
+        overdue=params.get("terlambat") == "1",
+        code=codes.normalise(text) if text else None,
+        text=text,
+    )
+    return f, params
+
+
+async def _inbox_context(request: Request, account: auth.Account) -> dict[str, Any]:
+    db = _db(request)
+    f, params = _inbox_query(request)
+    now = to_text(utc_now())
+    after = staff_db.Cursor.decode(request.query_params.get("after"))
+    rows, cursor = await staff_db.inbox_page(db, account, f, now=now, after=after, limit=PAGE_SIZE)
+    counts, overdue = await staff_db.status_counts(db, account, f, now=now)
+    query = urlencode(params)
+    after_text = request.query_params.get("after", "") if after else ""
+    poll_query = urlencode({**params, "after": after_text}) if after_text else query
+    next_query = urlencode({**params, "after": cursor.encode()}) if cursor else ""
+    count_links = {
+        status: urlencode({**{k: v for k, v in params.items() if k != "status"}, "status": status})
+        for status in domain.STATUS_LABELS
+    }
+    return {
+        "rows": rows,
+        "now": now,
+        "params": params,
+        "query": query,
+        "poll_query": poll_query,
+        "next_query": next_query,
+        "paged": after is not None,
+        "counts": counts,
+        "count_links": count_links,
+        "overdue_count": overdue,
+        "total_open": sum(counts.get(s, 0) for s in domain.OPEN_STATUSES),
+        "status_labels": domain.STATUS_LABELS,
+        "channel_labels": domain.CHANNEL_LABELS,
+    }
+
+
+async def inbox(request: Request) -> Response:
+    account = auth.require_account(request)
+    context = await _inbox_context(request, account)
+    db = _db(request)
+    context.update(
+        categories=await report_db.categories(db),
+        kelurahan=await staff_db.kelurahan_in_scope(db, account),
+    )
+    return render(request, "staf/inbox.html", context)
+
+
+async def inbox_rows(request: Request) -> Response:
+    """The list alone, at its own URL, for htmx swaps and the 60-second poll."""
+    account = auth.require_account(request)
+    context = await _inbox_context(request, account)
+    headers = {}
+    if request.query_params.get("push") == "1":
+        # The filter form asks for the list; the address bar should show the page.
+        page_query = urlencode({k: v for k, v in request.query_params.items() if k != "push" and v})
+        headers["HX-Push-Url"] = "/staf" + (f"?{page_query}" if page_query else "")
+    return render(request, "staf/_inbox_rows.html", context, headers=headers)
+
+
+# --- the case page ------------------------------------------------------------------------
+
+
+async def _case_response(
+    request: Request,
+    account: auth.Account,
+    case: Any,
+    *,
+    status_code: int = 200,
+    message: str = "",
+    error: str = "",
+    error_kind: str = "",
+    typed: dict[str, str] | None = None,
+) -> Response:
+    db = _db(request)
+    events = await staff_db.case_events(db, case["id"])
+    photos = await staff_db.case_photos(db, case["id"])
+    first_event = events[0]["id"] if events else None
+    by_event: dict[int, list[Any]] = {}
+    report_photos = []
+    for photo in photos:
+        if photo["event_id"] is None or photo["event_id"] == first_event:
+            report_photos.append(photo)
+        else:
+            by_event.setdefault(photo["event_id"], []).append(photo)
+    actions = [
+        kind
+        for kind, (allowed_from, _target) in domain.TRANSITIONS.items()
+        if account.can_act and case["status"] in allowed_from
+    ]
+    context = {
+        "case": case,
+        "events": events,
+        "report_photos": report_photos,
+        "event_photos": by_event,
+        "actions": actions,
+        "message": message,
+        "error": error,
+        "error_kind": error_kind,
+        "typed": typed or {},
+        "now": to_text(utc_now()),
+        "status_labels": domain.STATUS_LABELS,
+        "channel_labels": domain.CHANNEL_LABELS,
+        "event_labels": EVENT_LABELS,
+        "canned": await staff_db.canned_replies(db, case["category_code"]),
+        "agencies": await staff_db.agencies(db) if "dispatch" in actions else [],
+        "categories": await report_db.categories(db) if "recategorise" in actions else [],
+        "kelurahan": await report_db.kelurahan_grouped(db) if "recategorise" in actions else [],
+        "action_photos": ACTION_PHOTOS,
+    }
+    return render(request, "staf/laporan.html", context, status_code=status_code)
+
+
+async def case_page(request: Request) -> Response:
+    account = auth.require_account(request)
+    case = await staff_db.load_case(_db(request), _code(request), account)
+    if case is None:
+        raise HTTPException(404)
+    request.state.report_id = case["id"]
+    done = request.query_params.get("ok", "")
+    message = _(DONE_MESSAGES[done]) if done in DONE_MESSAGES else ""
+    return await _case_response(request, account, case, message=message)
+
+
+def _domain_message(exc: domain.DomainError) -> str:
+    params = dict(exc.params)
+    status = params.get("status")
+    if status in domain.STATUS_LABELS:
+        label = domain.STATUS_LABELS[status]
+        params["status"] = _(label)
+    return _(exc.message) % params if params else _(exc.message)
+
+
+async def _action_photos(
+    form: FormData, kind: str, store: PhotoStore
+) -> tuple[list[domain.StoredPhoto], str]:
+    """Check and store the action's photos; the error says which photo and why."""
+    limit = ACTION_PHOTOS.get(kind, 0)
+    uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    if len(uploads) > limit:
+        return [], _("Paling banyak %(n)d foto untuk tindakan ini.") % {"n": limit}
+    stored: list[domain.StoredPhoto] = []
+    for upload in uploads:
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        try:
+            processed = await process_photo_async(data)
+        except PhotoError as exc:
+            name = f"\u201c{(upload.filename or '')[-60:]}\u201d"
+            return [], _(PHOTO_MESSAGES[exc.code]) % {"name": name}
+        store.save(processed)
+        stored.append(domain.StoredPhoto(processed.sha256, processed.width, processed.height))
+    return stored, ""
+
+
+async def case_action(request: Request) -> Response:
+    """One action from the case page: 303 back with a message when done; the page again
+    with 409 (changed meanwhile, new state) or 422 (refused) and the typed text kept."""
+    account = auth.require_account(request, auth.ACTING_ROLES)
+    kind = request.path_params["action"]
+    if kind not in domain.TRANSITIONS:
+        raise HTTPException(404)
+    code = _code(request)
+    db = _db(request)
+    # Room for a few files more than allowed, so too many photos get a clear message (with
+    # the note kept) instead of the parser's bare 400.
+    max_files = ACTION_PHOTOS[kind] + 3 if kind in ACTION_PHOTOS else 0
+    form = await auth.read_form(request, max_files=max_files, max_fields=30)
+    try:
+        case = await staff_db.load_case(db, code, account)
+        if case is None:
+            raise HTTPException(404)
+        request.state.report_id = case["id"]
+        typed = {name: str(form.get(name) or "").strip()[:4000] for name in TYPED_FIELDS}
+        version = str(form.get("version") or "")
+
+        async def again(status_code: int, error: str, fresh: Any = case) -> Response:
+            return await _case_response(
+                request,
+                account,
+                fresh,
+                status_code=status_code,
+                error=error,
+                error_kind=kind,
+                typed=typed,
+            )
+
+        if not version.isdigit() or int(version) != case["version"]:
+            return await again(409, _(CHANGED_MEANWHILE))
+        if case["status"] not in domain.TRANSITIONS[kind][0]:
+            refused = domain.DomainError(
+                N_("Tindakan ini tidak bisa dilakukan pada laporan berstatus %(status)s."),
+                status=case["status"],
+            )
+            return await again(422, _domain_message(refused))
+        action = domain.Action(
+            kind=kind,
+            expected_version=case["version"],
+            user_id=account.id,
+            public_note=typed["public_note"],
+            internal_note=typed["internal_note"],
+            agency_code=typed["agency_code"] or None,
+            category_code=typed["category_code"] or None,
+            area_code=typed["area_code"] or None,
+        )
+        if kind == "duplicate":
+            # The main report must be one this account may see: no probing other areas.
+            main_code = codes.normalise(typed["duplicate_of"])
+            main = await staff_db.load_case(db, main_code, account) if main_code else None
+            if main is None:
+                return await again(422, _("Kode laporan induk tidak ditemukan."))
+            action.duplicate_of_code = main["code"]
+        if kind in ACTION_PHOTOS:
+            store = PhotoStore(request.app.state.settings.photo_dir)
+            photos, photo_error = await _action_photos(form, kind, store)
+            if photo_error:
+                return await again(422, photo_error)
+            action.photos = photos
+        try:
+            await domain.apply_action(db, code, action, tz=_tz(request))
+        except domain.Conflict:
+            fresh = await staff_db.load_case(db, code, account)
+            if fresh is None:
+                raise HTTPException(404) from None
+            return await again(409, _(CHANGED_MEANWHILE), fresh)
+        except domain.DomainError as exc:
+            return await again(422, _domain_message(exc))
+    finally:
+        await form.close()
+    if await staff_db.load_case(db, code, account) is None:
+        # Moved to a kelurahan outside this account's scope: back to the inbox.
+        return RedirectResponse("/staf?" + urlencode({"pindah": code}), status_code=303)
+    return RedirectResponse(f"/staf/laporan/{code}?ok={kind}", status_code=303)
+
+
+# --- photos -------------------------------------------------------------------------------
+
+
+async def photo(request: Request) -> Response:
+    """A case photo for staff, only if it belongs to a report in the account's scope."""
+    account = auth.require_account(request)
+    sha = request.path_params["sha"]
+    store = PhotoStore(request.app.state.settings.photo_dir)
+    try:
+        path = store.path(sha, thumb=request.query_params.get("kecil") == "1")
+    except ValueError:
+        raise HTTPException(404) from None
+    if not await staff_db.photo_in_scope(_db(request), sha, account) or not path.is_file():
+        raise HTTPException(404)
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
+routes = [
+    Route(auth.LOGIN_PATH, login_form, methods=["GET"], name="staff_login_form"),
+    Route(auth.LOGIN_PATH, login, methods=["POST"], name="staff_login"),
+    Route("/staf/keluar", logout, methods=["POST"], name="staff_logout"),
+    Route("/staf", inbox, name="staff_inbox"),
+    Route("/staf/inbox-rows", inbox_rows, name="staff_inbox_rows"),
+    Route("/staf/laporan/{code}", case_page, name="staff_case"),
+    Route("/staf/laporan/{code}/{action}", case_action, methods=["POST"], name="staff_action"),
+    Route("/staf/foto/{sha}", photo, name="staff_photo"),
+    *staff_admin.routes,
+]
