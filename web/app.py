@@ -27,7 +27,17 @@ from web.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from web.routes import open311, open311_admin, pwa, resident, staff, system
+from web.routes import (
+    dashboard,
+    deadlines_admin,
+    open311,
+    open311_admin,
+    performance,
+    pwa,
+    resident,
+    staff,
+    system,
+)
 from web.settings import Settings
 from web.static_files import StaticFiles
 from web.templating import make_environment, render
@@ -68,6 +78,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *open311.routes,
         *open311_admin.routes,
         *staff.routes,
+        *dashboard.routes,
+        *deadlines_admin.routes,
+        *performance.routes,
     ]
     middleware = [
         Middleware(RequestLogMiddleware),

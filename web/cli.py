@@ -1,4 +1,4 @@
-"""The `aduan` command: serve, init, user add, backup, apikey.
+"""The `aduan` command: serve, init, user add, backup, apikey, tasks run.
 
 Errors an operator can fix are printed as one plain line and exit with status 2; nothing
 prints a traceback unless ADUAN_DEBUG is set.
@@ -20,7 +20,7 @@ from pathlib import Path
 from db import reference
 from db import users as user_db
 from db.database import Database
-from web import apikeys
+from web import apikeys, tasks
 from web.deadlines import to_text, utc_now
 from web.passwords import MIN_LENGTH, hash_password
 from web.settings import Settings, SettingsError
@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("path", type=Path, help="an empty or new folder")
 
     apikeys.add_parser(sub)
+    tasks.add_parser(sub)
     return parser
 
 
@@ -99,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return backup(args.path, settings)
         if args.command == "apikey":
             return asyncio.run(apikeys.run_command(args, settings))
+        if args.command == "tasks":
+            return asyncio.run(tasks.run_command(args, settings))
     except (CommandError, SettingsError, reference.ReferenceError) as exc:
         print(f"aduan: error: {exc}", file=sys.stderr)
         return 2

@@ -318,6 +318,14 @@ async def apply_action(
             if agency is None:
                 raise DomainError(N_("Pilih instansi tujuan."))
             changes["agency_code"] = agency["code"]
+            # LAPOR!: the agency's time to resolve runs from when it receives the case, so
+            # the kelurahan's days to verify and forward are not charged to the agency. A
+            # forward to another agency gives it its own full time; forwarding again to the
+            # same agency does not reset its clock.
+            category = await q.category(conn, report["category_code"])
+            if category is not None and agency["code"] != report["agency_code"]:
+                due = await compute_deadlines(conn, category, moment, tz)
+                changes["resolution_due_at"] = row["resolution_due_at"] = to_text(due.resolution)
         if action.kind == "duplicate":
             target_code = codes.normalise(action.duplicate_of_code or "")
             original = await q.report_for_update(conn, target_code) if target_code else None

@@ -51,6 +51,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = field(default=("*",))
     # periodic tasks (auto-close, sweeps) inside the server; tests switch them off
     run_tasks: bool = True
+    # a resolved report the resident does not answer closes after this many working days
+    # (LAPOR!: 10); 0 turns automatic closing off
+    autoclose_workdays: int = 10
 
     @property
     def db_path(self) -> Path:
@@ -86,6 +89,12 @@ class Settings:
         hosts = tuple(
             h.strip() for h in (env.get("ADUAN_ALLOWED_HOSTS") or "").split(",") if h.strip()
         ) or (parts.hostname or "localhost", "localhost", "127.0.0.1")
+        autoclose = (env.get("ADUAN_AUTOCLOSE_WORKDAYS") or "10").strip()
+        if not (autoclose.isascii() and autoclose.isdigit()) or int(autoclose) > 365:
+            raise SettingsError(
+                "ADUAN_AUTOCLOSE_WORKDAYS must be a whole number of working days from 0 (off) "
+                f"to 365 (got {autoclose!r})"
+            )
         return cls(
             data_dir=data_dir,
             secret_key=secret,
@@ -94,4 +103,5 @@ class Settings:
             timezone=env.get("ADUAN_TIMEZONE") or "Asia/Jakarta",
             allowed_hosts=hosts,
             run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
+            autoclose_workdays=int(autoclose),
         )

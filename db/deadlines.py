@@ -1,0 +1,72 @@
+"""SQL for deadline settings: each category's targets, the holiday list, and the resolved
+reports that wait for the resident's answer (automatic closing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from db.database import Database
+
+TARGETS = ("response", "dispatch", "resolution")
+
+
+async def category_targets(db: Database) -> list[Any]:
+    """Every category (inactive ones too: their reports still run on these targets)."""
+    return await db.fetchall(
+        "SELECT code, name_id, name_en, active, confidential,"
+        " response_amount, response_unit, dispatch_amount, dispatch_unit,"
+        " resolution_amount, resolution_unit"
+        " FROM categories ORDER BY active DESC, sort_order, code"
+    )
+
+
+async def set_category_targets(
+    conn: aiosqlite.Connection, code: str, targets: dict[str, tuple[int, str]]
+) -> bool:
+    """Store a category's three targets ({"response": (24, "hours"), ...}); False when the
+    category does not exist. Reports already received keep the due times they were given."""
+    values: list[Any] = []
+    for name in TARGETS:
+        amount, unit = targets[name]
+        values.extend([amount, unit])
+    cur = await conn.execute(
+        "UPDATE categories SET response_amount = ?, response_unit = ?,"
+        " dispatch_amount = ?, dispatch_unit = ?,"
+        " resolution_amount = ?, resolution_unit = ? WHERE code = ?",
+        [*values, code],
+    )
+    return cur.rowcount == 1
+
+
+async def holidays(db: Database) -> list[Any]:
+    return await db.fetchall("SELECT day, name FROM holidays ORDER BY day")
+
+
+async def save_holiday(conn: aiosqlite.Connection, day: str, name: str) -> None:
+    """Add a holiday, or rename the one already on that day."""
+    await conn.execute(
+        "INSERT INTO holidays (day, name) VALUES (?, ?)"
+        " ON CONFLICT (day) DO UPDATE SET name = excluded.name",
+        (day, name),
+    )
+
+
+async def delete_holiday(conn: aiosqlite.Connection, day: str) -> bool:
+    cur = await conn.execute("DELETE FROM holidays WHERE day = ?", (day,))
+    return cur.rowcount == 1
+
+
+async def resolved_before(
+    db: Database, before: str, *, after_id: int = 0, limit: int = 500
+) -> list[Any]:
+    """Resolved reports (still waiting for the resident) resolved at or before `before`, by id.
+
+    Only a bound: the caller decides each report with working-day arithmetic.
+    """
+    return await db.fetchall(
+        "SELECT id, code, version, resolved_at FROM reports"
+        " WHERE status = 'resolved' AND resolved_at <= ? AND id > ? ORDER BY id LIMIT ?",
+        (before, after_id, limit),
+    )

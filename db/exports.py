@@ -1,0 +1,109 @@
+"""SQL of the staff CSV export: the reports of the inbox's filter, in the account's scope,
+read in keyset batches by id so that a year of reports streams out without sitting in
+memory.
+
+The scope is `db.staff.scope_clause`, the one the inbox and the case page use, so the
+export can never show a report the account could not open. Reporter contact is selected
+only where the case page would show it (SECURITY.md "Access"): never for anonymous reports,
+and for confidential ones only to the inspectorate and admins — left out of the row itself,
+not hidden later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from db.database import Database
+from db.staff import InboxFilter, Scoped, scope_clause
+
+BATCH_SIZE = 1000
+
+EXPORT_COLUMNS = """
+    r.id, r.code, r.received_at, r.written_at, r.channel, r.status, r.category_code,
+    c.name_id AS category_name_id, c.name_en AS category_name_en,
+    a.name AS area_name, k.name AS kecamatan_name,
+    g.name_id AS agency_name_id, g.name_en AS agency_name_en,
+    r.response_due_at, r.first_response_at, r.dispatch_due_at, r.resolution_due_at,
+    r.resolved_at, r.closed_at, r.next_due_at, r.reopen_count, r.rating,
+    r.anonymous, r.confidential, r.address, r.rt_rw, r.lat, r.lon, r.description
+"""
+EXPORT_JOINS = """
+    FROM reports r
+    JOIN categories c ON c.code = r.category_code
+    JOIN areas a ON a.code = r.area_code
+    LEFT JOIN areas k ON k.code = a.parent_code
+    LEFT JOIN agencies g ON g.code = r.agency_code
+"""
+CONTACT = ("reporter_name", "reporter_phone", "reporter_email")
+
+
+def _contact_columns(account: Scoped) -> tuple[str, list[Any]]:
+    allowed = "r.anonymous = 0 AND (? = 1 OR (r.confidential = 0 AND c.confidential = 0))"
+    columns = ", ".join(f"CASE WHEN {allowed} THEN r.{n} ELSE '' END AS {n}" for n in CONTACT)
+    return columns, [int(account.sees_confidential_contact)] * len(CONTACT)
+
+
+def filter_sql(f: InboxFilter, now: str) -> tuple[list[str], list[Any]]:
+    """The inbox's filter as SQL conditions on alias `r` (the same meaning as the inbox:
+    status list, category, kelurahan, channel, overdue, tracking code or words)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if f.statuses:
+        where.append(f"r.status IN ({', '.join('?' for _ in f.statuses)})")
+        params.extend(f.statuses)
+    for column, value in (
+        ("r.category_code", f.category),
+        ("r.area_code", f.area),
+        ("r.channel", f.channel),
+    ):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if f.overdue:
+        where.append("r.next_due_at < ?")
+        params.append(now)
+    if f.text:
+        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        search = "r.description LIKE ? ESCAPE '\\' OR r.address LIKE ? ESCAPE '\\'"
+        search_params: list[Any] = [pattern, pattern]
+        if f.code:
+            search = "r.code = ? OR " + search
+            search_params.insert(0, f.code)
+        where.append(f"({search})")
+        params.extend(search_params)
+    return where, params
+
+
+async def report_batches(
+    db: Database,
+    account: Scoped,
+    f: InboxFilter,
+    *,
+    now: str,
+    batch_size: int = BATCH_SIZE,
+) -> AsyncIterator[list[Any]]:
+    """The filtered reports in scope, in id order, `batch_size` rows per read.
+
+    Each batch is a separate short read (no reader is held while the client downloads), so
+    a report changed during a long export shows as it was when its batch was read; none is
+    ever repeated or skipped, because the keyset is the immutable id.
+    """
+    scope, scope_params = scope_clause(account)
+    contact, contact_params = _contact_columns(account)
+    where, params = filter_sql(f, now)
+    condition = " AND ".join([scope, *where, "r.id > ?"])
+    sql = (
+        f"SELECT {EXPORT_COLUMNS}, {contact} {EXPORT_JOINS} WHERE {condition} ORDER BY r.id LIMIT ?"
+    )
+    last_id = 0
+    while True:
+        rows = await db.fetchall(
+            sql, [*contact_params, *scope_params, *params, last_id, batch_size]
+        )
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1]["id"]

@@ -1,0 +1,128 @@
+"""SQL for the accountability figures: the reports of a period (read in keyset batches, so a
+year of a big city never sits in memory as rows), the names of the groups, and the overdue
+list across the city.
+
+`public=True` leaves confidential reports out entirely — by the report's own flag and by
+its category's — for the public performance page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from db.database import Database
+
+BATCH_SIZE = 1000
+OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
+_OPEN_SQL = "r.status IN ('received', 'verified', 'dispatched', 'in_progress')"
+_PUBLIC_SQL = "r.confidential = 0 AND c.confidential = 0"
+
+# Only what the figures need; nothing personal is ever selected here.
+PERIOD_COLUMNS = """
+    r.id, r.area_code, a.parent_code AS kecamatan_code, r.agency_code, r.category_code,
+    r.channel, r.written_at, r.received_at, r.response_due_at, r.first_response_at,
+    r.resolved_at, r.status, r.next_due_at, r.reopen_count, r.rating
+"""
+
+
+async def period_batches(
+    db: Database, start: str, end: str, *, public: bool, batch_size: int = BATCH_SIZE
+) -> AsyncIterator[list[Any]]:
+    """The reports received in [start, end), in (received_at, id) order, a batch at a time.
+
+    Each batch is its own short read, so no reader connection is held between batches.
+    """
+    where = "r.received_at >= ? AND r.received_at < ?"
+    if public:
+        where += f" AND {_PUBLIC_SQL}"
+    sql = (
+        f"SELECT {PERIOD_COLUMNS} FROM reports r"
+        " JOIN categories c ON c.code = r.category_code"
+        " JOIN areas a ON a.code = r.area_code"
+        f" WHERE {where} AND (r.received_at, r.id) > (?, ?)"
+        " ORDER BY r.received_at, r.id LIMIT ?"
+    )
+    last: tuple[str, int] = ("", 0)
+    while True:
+        rows = await db.fetchall(sql, [start, end, *last, batch_size])
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch_size:
+            return
+        last = (rows[-1]["received_at"], rows[-1]["id"])
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for index in range(0, len(values), size):
+        yield values[index : index + size]
+
+
+async def area_names(db: Database, codes: Iterable[str]) -> dict[str, Any]:
+    """code → row (name, level, parent name) for the kelurahan/kecamatan codes given."""
+    wanted = sorted({c for c in codes if c})
+    found: dict[str, Any] = {}
+    for chunk in _chunks(wanted):
+        marks = ", ".join("?" for _ in chunk)
+        rows = await db.fetchall(
+            "SELECT a.code, a.name, a.level, p.name AS parent_name FROM areas a"
+            f" LEFT JOIN areas p ON p.code = a.parent_code WHERE a.code IN ({marks})",
+            chunk,
+        )
+        found.update({r["code"]: r for r in rows})
+    return found
+
+
+async def agency_names(db: Database) -> dict[str, Any]:
+    rows = await db.fetchall("SELECT code, name_id, name_en FROM agencies")
+    return {r["code"]: r for r in rows}
+
+
+async def category_names(db: Database) -> dict[str, Any]:
+    rows = await db.fetchall("SELECT code, name_id, name_en FROM categories")
+    return {r["code"]: r for r in rows}
+
+
+# --- overdue across the city --------------------------------------------------------------
+
+
+async def overdue_total(db: Database, now: str) -> int:
+    row = await db.fetchone(
+        f"SELECT COUNT(*) AS n FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?", (now,)
+    )
+    return int(row["n"])
+
+
+async def overdue_by(db: Database, now: str, grouping: str) -> list[Any]:
+    """Overdue open reports counted per kelurahan ("kelurahan") or agency ("instansi");
+    reports not yet forwarded count against the kelurahan and show under an empty agency."""
+    column = {"kelurahan": "r.area_code", "instansi": "r.agency_code"}[grouping]
+    return await db.fetchall(
+        f"SELECT {column} AS code, COUNT(*) AS n, MIN(r.next_due_at) AS oldest_due"
+        f" FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?"
+        f" GROUP BY {column} ORDER BY n DESC, code",
+        (now,),
+    )
+
+
+async def overdue_page(
+    db: Database, now: str, *, after: tuple[str, int] | None = None, limit: int = 50
+) -> list[Any]:
+    """Overdue open reports, longest overdue first, keyset-paged on (next_due_at, id) along
+    the reports_due index; `limit + 1` rows tell the caller whether a next page exists."""
+    keyset, params = "", []
+    if after is not None:
+        keyset, params = " AND (r.next_due_at, r.id) > (?, ?)", list(after)
+    return await db.fetchall(
+        "SELECT r.id, r.code, r.status, r.next_due_at, r.received_at, r.confidential,"
+        " r.area_code, r.agency_code, c.name_id AS category_name_id,"
+        " c.name_en AS category_name_en, a.name AS area_name, k.name AS kecamatan_name,"
+        " g.name_id AS agency_name_id, g.name_en AS agency_name_en"
+        " FROM reports r JOIN categories c ON c.code = r.category_code"
+        " JOIN areas a ON a.code = r.area_code LEFT JOIN areas k ON k.code = a.parent_code"
+        " LEFT JOIN agencies g ON g.code = r.agency_code"
+        f" WHERE {_OPEN_SQL} AND r.next_due_at < ?{keyset}"
+        " ORDER BY r.next_due_at, r.id LIMIT ?",
+        [now, *params, limit + 1],
+    )
