@@ -343,6 +343,21 @@ async def apply_action(
                 changes["category_code"] = category["code"]
                 if category["confidential"]:
                     changes["confidential"] = 1
+                if category["code"] != report["category_code"]:
+                    # The new category's targets apply, counted from the same start as before;
+                    # a deadline already met stays met (only future steps move).
+                    start = from_text(
+                        report["written_at"]
+                        if report["channel"] in STAFF_CHANNELS and report["written_at"]
+                        else report["received_at"]
+                    )
+                    due = await compute_deadlines(conn, category, start, tz)
+                    renewed = {"response_due_at": due.response, "dispatch_due_at": due.dispatch}
+                    if report["agency_code"] is None:
+                        renewed["resolution_due_at"] = due.resolution
+                    for column, moment in renewed.items():
+                        changes[column] = row[column] = to_text(moment)
+                    changes["next_due_at"] = next_due(report["status"], row)
             if action.area_code:
                 area = await _one(
                     conn, "SELECT code FROM areas WHERE code = ? AND level = 4", (action.area_code,)
