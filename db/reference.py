@@ -84,7 +84,11 @@ def read_seed(path: Path = SEED_FILE) -> dict[str, Any]:
 
 
 async def load_seed(conn: aiosqlite.Connection, seed: dict[str, Any]) -> tuple[int, int]:
-    """Upsert agencies, categories, canned replies and holidays; returns (agencies, categories)."""
+    """Upsert agencies, categories, canned replies and holidays; returns (agencies, categories).
+
+    Deadline targets are set from the seed only for a category that is new: afterwards
+    admins own them (/staf/admin/tenggat), and re-running `aduan init` must not undo that.
+    """
     for a in seed.get("agencies", []):
         await conn.execute(
             "INSERT INTO agencies (code, name_id, name_en, is_inspectorate) VALUES (?, ?, ?, ?) "
@@ -105,12 +109,6 @@ async def load_seed(conn: aiosqlite.Connection, seed: dict[str, Any]) -> tuple[i
                    group_en = excluded.group_en, keywords = excluded.keywords,
                    default_agency_code = excluded.default_agency_code,
                    confidential = excluded.confidential,
-                   response_amount = excluded.response_amount,
-                   response_unit = excluded.response_unit,
-                   dispatch_amount = excluded.dispatch_amount,
-                   dispatch_unit = excluded.dispatch_unit,
-                   resolution_amount = excluded.resolution_amount,
-                   resolution_unit = excluded.resolution_unit,
                    sort_order = excluded.sort_order""",
             (
                 c["code"],

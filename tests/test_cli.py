@@ -202,3 +202,18 @@ def test_backup_refuses_a_folder_that_is_not_empty(data_dir: Path, tmp_path: Pat
     (tmp_path / "full" / "x").write_text("x")
     result = run_cli("backup", str(tmp_path / "full"), data_dir=data_dir)
     assert result.returncode == 2 and "not empty" in result.stderr
+
+
+def test_init_again_keeps_the_deadlines_admins_have_set(data_dir: Path) -> None:
+    assert main(["init"]) == 0
+    db = data_dir / "aduan.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE categories SET response_amount = 4, name_id = 'x' WHERE code = 'jalan'"
+        )
+    assert main(["init"]) == 0
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT response_amount, name_id FROM categories WHERE code = 'jalan'"
+        ).fetchone()
+    assert row == (4, "Jalan rusak")  # the admin's target stays; the seed's name returns

@@ -41,3 +41,13 @@ def test_defaults_debug_off_data_dir_local_and_hosts_from_base_url(
     assert settings.origin == "https://lapor.kota.go.id" and settings.https
     assert "lapor.kota.go.id" in settings.allowed_hosts
     assert Settings.from_env({"ADUAN_DEBUG": "1"}).debug is True
+
+
+def test_an_unknown_time_zone_is_refused_at_start(tmp_path: Path) -> None:
+    base = {"ADUAN_DATA_DIR": str(tmp_path)}
+    assert (
+        Settings.from_env({**base, "ADUAN_TIMEZONE": "Asia/Makassar"}).timezone == "Asia/Makassar"
+    )
+    for bad in ("WIB", "Asia/Atlantis", "../etc/passwd"):
+        with pytest.raises(SettingsError, match="ADUAN_TIMEZONE"):
+            Settings.from_env({**base, "ADUAN_TIMEZONE": bad})

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 
@@ -95,12 +96,20 @@ class Settings:
                 "ADUAN_AUTOCLOSE_WORKDAYS must be a whole number of working days from 0 (off) "
                 f"to 365 (got {autoclose!r})"
             )
+        timezone = env.get("ADUAN_TIMEZONE") or "Asia/Jakarta"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"ADUAN_TIMEZONE must be a zone name such as Asia/Jakarta, Asia/Makassar or "
+                f"Asia/Jayapura (got {timezone!r})"
+            ) from exc
         return cls(
             data_dir=data_dir,
             secret_key=secret,
             base_url=base_url,
             debug=_flag(env.get("ADUAN_DEBUG")),
-            timezone=env.get("ADUAN_TIMEZONE") or "Asia/Jakarta",
+            timezone=timezone,
             allowed_hosts=hosts,
             run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
             autoclose_workdays=int(autoclose),
