@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from db.database import Database
-from db.staff import InboxFilter, Scoped, scope_clause
+from db.staff import InboxFilter, Scoped, contact_columns, filter_sql, scope_clause
 
 BATCH_SIZE = 1000
 
@@ -38,43 +38,6 @@ EXPORT_JOINS = """
 CONTACT = ("reporter_name", "reporter_phone", "reporter_email")
 
 
-def _contact_columns(account: Scoped) -> tuple[str, list[Any]]:
-    allowed = "r.anonymous = 0 AND (? = 1 OR (r.confidential = 0 AND c.confidential = 0))"
-    columns = ", ".join(f"CASE WHEN {allowed} THEN r.{n} ELSE '' END AS {n}" for n in CONTACT)
-    return columns, [int(account.sees_confidential_contact)] * len(CONTACT)
-
-
-def filter_sql(f: InboxFilter, now: str) -> tuple[list[str], list[Any]]:
-    """The inbox's filter as SQL conditions on alias `r` (the same meaning as the inbox:
-    status list, category, kelurahan, channel, overdue, tracking code or words)."""
-    where: list[str] = []
-    params: list[Any] = []
-    if f.statuses:
-        where.append(f"r.status IN ({', '.join('?' for _ in f.statuses)})")
-        params.extend(f.statuses)
-    for column, value in (
-        ("r.category_code", f.category),
-        ("r.area_code", f.area),
-        ("r.channel", f.channel),
-    ):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if f.overdue:
-        where.append("r.next_due_at < ?")
-        params.append(now)
-    if f.text:
-        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        search = "r.description LIKE ? ESCAPE '\\' OR r.address LIKE ? ESCAPE '\\'"
-        search_params: list[Any] = [pattern, pattern]
-        if f.code:
-            search = "r.code = ? OR " + search
-            search_params.insert(0, f.code)
-        where.append(f"({search})")
-        params.extend(search_params)
-    return where, params
-
-
 async def report_batches(
     db: Database,
     account: Scoped,
@@ -90,7 +53,7 @@ async def report_batches(
     ever repeated or skipped, because the keyset is the immutable id.
     """
     scope, scope_params = scope_clause(account)
-    contact, contact_params = _contact_columns(account)
+    contact, contact_params = contact_columns(account, CONTACT)
     where, params = filter_sql(f, now)
     condition = " AND ".join([scope, *where, "r.id > ?"])
     sql = (

@@ -92,21 +92,25 @@ def scope_clause(account: Scoped, *, ordered: bool = True) -> tuple[str, list[An
     return "(" + " OR ".join(parts) + ")", params
 
 
-def _contact_columns(account: Scoped) -> tuple[str, list[Any]]:
+CONTACT_COLUMNS = (
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    "on_behalf_name",
+    "on_behalf_phone",
+    "volunteer_name",
+)
+
+
+def contact_columns(
+    account: Scoped, names: tuple[str, ...] = CONTACT_COLUMNS
+) -> tuple[str, list[Any]]:
     """Reporter contact, selected only where the account may see it, else empty strings.
 
     Never for anonymous reports; for confidential ones (by flag or category) only for the
     inspectorate and admins. The data is left out of the row, not just hidden by a template.
     """
     allowed = "r.anonymous = 0 AND (? = 1 OR (r.confidential = 0 AND c.confidential = 0))"
-    names = (
-        "reporter_name",
-        "reporter_phone",
-        "reporter_email",
-        "on_behalf_name",
-        "on_behalf_phone",
-        "volunteer_name",
-    )
     columns = ", ".join(f"CASE WHEN {allowed} THEN r.{n} ELSE '' END AS {n}" for n in names)
     return columns, [int(account.sees_confidential_contact)] * len(names)
 
@@ -141,7 +145,7 @@ async def load_case(db: Database, code: str, account: Scoped) -> Any:
     The one loader every staff handler uses, for reading and before every action.
     """
     scope, scope_params = scope_clause(account)
-    contact, contact_params = _contact_columns(account)
+    contact, contact_params = contact_columns(account)
     return await db.fetchone(
         f"SELECT {CASE_COLUMNS}, {contact} {CASE_JOINS} WHERE r.code = ? AND {scope}",
         [*contact_params, code, *scope_params],
@@ -251,7 +255,11 @@ class InboxFilter:
     text: str = ""
 
 
-def _filter_sql(f: InboxFilter, now: str, *, with_status: bool) -> tuple[list[str], list[Any]]:
+def filter_sql(
+    f: InboxFilter, now: str, *, with_status: bool = True
+) -> tuple[list[str], list[Any]]:
+    """The inbox's filter as SQL conditions on alias `r` (status list, category, kelurahan,
+    channel, overdue, tracking code or words); the export uses the same."""
     where: list[str] = []
     params: list[Any] = []
     if with_status and f.statuses:
@@ -298,7 +306,7 @@ def inbox_queries(
     the first one does. Separate so bench/ can EXPLAIN exactly what runs.
     """
     scope, scope_params = scope_clause(account)
-    where, params = _filter_sql(f, now, with_status=True)
+    where, params = filter_sql(f, now, with_status=True)
     base = f"SELECT {INBOX_COLUMNS} FROM reports r JOIN categories c ON c.code = r.category_code"
     base += " JOIN areas a ON a.code = r.area_code WHERE " + " AND ".join([scope, *where])
     due_run = None
@@ -350,7 +358,7 @@ def count_queries(
     """The SQL of the per-status counts and of the overdue count (the non-status filters
     apply, so the counts describe what the other filters select)."""
     scope, scope_params = scope_clause(account, ordered=False)
-    where, params = _filter_sql(f, now, with_status=False)
+    where, params = filter_sql(f, now, with_status=False)
     condition = " AND ".join([scope, *where])
     return (
         (
