@@ -246,3 +246,13 @@ async def kelurahan_grouped(db: Database) -> list[Any]:
 
 async def area(db: Database, code: str) -> Any:
     return await db.fetchone("SELECT * FROM areas WHERE code = ?", (code,))
+
+
+async def public_statuses(db: Database, codes: list[str]) -> list[Any]:
+    """Code and status of the given reports, leaving out confidential ones entirely."""
+    if not codes:
+        return []
+    marks = ",".join("?" * len(codes))
+    return await db.fetchall(
+        f"SELECT code, status FROM reports WHERE code IN ({marks}) AND confidential = 0", codes
+    )

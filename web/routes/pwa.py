@@ -19,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from db import reports
 from web import codes, i18n
 from web.domain import STATUS_LABELS
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.i18n import translate
 from web.static_files import StaticFiles
 from web.templating import render
 
@@ -164,15 +166,9 @@ async def report_statuses(request: Request) -> Response:
     which are never public (the phone that filed one follows it on its private page)."""
     wanted = parse_codes(request.query_params.get("codes", ""))
     result: dict[str, dict[str, str]] = {}
-    if wanted:
-        marks = ",".join("?" * len(wanted))
-        rows = await request.state.db.fetchall(
-            f"SELECT code, status FROM reports WHERE code IN ({marks}) AND confidential = 0",
-            wanted,
-        )
-        for row in rows:
-            label = STATUS_LABELS.get(row["status"], row["status"])
-            result[row["code"]] = {"status": row["status"], "status_label": _(label)}
+    for row in await reports.public_statuses(request.state.db, wanted):
+        label = STATUS_LABELS.get(row["status"], row["status"])
+        result[row["code"]] = {"status": row["status"], "status_label": translate(label)}
     return JSONResponse(result, headers={"Cache-Control": "no-store"})
 
 
