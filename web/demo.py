@@ -143,7 +143,9 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
     for index, (days_ago, history) in enumerate(HISTORIES * 2):
         category, text, place = SAMPLES[index % len(SAMPLES)]
         area = kelurahan[index % len(kelurahan)]
-        filed = now - timedelta(days=days_ago + rng.random() / 3)
+        # The second round lies a month back, so /kinerja's "last month" has figures too.
+        month_back = 30 if index >= len(HISTORIES) else 0
+        filed = now - timedelta(days=days_ago + month_back + rng.random() / 3)
         new = domain.NewReport(
             category=category,
             area=area["code"],
