@@ -1,0 +1,132 @@
+"""axe-core (Deque's accessibility engine, vendored in tests/browser/vendor) run in Chromium
+over every kind of page, with the WCAG 2.1 A and AA rules: an elderly resident with a screen
+reader or a large font must be able to use each of them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.browser.conftest import LiveServer
+from tests.test_staff_auth import PASSWORD, add_account, add_report, apply
+
+pytestmark = pytest.mark.browser
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+  }));
+}"""
+
+
+def violations(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(RUN_AXE)
+
+
+@pytest.fixture
+def audited(browser: Any) -> Any:
+    # The CSP forbids the injected engine (as it should forbid any injected script): the
+    # test context alone bypasses it to load axe.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 740})
+    yield context
+    context.close()
+
+
+def resident_pages(server: LiveServer) -> list[str]:
+    response = httpx2.post(
+        server.url + "/lapor",
+        data={
+            "category": "sampah",
+            "area": "31.71.01.1001",
+            "description": "Sampah menumpuk di depan pasar sejak seminggu.",
+        },
+        follow_redirects=False,
+    )
+    receipt = response.headers["location"]
+    code = re.search(r"/t/(\w{8})/", receipt)[1]
+    token = re.search(r"k=(\S+)", receipt)[1]
+    apply(server.settings, code, "resolve", public_note="Sudah diangkut.")
+    return [
+        "/",
+        "/lapor",
+        f"/t/{code}",
+        receipt.split(server.url)[-1],
+        f"/t/{code}/p/{token}",
+        "/laporan-saya",
+        "/kinerja",
+        "/offline",
+        "/staf/masuk",
+    ]
+
+
+def test_resident_pages_pass_wcag_2_1_aa(live_server: LiveServer, audited: Any) -> None:
+    page = audited.new_page()
+    found = {}
+    for path in resident_pages(live_server):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        if problems := violations(page):
+            found[path] = problems
+    assert found == {}
+
+
+def test_resident_form_with_errors_passes_wcag_2_1_aa(
+    live_server: LiveServer, audited: Any
+) -> None:
+    page = audited.new_page()
+    page.goto(live_server.url + "/lapor")
+    page.evaluate("document.getElementById('lapor-form').removeAttribute('data-outbox')")
+    page.evaluate("self.AduanOutboxPage = true")  # the plain post, to get the error page
+    page.fill("#description", "pendek")
+    page.fill("#reporter_phone", "123")
+    page.evaluate("document.getElementById('lapor-form').submit()")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".error-summary").count() == 1
+    assert violations(page) == []
+
+
+def test_staff_pages_pass_wcag_2_1_aa(live_server: LiveServer, audited: Any) -> None:
+    settings = live_server.settings
+    code = add_report(settings)
+    add_account(settings, "admin", "admin")
+    page = audited.new_page()
+    page.goto(live_server.url + "/staf/masuk")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/staf")
+    found = {}
+    for path in (
+        "/staf",
+        f"/staf/laporan/{code}",
+        "/staf/lapor",
+        "/staf/dasbor",
+        "/staf/terlambat",
+        "/staf/admin/akun",
+        "/staf/admin/tenggat",
+        "/staf/admin/libur",
+        "/staf/admin/api",
+    ):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        if problems := violations(page):
+            found[path] = problems
+    assert found == {}
+
+
+def test_the_audit_really_catches_a_field_without_a_label(
+    live_server: LiveServer, audited: Any
+) -> None:
+    page = audited.new_page()
+    page.goto(live_server.url + "/lapor")
+    page.evaluate("document.querySelector('main').append(document.createElement('input'))")
+    assert "label" in {v["id"] for v in violations(page)}
