@@ -111,3 +111,29 @@ def test_a_server_error_shows_a_plain_page_with_an_incident_code(
     assert "Terjadi kesalahan di server" in response.text
     assert re.search(r"Kode kejadian: [0-9a-f]{12}", response.text)
     assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
+
+
+def test_a_repeat_visit_to_an_unchanged_page_gets_304_without_a_body(client: TestClient) -> None:
+    first = client.get("/lapor")
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"')
+    again = client.get("/lapor", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["content-security-policy"]  # headers still apply
+    client.cookies.set("lang", "en")  # another language is another version
+    assert client.get("/lapor", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_private_pages_get_no_etag(client: TestClient) -> None:
+    response = client.post(
+        "/lapor",
+        data={
+            "category": "jalan",
+            "area": "31.71.01.1001",
+            "description": "Jalan berlubang di depan sekolah.",
+        },
+        follow_redirects=False,
+    )
+    receipt = client.get(response.headers["location"])
+    assert receipt.status_code == 200 and "etag" not in receipt.headers
+    assert "etag" not in client.get("/healthz").headers  # JSON, not a page

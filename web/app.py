@@ -22,6 +22,7 @@ from web import i18n, tasks
 from web.auth import StaffSessionMiddleware
 from web.middleware import (
     BodySizeLimitMiddleware,
+    ConditionalGetMiddleware,
     CrossOriginProtectionMiddleware,
     LanguageMiddleware,
     RequestLogMiddleware,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         Middleware(GZipMiddleware, minimum_size=500, compresslevel=9),
+        Middleware(ConditionalGetMiddleware),
         Middleware(LanguageMiddleware),
         Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),
         Middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES),

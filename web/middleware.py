@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -158,6 +159,73 @@ class BodySizeLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class ConditionalGetMiddleware:
+    """A weak ETag on public HTML pages, and 304 Not Modified when the browser has that
+    version: a repeat visit to /lapor on 2G costs a few hundred bytes instead of the page.
+
+    Pages marked no-store or private (staff, receipts, private links) are left alone, and
+    so is anything streamed in several parts or larger than the buffer limit.
+    """
+
+    MAX_BUFFER = 256 * 1024
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in {"GET", "HEAD"}:
+            await self.app(scope, receive, send)
+            return
+        wanted = Headers(scope=scope).get("if-none-match", "")
+        start: Message | None = None
+        chunks: list[bytes] = []
+        passthrough = False
+
+        async def buffering_send(message: Message) -> None:
+            nonlocal start, passthrough
+            if passthrough:
+                await send(message)
+                return
+            if message["type"] == "http.response.start":
+                headers = Headers(raw=message["headers"])
+                cache = headers.get("cache-control", "")
+                if (
+                    message["status"] != 200
+                    or "etag" in headers
+                    or not headers.get("content-type", "").startswith("text/html")
+                    or "no-store" in cache
+                    or "private" in cache
+                ):
+                    passthrough = True
+                    await send(message)
+                    return
+                start = message
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body") and sum(map(len, chunks)) <= self.MAX_BUFFER:
+                return
+            assert start is not None
+            body = b"".join(chunks)
+            if message.get("more_body"):  # too big to hash whole: send as it comes
+                passthrough = True
+                await send(start)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                return
+            etag = 'W/"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+            response_headers = MutableHeaders(scope=start)
+            response_headers["ETag"] = etag
+            if etag in {tag.strip() for tag in wanted.split(",")}:
+                start["status"] = 304
+                del response_headers["content-length"]
+                await send(start)
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffering_send)
 
 
 class LanguageMiddleware:
