@@ -7,9 +7,10 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -19,7 +20,11 @@ from web.settings import Settings
 
 
 @contextmanager
-def live_server(demo: bool = False) -> Iterator[tuple[str, Settings]]:
+def live_server(
+    demo: bool = False, wrap: Callable[[Any], Any] | None = None
+) -> Iterator[tuple[str, Settings]]:
+    """A server on a fresh data directory; `wrap` may put an ASGI wrapper (a byte counter)
+    around the app."""
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         os.environ["ADUAN_DATA_DIR"] = str(data_dir)
@@ -34,8 +39,9 @@ def live_server(demo: bool = False) -> Iterator[tuple[str, Settings]]:
             allowed_hosts=("127.0.0.1",),
             run_tasks=False,
         )
+        app = create_app(settings)
         server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
+            uvicorn.Config(wrap(app) if wrap else app, log_level="warning", access_log=False)
         )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

@@ -11,57 +11,22 @@ Prints figures; run `.venv/bin/python bench/pwa_bytes.py`.
 
 from __future__ import annotations
 
-import os
-import socket
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._server import live_server
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Recorder
 from tests.browser.test_offline import UNTIL_CONTROLLED, fill_report, phone_photo
-from web.app import create_app
-from web.cli import main as cli
-from web.settings import Settings
 
 LATENCY_MS = 400
 UP_BPS = 400_000 / 8  # 400 kbit/s
 DOWN_BPS = 400_000 / 8
-
-
-@contextmanager
-def server(tmp: Path) -> Iterator[tuple[str, Recorder]]:
-    data_dir = tmp / "data"
-    os.environ["ADUAN_DATA_DIR"] = str(data_dir)
-    cli(["init"])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = Settings(
-        data_dir=data_dir,
-        secret_key="b" * 40,
-        base_url=f"http://127.0.0.1:{port}",
-        allowed_hosts=("127.0.0.1",),
-        run_tasks=False,
-    )
-    recorder = Recorder(create_app(settings))
-    srv = uvicorn.Server(uvicorn.Config(recorder, log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", recorder
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 def wire(recorder: Recorder) -> tuple[int, int, list[str]]:
@@ -71,7 +36,14 @@ def wire(recorder: Recorder) -> tuple[int, int, list[str]]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp_name, server(Path(tmp_name)) as (base, recorder):
+    recorders: list[Recorder] = []
+
+    def record(app: Any) -> Recorder:
+        recorders.append(Recorder(app))
+        return recorders[0]
+
+    with tempfile.TemporaryDirectory() as tmp_name, live_server(wrap=record) as (base, _):
+        recorder = recorders[0]
         tmp = Path(tmp_name)
         photo = phone_photo(tmp)
         with sync_playwright() as pw:
