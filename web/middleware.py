@@ -23,6 +23,22 @@ CONTENT_SECURITY_POLICY = (
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+async def send_plain(send: Send, status: int, text: str) -> None:
+    """A short plain-text answer from a middleware, before any handler ran."""
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class SecurityHeadersMiddleware:
     """Headers every response carries; HSTS only when the site is served over HTTPS."""
 
@@ -71,20 +87,10 @@ class CrossOriginProtectionMiddleware:
         if self.allowed(headers):
             await self.app(scope, receive, send)
             return
-        body = i18n.gettext(
+        message = i18n.gettext(
             "Permintaan ditolak karena datang dari situs lain. Muat ulang halaman lalu coba lagi."
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send_plain(send, 403, message)
 
     def allowed(self, headers: Headers) -> bool:
         site = headers.get("sec-fetch-site")
@@ -144,21 +150,11 @@ class BodySizeLimitMiddleware:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = i18n.gettext(
+        message = i18n.gettext(
             "Kiriman terlalu besar. Kembali, lalu pilih foto yang lebih kecil "
             "(paling besar 15 MB per foto)."
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send_plain(send, 413, message)
 
 
 class ConditionalGetMiddleware:
