@@ -214,9 +214,13 @@ async def report_with_names(db: Database, code: str) -> Any:
 
 
 async def events(db: Database, report_id: int) -> list[Any]:
+    """The whole timeline with who acted; internal notes included, so public pages must
+    show only the public parts (web/timeline.py does)."""
     return await db.fetchall(
-        "SELECT e.*, rr.code AS related_code FROM report_events e"
+        "SELECT e.*, rr.code AS related_code, u.display_name AS user_name"
+        " FROM report_events e"
         " LEFT JOIN reports rr ON rr.id = e.related_report_id"
+        " LEFT JOIN users u ON u.id = e.user_id"
         " WHERE e.report_id = ? ORDER BY e.id",
         (report_id,),
     )
@@ -224,7 +228,8 @@ async def events(db: Database, report_id: int) -> list[Any]:
 
 async def photos(db: Database, report_id: int) -> list[Any]:
     return await db.fetchall(
-        "SELECT * FROM photos WHERE report_id = ? ORDER BY event_id IS NOT NULL, position, id",
+        "SELECT * FROM photos WHERE report_id = ?"
+        " ORDER BY event_id IS NOT NULL, event_id, position, id",
         (report_id,),
     )
 

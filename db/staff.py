@@ -152,27 +152,6 @@ async def load_case(db: Database, code: str, account: Scoped) -> Any:
     )
 
 
-async def case_events(db: Database, report_id: int) -> list[Any]:
-    """The full timeline, internal notes included, with who acted."""
-    return await db.fetchall(
-        "SELECT e.id, e.kind, e.status_after, e.public_note, e.internal_note, e.actor,"
-        " e.created_at, rr.code AS related_code, u.display_name AS user_name"
-        " FROM report_events e"
-        " LEFT JOIN reports rr ON rr.id = e.related_report_id"
-        " LEFT JOIN users u ON u.id = e.user_id"
-        " WHERE e.report_id = ? ORDER BY e.id",
-        (report_id,),
-    )
-
-
-async def case_photos(db: Database, report_id: int) -> list[Any]:
-    return await db.fetchall(
-        "SELECT sha256, width, height, event_id FROM photos WHERE report_id = ?"
-        " ORDER BY event_id IS NOT NULL, event_id, position, id",
-        (report_id,),
-    )
-
-
 async def photo_in_scope(db: Database, sha256: str, account: Scoped) -> bool:
     """Whether a stored photo belongs to at least one report the account may see."""
     scope, params = scope_clause(account)

@@ -275,8 +275,8 @@ async def _case_response(
     typed: dict[str, str] | None = None,
 ) -> Response:
     db = _db(request)
-    events = await staff_db.case_events(db, case["id"])
-    photos = await staff_db.case_photos(db, case["id"])
+    events = await report_db.events(db, case["id"])
+    photos = await report_db.photos(db, case["id"])
     first_event = events[0]["id"] if events else None
     by_event: dict[int, list[Any]] = {}
     report_photos = []
