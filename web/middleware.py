@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web import i18n
@@ -249,15 +252,26 @@ class LanguageMiddleware:
             i18n.current_language.reset(token)
 
 
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
 class RequestLogMiddleware:
     """One structured line per request: route, status, duration, ids — never personal data.
 
     The path is not logged (it holds tracking codes and private tokens); the route name is.
     Handlers add `account_id` / `report_id` to `request.state` for the line.
+
+    It is also where an exception no handler caught ends: `on_error` renders the answer
+    (web/errors.py) and it goes out through this middleware's `send`, so it carries the
+    request id that is logged and, the security headers sitting outside, their headers too.
+    A client that went away mid-request (a phone losing signal during an upload) is not a
+    server error: it is logged as status 499 without a traceback. Without `on_error`
+    (debug mode) exceptions go on to Starlette's debug page.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, on_error: ErrorHandler | None = None) -> None:
         self.app = app
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -268,16 +282,44 @@ class RequestLogMiddleware:
         state["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        response_started = False
+        disconnected = False
+        outcome: str | None = None
+
+        async def receive_watched() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_logged(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 MutableHeaders(scope=message).setdefault("X-Request-Id", request_id)
             await send(message)
 
         try:
-            await self.app(scope, receive, send_logged)
+            await self.app(scope, receive_watched, send_logged)
+        except Exception as exc:
+            if disconnected or isinstance(exc, ClientDisconnect):
+                status, outcome = 499, "client_closed"
+            elif self.on_error is None:
+                raise
+            elif response_started:
+                # Too late for an error page; the server closes the unfinished response.
+                outcome = "failed_mid_response"
+                log.error(
+                    "failed after the response started request_id=%s", request_id, exc_info=exc
+                )
+            else:
+                response = await self.on_error(Request(scope, receive), exc)
+                await response(scope, receive, send_logged)
+        except asyncio.CancelledError:
+            outcome = "cancelled"  # server shutdown cut the request short
+            raise
         finally:
             route = scope.get("route")
             fields: Iterable[tuple[str, object]] = (
@@ -288,5 +330,6 @@ class RequestLogMiddleware:
                 ("ms", round((time.perf_counter() - started) * 1000, 1)),
                 ("account_id", state.get("account_id")),
                 ("report_id", state.get("report_id")),
+                ("outcome", outcome),
             )
             log.info(" ".join(f"{k}={v}" for k, v in fields if v is not None))
