@@ -224,7 +224,10 @@ def backup(target: Path, settings: Settings) -> int:
     dest = sqlite3.connect(target / settings.db_path.name)
     try:
         source.execute("PRAGMA busy_timeout = 30000")
-        source.backup(dest, pages=1024)
+        # One step, inside one read transaction: copying in slices lets any write by another
+        # connection restart the copy, and a busy server's copy would never finish. WAL lets
+        # the server keep writing meanwhile; the copy is the state when the step began.
+        source.backup(dest, pages=-1)
         result = dest.execute("PRAGMA integrity_check").fetchone()[0]
         if result != "ok":
             raise CommandError(f"backup failed its integrity check: {result}")
