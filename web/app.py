@@ -22,6 +22,7 @@ from web import errors, i18n, tasks
 from web.auth import StaffSessionMiddleware
 from web.i18n import lazy_gettext as N_
 from web.middleware import (
+    BodyReadTimeoutMiddleware,
     BodySizeLimitMiddleware,
     ConditionalGetMiddleware,
     CrossOriginProtectionMiddleware,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             RequestLogMiddleware,
             on_error=None if settings.debug else errors.error_response,
         ),
+        Middleware(BodyReadTimeoutMiddleware, timeout=settings.body_timeout),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         Middleware(GZipMiddleware, minimum_size=500, compresslevel=9),
         Middleware(ConditionalGetMiddleware),

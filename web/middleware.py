@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -26,19 +27,17 @@ CONTENT_SECURITY_POLICY = (
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-async def send_plain(send: Send, status: int, text: str) -> None:
-    """A short plain-text answer from a middleware, before any handler ran."""
+async def send_plain(send: Send, status: int, text: str, *, close: bool = False) -> None:
+    """A short plain-text answer from a middleware, before any handler ran; `close` ends
+    the connection after it (the rest of the request body will not be read)."""
     body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -158,6 +157,53 @@ class BodySizeLimitMiddleware:
             "(paling besar 15 MB per foto)."
         )
         await send_plain(send, 413, message)
+
+
+class BodyTimeout(Exception):
+    pass
+
+
+class BodyReadTimeoutMiddleware:
+    """Answers 408 when a request body stops arriving for `timeout` seconds.
+
+    The server waits for a body as long as the client keeps the connection open: a phone
+    that lost its signal mid-upload (or a client doing it on purpose) would hold the
+    connection and the request forever. The clock restarts with every chunk received, so
+    a slow upload that keeps moving is never cut.
+    """
+
+    def __init__(self, app: ASGIApp, *, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def timed_receive() -> Message:
+            try:
+                with anyio.fail_after(self.timeout):
+                    return await receive()
+            except TimeoutError:
+                raise BodyTimeout from None
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracking_send)
+        except BodyTimeout:
+            if started:
+                raise
+            message = i18n.gettext(
+                "Pengiriman terhenti terlalu lama. Periksa sinyal, lalu kirim lagi."
+            )
+            await send_plain(send, 408, message, close=True)
 
 
 class ConditionalGetMiddleware:
