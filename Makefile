@@ -40,7 +40,7 @@ test: lint typecheck pytest
 messages: $(BIN)/aduan
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k lazy_gettext --no-location --sort-output \
 	  -o web/locale/messages.pot .
-	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -D messages --no-location \
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -D messages --width 100 \
 	  --ignore-obsolete
 
 bench: $(BIN)/aduan

@@ -41,7 +41,12 @@ async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
 async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
     """Open one configured connection in autocommit mode (transactions are explicit)."""
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await _configure(conn, readonly=readonly)
+    try:
+        await _configure(conn, readonly=readonly)
+    except BaseException:
+        # Each connection runs a (non-daemon) thread: left open, it keeps the process alive.
+        await conn.close()
+        raise
     return conn
 
 
@@ -57,13 +62,21 @@ class Database:
         self._all_readers: list[aiosqlite.Connection] = []
 
     async def open(self) -> None:
-        """Open the writer (which creates the file and switches to WAL) and the readers."""
+        """Open the writer (which creates the file and switches to WAL) and the readers.
+
+        On failure (a corrupt file, a read-only folder) it closes what it opened before
+        raising: a connection left open would keep the process from exiting.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await connect(self.path)
-        for _ in range(self._reader_count):
-            conn = await connect(self.path, readonly=True)
-            self._all_readers.append(conn)
-            self._readers.put_nowait(conn)
+        try:
+            self._writer = await connect(self.path)
+            for _ in range(self._reader_count):
+                conn = await connect(self.path, readonly=True)
+                self._all_readers.append(conn)
+                self._readers.put_nowait(conn)
+        except BaseException:
+            await self.close()
+            raise
 
     async def migrate(self) -> list[int]:
         """Apply pending schema migrations (see db/migrations.py)."""

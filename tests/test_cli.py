@@ -217,3 +217,56 @@ def test_init_again_keeps_the_deadlines_admins_have_set(data_dir: Path) -> None:
             "SELECT response_amount, name_id FROM categories WHERE code = 'jalan'"
         ).fetchone()
     assert row == (4, "Jalan rusak")  # the admin's target stays; the seed's name returns
+
+
+WRITER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+n = 0
+while True:
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO holidays (day, name) VALUES (?, 'load')", (f"2100-{n:07d}",))
+    conn.execute("COMMIT")
+    n += 1
+    time.sleep(0.002)
+"""
+
+
+def test_backup_of_a_large_database_finishes_while_another_process_keeps_writing(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    assert main(["init"]) == 0
+    db = data_dir / "aduan.sqlite3"
+    with sqlite3.connect(db) as conn:  # ~60 MB: many slices for a copy made in steps
+        conn.execute("CREATE TABLE bulk (id INTEGER PRIMARY KEY, data BLOB)")
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 15000)"
+            " INSERT INTO bulk (data) SELECT zeroblob(4000) FROM n"
+        )
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)])
+    try:
+        while count(db, "SELECT COUNT(*) FROM holidays WHERE name = 'load'") < 20:
+            time.sleep(0.05)
+        committed_before = count(db, "SELECT COUNT(*) FROM holidays WHERE name = 'load'")
+        started = time.monotonic()
+        env = {**os.environ, "ADUAN_DATA_DIR": str(data_dir)}
+        result = subprocess.run(
+            [sys.executable, "-m", "web.cli", "backup", str(tmp_path / "copy")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        took = time.monotonic() - started
+        assert writer.poll() is None  # it really wrote all along
+    finally:
+        writer.kill()
+        writer.wait()
+    assert result.returncode == 0, result.stderr
+    assert took < 20
+    copy = tmp_path / "copy" / "aduan.sqlite3"
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM bulk").fetchone()[0] == 15000
+    assert count(copy, "SELECT COUNT(*) FROM holidays WHERE name = 'load'") >= committed_before

@@ -51,3 +51,12 @@ def test_an_unknown_time_zone_is_refused_at_start(tmp_path: Path) -> None:
     for bad in ("WIB", "Asia/Atlantis", "../etc/passwd"):
         with pytest.raises(SettingsError, match="ADUAN_TIMEZONE"):
             Settings.from_env({**base, "ADUAN_TIMEZONE": bad})
+
+
+def test_the_body_timeout_is_a_whole_number_of_seconds(tmp_path: Path) -> None:
+    base = {"ADUAN_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).body_timeout == 60
+    assert Settings.from_env({**base, "ADUAN_BODY_TIMEOUT": "20"}).body_timeout == 20
+    for bad in ("0", "-5", "1.5", "²", "99999"):
+        with pytest.raises(SettingsError, match="ADUAN_BODY_TIMEOUT"):
+            Settings.from_env({**base, "ADUAN_BODY_TIMEOUT": bad})

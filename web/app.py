@@ -18,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from db.database import Database
-from web import i18n, tasks
+from web import errors, i18n, tasks
 from web.auth import StaffSessionMiddleware
+from web.i18n import lazy_gettext as N_
 from web.middleware import (
+    BodyReadTimeoutMiddleware,
     BodySizeLimitMiddleware,
     ConditionalGetMiddleware,
     CrossOriginProtectionMiddleware,
@@ -84,8 +86,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *performance.routes,
     ]
     middleware = [
-        Middleware(RequestLogMiddleware),
+        # Outermost, so that even the error pages RequestLogMiddleware renders carry them.
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),
+        Middleware(
+            RequestLogMiddleware,
+            on_error=None if settings.debug else errors.error_response,
+        ),
+        Middleware(BodyReadTimeoutMiddleware, timeout=settings.body_timeout),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         Middleware(GZipMiddleware, minimum_size=500, compresslevel=9),
         Middleware(ConditionalGetMiddleware),
@@ -99,7 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        # Exception: only what escapes RequestLogMiddleware (debug mode) reaches this one.
+        exception_handlers={HTTPException: http_error, Exception: errors.error_response},
     )
     app.state.settings = settings
     app.state.static = static
@@ -108,46 +116,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 ERROR_TITLES = {
-    400: "Permintaan tidak dapat diproses",
-    403: "Akses ditolak",
-    404: "Halaman tidak ditemukan",
-    405: "Cara akses tidak didukung",
-    413: "Berkas terlalu besar",
-    429: "Terlalu banyak percobaan",
+    400: N_("Permintaan tidak dapat diproses"),
+    403: N_("Akses ditolak"),
+    404: N_("Halaman tidak ditemukan"),
+    405: N_("Cara akses tidak didukung"),
+    408: N_("Waktu pengiriman habis"),
+    413: N_("Berkas terlalu besar"),
+    429: N_("Terlalu banyak percobaan"),
+    503: N_("Layanan sedang terganggu"),
 }
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    title = ERROR_TITLES.get(exc.status_code, "Terjadi kesalahan")
+    title = i18n.translate(ERROR_TITLES.get(exc.status_code, N_("Terjadi kesalahan")))
     if exc.status_code == 405 or not hasattr(request.app.state, "templates"):
-        return PlainTextResponse(i18n.gettext(title), status_code=exc.status_code)
+        return PlainTextResponse(title, status_code=exc.status_code)
     return render(
         request,
         "error.html",
-        {"title": i18n.gettext(title), "detail": exc.detail if exc.status_code != 404 else ""},
+        {"title": title, "detail": exc.detail if exc.status_code != 404 else ""},
         status_code=exc.status_code,
         headers=exc.headers,
     )
-
-
-async def server_error(request: Request, exc: Exception) -> Response:
-    """A plain page with the request id; the traceback goes to the log, never to the user."""
-    request_id = request.scope.get("state", {}).get("request_id", "-")
-    log.exception("unhandled error request_id=%s", request_id)
-    try:
-        return render(
-            request,
-            "error.html",
-            {
-                "title": i18n.gettext("Terjadi kesalahan di server"),
-                "detail": i18n.gettext(
-                    "Apa yang sudah Anda isi tidak hilang: kembali lalu coba lagi. "
-                    "Kode kejadian: %(id)s"
-                )
-                % {"id": request_id},
-            },
-            status_code=500,
-        )
-    except Exception:
-        return PlainTextResponse(f"Server error ({request_id})", status_code=500)

@@ -40,6 +40,43 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--timeout-keep-alive",
+        type=_positive,
+        default=5,
+        metavar="S",
+        help="close a connection idle this long after a response (default 5)",
+    )
+    serve.add_argument(
+        "--timeout-header",
+        type=_positive,
+        default=15,
+        metavar="S",
+        help="close a connection that has not sent a complete request line and headers "
+        "this long after it opened or after the last response (default 15)",
+    )
+    serve.add_argument(
+        "--timeout-body",
+        type=_positive,
+        default=None,
+        metavar="S",
+        help="answer 408 when an upload stalls this long with no byte arriving "
+        "(default 60, or ADUAN_BODY_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--timeout-graceful-shutdown",
+        type=_positive,
+        default=15,
+        metavar="S",
+        help="on stop, cut requests still running after this long (default 15)",
+    )
+    serve.add_argument(
+        "--limit-concurrency",
+        type=_positive,
+        default=500,
+        metavar="N",
+        help="answer 503 beyond this many open connections per worker (default 500)",
+    )
 
     init = sub.add_parser("init", help="create the database and load areas and categories")
     init.add_argument(
@@ -85,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    """A positive whole number for a command-line limit (seconds or connections)."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 86400:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 86400, got {text!r}")
+    return int(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -118,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from web import server
+
     if args.workers < 1:
         raise CommandError("--workers must be at least 1")
     if not settings.db_path.exists():
@@ -125,6 +171,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             "aduan: note: no database yet; run `aduan init` to load areas and categories",
             file=sys.stderr,
         )
+    if args.timeout_body is not None:
+        # The app is built from the environment in each worker (see web.app:create_app).
+        os.environ["ADUAN_BODY_TIMEOUT"] = str(args.timeout_body)
+    try:
+        server.preflight(settings)
+    except server.StartupError as exc:
+        raise CommandError(str(exc)) from exc
     # Our own middleware logs requests without personal data; uvicorn's access log would
     # print full URLs (tracking codes, private tokens) and client addresses.
     uvicorn.run(
@@ -136,6 +189,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
+        log_config=server.log_config(),
+        http=server.protocol(header_timeout=args.timeout_header),
+        timeout_keep_alive=args.timeout_keep_alive,
+        timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        limit_concurrency=args.limit_concurrency,
     )
     return 0
 
@@ -224,7 +282,10 @@ def backup(target: Path, settings: Settings) -> int:
     dest = sqlite3.connect(target / settings.db_path.name)
     try:
         source.execute("PRAGMA busy_timeout = 30000")
-        source.backup(dest, pages=1024)
+        # One step, inside one read transaction: copying in slices lets any write by another
+        # connection restart the copy, and a busy server's copy would never finish. WAL lets
+        # the server keep writing meanwhile; the copy is the state when the step began.
+        source.backup(dest, pages=-1)
         result = dest.execute("PRAGMA integrity_check").fetchone()[0]
         if result != "ok":
             raise CommandError(f"backup failed its integrity check: {result}")

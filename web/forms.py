@@ -170,6 +170,14 @@ def normalise_phone(text: str) -> str:
     return re.sub(r"[\s\-().]", "", text)
 
 
+def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
+    """What was typed, as the form shows it again, whatever became of the submission."""
+    values: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
+    for flag in FLAG_FIELDS:
+        values[flag] = bool(form.get(flag))
+    return values
+
+
 async def parse_report_form(
     form: FormData,
     *,
@@ -185,9 +193,7 @@ async def parse_report_form(
     `categories` and `kelurahan` map valid codes to rows. `parse_complained_at`, given by
     staff intake, turns the `complained_at` field into an aware datetime or raises ValueError.
     """
-    values: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
-    for flag in FLAG_FIELDS:
-        values[flag] = bool(form.get(flag))
+    values = form_values(form)
     errors: dict[str, str] = {}
 
     if values["category"] not in categories:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web import i18n
@@ -23,19 +27,17 @@ CONTENT_SECURITY_POLICY = (
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-async def send_plain(send: Send, status: int, text: str) -> None:
-    """A short plain-text answer from a middleware, before any handler ran."""
+async def send_plain(send: Send, status: int, text: str, *, close: bool = False) -> None:
+    """A short plain-text answer from a middleware, before any handler ran; `close` ends
+    the connection after it (the rest of the request body will not be read)."""
     body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -157,6 +159,53 @@ class BodySizeLimitMiddleware:
         await send_plain(send, 413, message)
 
 
+class BodyTimeout(Exception):
+    pass
+
+
+class BodyReadTimeoutMiddleware:
+    """Answers 408 when a request body stops arriving for `timeout` seconds.
+
+    The server waits for a body as long as the client keeps the connection open: a phone
+    that lost its signal mid-upload (or a client doing it on purpose) would hold the
+    connection and the request forever. The clock restarts with every chunk received, so
+    a slow upload that keeps moving is never cut.
+    """
+
+    def __init__(self, app: ASGIApp, *, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def timed_receive() -> Message:
+            try:
+                with anyio.fail_after(self.timeout):
+                    return await receive()
+            except TimeoutError:
+                raise BodyTimeout from None
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracking_send)
+        except BodyTimeout:
+            if started:
+                raise
+            message = i18n.gettext(
+                "Pengiriman terhenti terlalu lama. Periksa sinyal, lalu kirim lagi."
+            )
+            await send_plain(send, 408, message, close=True)
+
+
 class ConditionalGetMiddleware:
     """A weak ETag on public HTML pages, and 304 Not Modified when the browser has that
     version: a repeat visit to /lapor on 2G costs a few hundred bytes instead of the page.
@@ -249,15 +298,26 @@ class LanguageMiddleware:
             i18n.current_language.reset(token)
 
 
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
 class RequestLogMiddleware:
     """One structured line per request: route, status, duration, ids — never personal data.
 
     The path is not logged (it holds tracking codes and private tokens); the route name is.
     Handlers add `account_id` / `report_id` to `request.state` for the line.
+
+    It is also where an exception no handler caught ends: `on_error` renders the answer
+    (web/errors.py) and it goes out through this middleware's `send`, so it carries the
+    request id that is logged and, the security headers sitting outside, their headers too.
+    A client that went away mid-request (a phone losing signal during an upload) is not a
+    server error: it is logged as status 499 without a traceback. Without `on_error`
+    (debug mode) exceptions go on to Starlette's debug page.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, on_error: ErrorHandler | None = None) -> None:
         self.app = app
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -268,16 +328,44 @@ class RequestLogMiddleware:
         state["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        response_started = False
+        disconnected = False
+        outcome: str | None = None
+
+        async def receive_watched() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_logged(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 MutableHeaders(scope=message).setdefault("X-Request-Id", request_id)
             await send(message)
 
         try:
-            await self.app(scope, receive, send_logged)
+            await self.app(scope, receive_watched, send_logged)
+        except Exception as exc:
+            if disconnected or isinstance(exc, ClientDisconnect):
+                status, outcome = 499, "client_closed"
+            elif self.on_error is None:
+                raise
+            elif response_started:
+                # Too late for an error page; the server closes the unfinished response.
+                outcome = "failed_mid_response"
+                log.error(
+                    "failed after the response started request_id=%s", request_id, exc_info=exc
+                )
+            else:
+                response = await self.on_error(Request(scope, receive), exc)
+                await response(scope, receive, send_logged)
+        except asyncio.CancelledError:
+            outcome = "cancelled"  # server shutdown cut the request short
+            raise
         finally:
             route = scope.get("route")
             fields: Iterable[tuple[str, object]] = (
@@ -288,5 +376,6 @@ class RequestLogMiddleware:
                 ("ms", round((time.perf_counter() - started) * 1000, 1)),
                 ("account_id", state.get("account_id")),
                 ("report_id", state.get("report_id")),
+                ("outcome", outcome),
             )
             log.info(" ".join(f"{k}={v}" for k, v in fields if v is not None))

@@ -55,6 +55,8 @@ class Settings:
     # a resolved report the resident does not answer closes after this many working days
     # (LAPOR!: 10); 0 turns automatic closing off
     autoclose_workdays: int = 10
+    # seconds a request body may stall (no byte arriving) before the answer is 408
+    body_timeout: float = 60.0
 
     @property
     def db_path(self) -> Path:
@@ -96,6 +98,14 @@ class Settings:
                 "ADUAN_AUTOCLOSE_WORKDAYS must be a whole number of working days from 0 (off) "
                 f"to 365 (got {autoclose!r})"
             )
+        body_timeout = (env.get("ADUAN_BODY_TIMEOUT") or "60").strip()
+        if not (body_timeout.isascii() and body_timeout.isdigit()) or not (
+            1 <= int(body_timeout) <= 3600
+        ):
+            raise SettingsError(
+                "ADUAN_BODY_TIMEOUT must be a whole number of seconds from 1 to 3600 "
+                f"(got {body_timeout!r})"
+            )
         timezone = env.get("ADUAN_TIMEZONE") or "Asia/Jakarta"
         try:
             ZoneInfo(timezone)
@@ -113,4 +123,5 @@ class Settings:
             allowed_hosts=hosts,
             run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
             autoclose_workdays=int(autoclose),
+            body_timeout=float(body_timeout),
         )

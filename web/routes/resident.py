@@ -18,9 +18,16 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, domain, timeline
+from web import codes, domain, errors, timeline
 from web.deadlines import utc_now
-from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, read_held, stored_photos
+from web.forms import (
+    MAX_PHOTOS,
+    ReportForm,
+    form_values,
+    parse_report_form,
+    read_held,
+    stored_photos,
+)
 from web.i18n import gettext as _
 from web.i18n import translate
 from web.photos import PhotoStore
@@ -108,6 +115,8 @@ async def _form_page(
     kecamatan: str | None,
     *,
     status_code: int = 200,
+    unavailable: str = "",
+    headers: dict[str, str] | None = None,
 ) -> Response:
     return render(
         request,
@@ -119,9 +128,11 @@ async def _form_page(
             "held_token": form.held_token if form else "",
             "categories": list(categories.values()),
             "max_photos": MAX_PHOTOS,
+            "unavailable": unavailable,
             **await _picker(request, kecamatan),
         },
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -149,19 +160,50 @@ async def _parse(request: Request, channel: str) -> tuple[ReportForm, dict[str, 
 
 async def submit_report(request: Request) -> Response:
     """The no-JavaScript path: multipart POST, then 303 to the receipt."""
-    form, categories, kecamatan = await _parse(request, "web")
-    if not form.ok:
-        return await _form_page(request, form, categories, kecamatan, status_code=422)
-    assert form.report is not None
-    created = await domain.create_report(
-        request.state.db, form.report, stored_photos(form.photos), tz=_tz(request)
-    )
+    form: ReportForm | None = None
+    try:
+        form, categories, kecamatan = await _parse(request, "web")
+        if not form.ok:
+            return await _form_page(request, form, categories, kecamatan, status_code=422)
+        assert form.report is not None
+        created = await domain.create_report(
+            request.state.db, form.report, stored_photos(form.photos), tz=_tz(request)
+        )
+    except Exception as exc:
+        if not errors.is_storage_error(exc):
+            raise
+        return await _storage_unavailable_form(request, form, exc)
     request.state.report_id = created.id
     return RedirectResponse(
         request.url_for("receipt", code=created.code).include_query_params(
             k=private_token(request, created.code)
         ),
         status_code=303,
+    )
+
+
+async def _storage_unavailable_form(
+    request: Request, parsed: ReportForm | None, exc: Exception
+) -> Response:
+    """503 with the form as the resident filled it: the disk is full or unwritable, so
+    nothing was saved, but nothing typed is lost and the photos already kept stay kept."""
+    errors.log_unavailable("report form", exc)
+    submitted = await request.form()  # parsed and cached before the failure
+    if parsed is None:
+        store = photo_store(request)
+        token = str(submitted.get("held_photos") or "")
+        held = read_held(request.app.state.settings.secret_key, token, store)
+        parsed = ReportForm(values=form_values(submitted), photos=held, held_token=token)
+    parsed.errors = {}
+    area = await areas.kelurahan(request.state.db, str(parsed.values.get("area") or ""))
+    return await _form_page(
+        request,
+        parsed,
+        await _categories(request),
+        area["kecamatan_code"] if area else None,
+        status_code=503,
+        unavailable=errors.storage_message(),
+        headers=errors.retry_headers(),
     )
 
 
@@ -243,7 +285,13 @@ async def _load_public(request: Request, typed: str) -> Any:
     code = codes.normalise(typed)
     report = await q.report_with_names(db, code) if code else None
     if report is None:
-        await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
+        try:
+            await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
+        except Exception as exc:
+            # A full disk must not turn "not found" into an error; the count resumes later.
+            if not errors.is_storage_error(exc):
+                raise
+            errors.log_unavailable("unknown-code counter not written", exc)
         raise HTTPException(404)
     request.state.report_id = report["id"]
     return report

@@ -1,0 +1,131 @@
+"""What a person sees when a request fails in a way no handler foresaw.
+
+Two cases, told apart in one place (`is_storage_error`):
+
+- the server cannot write — a full disk, a read-only or unwritable data folder, a database
+  SQLite cannot write to. Nothing is wrong with the request, so it is 503 with
+  `Retry-After`: the outbox on the phone keeps the report and sends it again later.
+- anything else is a bug: a plain 500 page with the request id, the traceback in the log.
+
+The request log middleware calls `error_response` while the security headers still apply,
+so these pages carry the same headers as every other answer.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sqlite3
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from web import i18n
+from web import open311_format as open311_out
+from web.i18n import gettext as _
+from web.templating import render
+
+log = logging.getLogger("aduan")
+
+# Long enough for an operator to free some space; the outbox also retries on its own timer.
+RETRY_AFTER_SECONDS = 120
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO, errno.EFBIG}
+)
+# Primary result codes: "database or disk is full", "attempt to write a readonly database",
+# "disk I/O error", "unable to open database file" (e.g. no room for a journal).
+SQLITE_STORAGE_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) means the server cannot write its files or database."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            code = getattr(current, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in SQLITE_STORAGE_CODES:
+                return True
+        elif isinstance(current, OSError) and current.errno in STORAGE_ERRNOS:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def log_unavailable(what: str, exc: BaseException) -> None:
+    """One line, no traceback: the cause is the machine's, not the code's."""
+    log.error("storage unavailable (%s): %s: %s", what, type(exc).__name__, exc)
+
+
+def storage_message() -> str:
+    return _(
+        "Server sedang tidak bisa menyimpan laporan (penyimpanan penuh atau bermasalah). "
+        "Coba lagi beberapa menit lagi."
+    )
+
+
+def retry_headers() -> dict[str, str]:
+    return {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """The answer to an exception no handler caught: 503 for storage, else a plain 500."""
+    state = request.scope.get("state", {})
+    request_id = state.get("request_id", "-")
+    # The language middleware has reset its context by the time the exception gets here.
+    token = i18n.current_language.set(i18n.negotiate(state.get("language")))
+    try:
+        if is_storage_error(exc):
+            log_unavailable(f"request_id={request_id}", exc)
+            return _storage_unavailable(request)
+        log.error("unhandled error request_id=%s", request_id, exc_info=exc)
+        return _server_error(request, request_id)
+    finally:
+        i18n.current_language.reset(token)
+
+
+def _storage_unavailable(request: Request) -> Response:
+    path = request.url.path
+    message = storage_message()
+    if path.startswith("/open311/"):
+        fmt = "xml" if path.endswith(".xml") else "json"
+        return open311_out.errors(fmt, 503, message, headers=retry_headers())
+    if path.startswith("/api/"):
+        return JSONResponse(
+            {"message": message, "errors": {}, "code": "storage_unavailable"},
+            status_code=503,
+            headers=retry_headers(),
+        )
+    try:
+        return render(
+            request,
+            "error.html",
+            {"title": _("Layanan sedang terganggu"), "detail": message},
+            status_code=503,
+            headers=retry_headers(),
+        )
+    except Exception:
+        return PlainTextResponse(message, status_code=503, headers=retry_headers())
+
+
+def _server_error(request: Request, request_id: str) -> Response:
+    """A plain page with the request id; the traceback goes to the log, never to the user."""
+    try:
+        return render(
+            request,
+            "error.html",
+            {
+                "title": _("Terjadi kesalahan di server"),
+                "detail": _(
+                    "Apa yang sudah Anda isi tidak hilang: kembali lalu coba lagi. "
+                    "Kode kejadian: %(id)s"
+                )
+                % {"id": request_id},
+            },
+            status_code=500,
+        )
+    except Exception:
+        return PlainTextResponse(f"Server error ({request_id})", status_code=500)
