@@ -515,6 +515,43 @@ def test_a_change_whose_entry_cannot_be_written_is_not_made(
         assert len(entries(settings)) == len(before[-1]) + 1
 
 
+@contextmanager
+def rules_that_cannot_be_written(path: Path) -> Iterator[None]:
+    """Make every write to the audited tables fail (the change itself fails, not the log)."""
+    names = [
+        (f"refuse_{table}_{op.lower()}", table, op)
+        for table in ("categories", "holidays", "users", "user_areas", "api_keys")
+        for op in ("INSERT", "UPDATE", "DELETE")
+    ]
+    with sqlite3.connect(path) as conn:
+        for name, table, op in names:
+            conn.execute(
+                f"CREATE TRIGGER {name} BEFORE {op} ON {table}"
+                " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+    try:
+        yield
+    finally:
+        with sqlite3.connect(path) as conn:
+            for name, _table, _op in names:
+                conn.execute(f"DROP TRIGGER {name}")
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_that_fails_leaves_no_entry(settings: Settings, change: str) -> None:
+    officer = add_account(settings, "gambir1", areas=[GAMBIR])
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        _, token = admin_in(client, settings)
+        client.post(
+            "/staf/admin/api", data={"csrf_token": token, "name": "Qlue", "rate_per_minute": "5"}
+        )
+        ids = {"officer": officer, "key": rows(settings, "SELECT id FROM api_keys")[0][0]}
+        before = world(settings)
+        with rules_that_cannot_be_written(settings.db_path):
+            assert CHANGES[change](client, token, ids).status_code == 500
+        assert world(settings) == before
+
+
 def test_the_console_makes_no_change_whose_entry_cannot_be_written(
     operator_env: Settings,  # noqa: F811 (fixture)
     capsys: pytest.CaptureFixture[str],
