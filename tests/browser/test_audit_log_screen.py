@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.test_accessibility import audited, violations  # noqa: F401 (fixture)
 from tests.browser.test_dashboard_screens import ARTIFACTS, phone, watch
 from tests.test_audit_log_page import holiday_added, targets_changed, write_entries
 from tests.test_staff_auth import PASSWORD, add_account
@@ -79,3 +80,25 @@ def test_the_change_log_fits_a_360_px_phone(live_server: Any, browser: Any) -> N
         assert problems == []
     finally:
         context.close()
+
+
+def test_the_change_log_passes_wcag_2_1_aa(
+    live_server: Any,
+    audited: Any,  # noqa: F811 (fixture)
+) -> None:
+    now = datetime.now(UTC)
+    write_entries(
+        live_server.settings,
+        [holiday_added("2026-03-19", now, name=LONG_NAME), targets_changed("sampah", now)],
+    )
+    add_account(live_server.settings, "spv", "supervisor")
+    page = audited.new_page()
+    page.goto(f"{live_server.url}/staf/masuk")
+    page.get_by_label("Nama pengguna").fill("spv")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(f"{live_server.url}/staf")
+    for path in ("/staf/admin/log", "/staf/admin/log?jenis=x&dari=kemarin&sampai=2026-01-01"):
+        page.goto(live_server.url + path)
+        assert page.locator("h1").inner_text() == "Log perubahan aturan"
+        assert violations(page) == [], path
