@@ -22,6 +22,15 @@ async def category_targets(db: Database) -> list[Any]:
     )
 
 
+async def targets_of(conn: aiosqlite.Connection, code: str) -> dict[str, Any] | None:
+    """A category's three targets as stored ({"response_amount": 24, "response_unit":
+    "hours", ...}), read in the caller's transaction; None for an unknown category."""
+    columns = ", ".join(f"{name}_amount, {name}_unit" for name in TARGETS)
+    async with conn.execute(f"SELECT {columns} FROM categories WHERE code = ?", (code,)) as cur:
+        row = await cur.fetchone()
+    return dict(row) if row is not None else None
+
+
 async def set_category_targets(
     conn: aiosqlite.Connection, code: str, targets: dict[str, tuple[int, str]]
 ) -> bool:
@@ -42,6 +51,13 @@ async def set_category_targets(
 
 async def holidays(db: Database) -> list[Any]:
     return await db.fetchall("SELECT day, name FROM holidays ORDER BY day")
+
+
+async def holiday_name(conn: aiosqlite.Connection, day: str) -> str | None:
+    """The name of the holiday on a day (ISO date), read in the caller's transaction."""
+    async with conn.execute("SELECT name FROM holidays WHERE day = ?", (day,)) as cur:
+        row = await cur.fetchone()
+    return str(row["name"]) if row is not None else None
 
 
 async def save_holiday(conn: aiosqlite.Connection, day: str, name: str) -> None:

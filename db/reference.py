@@ -7,10 +7,15 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from db import audit
+from db.audit import CONSOLE, Actor
 
 DATA_DIR = Path(__file__).parent / "data"
 WILAYAH_CSV = DATA_DIR / "wilayah.csv"
@@ -83,12 +88,26 @@ def read_seed(path: Path = SEED_FILE) -> dict[str, Any]:
     return seed
 
 
-async def load_seed(conn: aiosqlite.Connection, seed: dict[str, Any]) -> tuple[int, int]:
+async def _mapping(conn: aiosqlite.Connection, sql: str) -> dict[str, Any]:
+    async with conn.execute(sql) as cur:
+        return {row[0]: tuple(row[1:]) for row in await cur.fetchall()}
+
+
+async def load_seed(
+    conn: aiosqlite.Connection, seed: dict[str, Any], *, actor: Actor = CONSOLE
+) -> tuple[int, int]:
     """Upsert agencies, categories, canned replies and holidays; returns (agencies, categories).
 
     Deadline targets are set from the seed only for a category that is new: afterwards
     admins own them (/staf/admin/tenggat), and re-running `aduan init` must not undo that.
+    A re-run on a database that already has categories writes what it changed to the audit
+    log (a category's agency or confidentiality, a new category, a holiday added or
+    renamed), in the same transaction; the first load of a new database is not a change.
     """
+    old_categories = await _mapping(
+        conn, "SELECT code, default_agency_code, confidential FROM categories"
+    )
+    old_holidays = await _mapping(conn, "SELECT day, name FROM holidays")
     for a in seed.get("agencies", []):
         await conn.execute(
             "INSERT INTO agencies (code, name_id, name_en, is_inspectorate) VALUES (?, ?, ?, ?) "
@@ -144,4 +163,47 @@ async def load_seed(conn: aiosqlite.Connection, seed: dict[str, Any]) -> tuple[i
             "ON CONFLICT (day) DO UPDATE SET name = excluded.name",
             (h["day"], h["name"]),
         )
+    if old_categories:
+        await _record_changes(conn, seed, old_categories, old_holidays, actor)
     return len(seed.get("agencies", [])), len(seed.get("categories", []))
+
+
+async def _record_changes(
+    conn: aiosqlite.Connection,
+    seed: dict[str, Any],
+    old_categories: dict[str, Any],
+    old_holidays: dict[str, Any],
+    actor: Actor,
+) -> None:
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = partial(audit.record, conn, at=at, actor=actor)
+    for c in seed.get("categories", []):
+        after = {"default_agency_code": c["agency"], "confidential": bool(c.get("confidential"))}
+        old = old_categories.get(c["code"])
+        if old is None:
+            for key in ("response", "dispatch", "resolution"):
+                after[f"{key}_amount"], after[f"{key}_unit"] = c[key]
+            await record(
+                action="routing.add", table="categories", key=c["code"], before=None, after=after
+            )
+            continue
+        before = {"default_agency_code": old[0], "confidential": bool(old[1])}
+        if before != after:
+            await record(
+                action="routing.change",
+                table="categories",
+                key=c["code"],
+                before=before,
+                after=after,
+            )
+    for h in seed.get("holidays", []):
+        old_name = old_holidays.get(h["day"], (None,))[0]
+        if old_name == h["name"]:
+            continue
+        await record(
+            action="holiday.add" if old_name is None else "holiday.rename",
+            table="holidays",
+            key=h["day"],
+            before=None if old_name is None else {"day": h["day"], "name": old_name},
+            after={"day": h["day"], "name": h["name"]},
+        )

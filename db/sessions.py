@@ -140,6 +140,24 @@ async def account_by_id(db: Database, user_id: int) -> Any:
     )
 
 
+async def account_with_areas(
+    conn: aiosqlite.Connection, user_id: int
+) -> tuple[Any, list[str]] | None:
+    """An account and its area codes, read in the caller's transaction (for the audit log's
+    before and after); None when there is no such account."""
+    rows = await _all(
+        conn,
+        "SELECT id, username, display_name, role, agency_code, active FROM users WHERE id = ?",
+        (user_id,),
+    )
+    if not rows:
+        return None
+    areas = await _all(
+        conn, "SELECT area_code FROM user_areas WHERE user_id = ? ORDER BY area_code", (user_id,)
+    )
+    return rows[0], [r["area_code"] for r in areas]
+
+
 async def username_taken(conn: aiosqlite.Connection, username: str) -> bool:
     rows = await _all(conn, "SELECT 1 FROM users WHERE username = ?", (username,))
     return bool(rows)

@@ -16,9 +16,13 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from db import apikeys as q
 from db.apikeys import ApiKey
+from db.audit import CONSOLE, Actor
 from db.database import Database
+from web import audit
 from web.deadlines import from_text, to_text, utc_now
 from web.settings import Settings
 
@@ -54,15 +58,21 @@ async def create_key(
     *,
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
     created_by: int | None = None,
+    actor: Actor = CONSOLE,
     now: datetime | None = None,
 ) -> NewKey:
-    """Make a key for a client system; the returned secret is the only copy there will be."""
+    """Make a key for a client system; the returned secret is the only copy there will be.
+
+    The audit log records it (prefix, name, rate) in the same transaction, made by `actor`:
+    the console unless a staff account is given.
+    """
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise ApiKeyError(f"the key needs a name of 1 to {MAX_NAME_LENGTH} characters")
     if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
         raise ApiKeyError(f"the rate must be between 1 and {MAX_RATE_PER_MINUTE} per minute")
     secret = generate_secret()
+    moment = now or utc_now()
     async with db.write() as conn:
         key_id = await q.insert_key(
             conn,
@@ -71,10 +81,20 @@ async def create_key(
             prefix=secret[:PREFIX_LENGTH],
             rate_per_minute=rate_per_minute,
             created_by=created_by,
-            created_at=to_text(now or utc_now()),
+            created_at=to_text(moment),
         )
         key = await q.key_by_id(conn, key_id)
-    assert key is not None
+        assert key is not None
+        await audit.record(
+            conn,
+            actor,
+            "apikey.create",
+            table="api_keys",
+            key=key.id,
+            before=None,
+            after=audit.key_state(key),
+            now=moment,
+        )
     return NewKey(key, secret)
 
 
@@ -82,7 +102,28 @@ async def list_keys(db: Database) -> list[ApiKey]:
     return await q.all_keys(db)
 
 
-async def revoke_by_prefix(db: Database, prefix: str, *, now: datetime | None = None) -> ApiKey:
+async def _revoke(conn: aiosqlite.Connection, key: ApiKey, actor: Actor, moment: datetime) -> bool:
+    """Revoke one key and record it in the same transaction; False if it was already."""
+    if not await q.revoke(conn, key.id, to_text(moment)):
+        return False
+    revoked = await q.key_by_id(conn, key.id)
+    assert revoked is not None
+    await audit.record(
+        conn,
+        actor,
+        "apikey.revoke",
+        table="api_keys",
+        key=key.id,
+        before=audit.key_state(key),
+        after=audit.key_state(revoked),
+        now=moment,
+    )
+    return True
+
+
+async def revoke_by_prefix(
+    db: Database, prefix: str, *, actor: Actor = CONSOLE, now: datetime | None = None
+) -> ApiKey:
     """Revoke the one active key shown with this prefix; refuses an ambiguous prefix."""
     prefix = prefix.strip()
     async with db.write() as conn:
@@ -91,14 +132,17 @@ async def revoke_by_prefix(db: Database, prefix: str, *, now: datetime | None = 
             raise ApiKeyError(f"no active key with prefix {prefix!r}")
         if len(matches) > 1:
             raise ApiKeyError(f"{len(matches)} active keys share prefix {prefix!r}; revoke by id")
-        await q.revoke(conn, matches[0].id, to_text(now or utc_now()))
+        await _revoke(conn, matches[0], actor, now or utc_now())
         return matches[0]
 
 
-async def revoke_by_id(db: Database, key_id: int, *, now: datetime | None = None) -> bool:
+async def revoke_by_id(
+    db: Database, key_id: int, *, actor: Actor = CONSOLE, now: datetime | None = None
+) -> bool:
     """Revoke a key by id (what a browser page posts); False when already revoked/unknown."""
     async with db.write() as conn:
-        return await q.revoke(conn, key_id, to_text(now or utc_now()))
+        key = await q.key_by_id(conn, key_id)
+        return key is not None and await _revoke(conn, key, actor, now or utc_now())
 
 
 async def authenticate(db: Database, secret: str) -> ApiKey | None:

@@ -31,6 +31,7 @@ from web.middleware import (
     SecurityHeadersMiddleware,
 )
 from web.routes import (
+    audit_log,
     dashboard,
     deadlines_admin,
     open311,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *staff.routes,
         *dashboard.routes,
         *deadlines_admin.routes,
+        *audit_log.routes,
         *performance.routes,
     ]
     middleware = [

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from db import reference
 from db import users as user_db
+from db.audit import CONSOLE
 from db.database import Database
-from web import apikeys, tasks
+from web import apikeys, audit, tasks
 from web.deadlines import to_text, utc_now
 from web.passwords import MIN_LENGTH, hash_password
 from web.settings import Settings, SettingsError
@@ -251,7 +252,7 @@ async def user_add(args: argparse.Namespace, settings: Settings) -> int:
                         raise CommandError(f"unknown agency code {args.agency!r}")
             if await user_db.user_by_username(conn, args.username) is not None:
                 raise CommandError(f"an account named {args.username!r} already exists")
-            await user_db.create_user(
+            user_id = await user_db.create_user(
                 conn,
                 username=args.username,
                 password_hash=hash_password(password),
@@ -260,6 +261,15 @@ async def user_add(args: argparse.Namespace, settings: Settings) -> int:
                 display_name=args.name,
                 agency_code=args.agency,
                 area_codes=args.area,
+            )
+            await audit.record(
+                conn,
+                CONSOLE,
+                "account.create",
+                table="users",
+                key=user_id,
+                before=None,
+                after=await audit.account_snapshot(conn, user_id),
             )
     print(f"Created {args.role} account {args.username!r}.")
     if generated:

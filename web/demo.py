@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from db import users as user_db
+from db.audit import CONSOLE
 from db.database import Database
-from web import domain
+from web import audit, domain
 from web.deadlines import to_text, utc_now
 from web.passwords import hash_password
 from web.settings import Settings
@@ -122,7 +123,7 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
         for username, role, agency, areas, scope in accounts:
             if await user_db.user_by_username(conn, username) is not None:
                 continue
-            await user_db.create_user(
+            user_id = await user_db.create_user(
                 conn,
                 username=username,
                 password_hash=password_hash,
@@ -131,6 +132,15 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
                 display_name=username.capitalize(),
                 agency_code=agency,
                 area_codes=areas,
+            )
+            await audit.record(
+                conn,
+                CONSOLE,
+                "account.create",
+                table="users",
+                key=user_id,
+                before=None,
+                after=await audit.account_snapshot(conn, user_id),
             )
             logins.append((username, DEMO_PASSWORD, role, scope))
         async with conn.execute("SELECT id FROM users WHERE username = 'petugas1'") as cur:

@@ -3,7 +3,8 @@ holiday list that working days skip (`/staf/admin/libur`).
 
 A change applies to reports from then on: to new reports, and to the deadlines a report
 gets when it moves (forwarded, reopened). Due times already given are kept, so a resident
-is never told one date and then held to another.
+is never told one date and then held to another. Every change is written to the audit log
+(web/audit.py) in the same transaction, because these rules decide who /kinerja names as late.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import deadlines as deadline_db
-from web import auth
+from web import audit, auth
 from web.deadlines import UNITS
 from web.i18n import current_language
 from web.i18n import gettext as _
@@ -108,7 +109,7 @@ async def targets_page(request: Request) -> Response:
 
 
 async def save_targets(request: Request) -> Response:
-    auth.require_account(request, auth.ADMIN_ROLES)
+    account = auth.require_account(request, auth.ADMIN_ROLES)
     code = request.path_params["code"]
     form = await auth.read_form(request, max_fields=10)
     targets, errors = parse_targets(form)
@@ -122,7 +123,18 @@ async def save_targets(request: Request) -> Response:
             request, typed={code: typed}, errors={code: errors}, status_code=422
         )
     async with request.state.db.write() as conn:
+        before = await deadline_db.targets_of(conn, code)
         found = await deadline_db.set_category_targets(conn, code, targets)
+        if found:
+            await audit.record(
+                conn,
+                audit.actor_of(account),
+                "targets.change",
+                table="categories",
+                key=code,
+                before=before,
+                after=await deadline_db.targets_of(conn, code),
+            )
     if not found:
         raise HTTPException(404)
     return RedirectResponse(f"/staf/admin/tenggat?ok={code}#k-{code}", status_code=303)
@@ -179,7 +191,7 @@ def parse_day(text: str) -> date | None:
 
 async def save_holiday(request: Request) -> Response:
     """Add a holiday (or rename the one on that date)."""
-    auth.require_account(request, auth.ADMIN_ROLES)
+    account = auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=5)
     values = {
         "day": str(form.get("day") or "")[:20],
@@ -196,18 +208,39 @@ async def save_holiday(request: Request) -> Response:
     if errors or day is None:
         return await _holidays_page(request, values=values, errors=errors, status_code=422)
     async with request.state.db.write() as conn:
+        old_name = await deadline_db.holiday_name(conn, day.isoformat())
         await deadline_db.save_holiday(conn, day.isoformat(), values["name"])
+        await audit.record(
+            conn,
+            audit.actor_of(account),
+            "holiday.add" if old_name is None else "holiday.rename",
+            table="holidays",
+            key=day.isoformat(),
+            before=None if old_name is None else {"day": day.isoformat(), "name": old_name},
+            after={"day": day.isoformat(), "name": values["name"]},
+        )
     return RedirectResponse("/staf/admin/libur?ok=disimpan", status_code=303)
 
 
 async def delete_holiday(request: Request) -> Response:
-    auth.require_account(request, auth.ADMIN_ROLES)
+    account = auth.require_account(request, auth.ADMIN_ROLES)
     day = parse_day(request.path_params["day"])
     await auth.read_form(request, max_fields=5)
     if day is None:
         raise HTTPException(404)
     async with request.state.db.write() as conn:
+        old_name = await deadline_db.holiday_name(conn, day.isoformat())
         found = await deadline_db.delete_holiday(conn, day.isoformat())
+        if found:
+            await audit.record(
+                conn,
+                audit.actor_of(account),
+                "holiday.remove",
+                table="holidays",
+                key=day.isoformat(),
+                before={"day": day.isoformat(), "name": old_name},
+                after=None,
+            )
     if not found:
         raise HTTPException(404)
     return RedirectResponse("/staf/admin/libur?ok=dihapus", status_code=303)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web import apikeys, auth
+from web import apikeys, audit, auth
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.templating import render
@@ -73,19 +73,23 @@ async def create_api_key(request: Request) -> Response:
     if errors:
         return await _page(request, values=values, errors=errors, status_code=422)
     new_key = await apikeys.create_key(
-        request.state.db, name, rate_per_minute=rate, created_by=account.id
+        request.state.db,
+        name,
+        rate_per_minute=rate,
+        created_by=account.id,
+        actor=audit.actor_of(account),
     )
     return await _page(request, new_key=new_key)
 
 
 async def revoke_api_key(request: Request) -> Response:
-    auth.require_account(request, auth.ADMIN_ROLES)
+    account = auth.require_account(request, auth.ADMIN_ROLES)
     await auth.read_form(request, max_fields=5, max_part_size=4096)
     key_id = request.path_params["key_id"]
     if not any(k.id == key_id for k in await apikeys.list_keys(request.state.db)):
         raise HTTPException(404)
     # Revoking an already revoked key changes nothing and says the same.
-    await apikeys.revoke_by_id(request.state.db, key_id)
+    await apikeys.revoke_by_id(request.state.db, key_id, actor=audit.actor_of(account))
     return RedirectResponse(f"{PAGE}?ok=dicabut", status_code=303)
 
 

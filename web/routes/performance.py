@@ -12,11 +12,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from babel.dates import format_date
+from babel.lists import format_list
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import stats
+from web import audit, i18n, stats
 from web.charts import Bar, bar_chart
 from web.i18n import gettext as _
 from web.i18n import translate
@@ -61,6 +63,7 @@ async def performance(request: Request) -> Response:
     period = stats.last_full_quarter(today) if kind == "triwulan" else stats.last_full_month(today)
     figures = await _figures(request, period)
     db = request.state.db
+    changed_on = await audit.rule_changes_after_start(db, period, settings.timezone)
     sections = []
     for grouping, title, chart_title in (
         ("kelurahan", _("Per kelurahan"), _("Kelurahan yang paling sering terlambat menanggapi")),
@@ -94,10 +97,21 @@ async def performance(request: Request) -> Response:
             "period_label": period_label(period),
             "total": table_row(_("Seluruh kota"), figures.total),
             "sections": sections,
+            "rules_changed_on": _day_list(changed_on),
         },
     )
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     return response
+
+
+def _day_list(days: list[Any]) -> str:
+    """'3 Des 2026 dan 5 Des 2026': the days, no names (the public page names no staff)."""
+    if not days:
+        return ""
+    language = i18n.current_language.get()
+    return str(
+        format_list([format_date(d, "d MMM yyyy", locale=language) for d in days], locale=language)
+    )
 
 
 def _worst_chart(chart_id: str, title: str, rows: list[dict[str, Any]]) -> Any:

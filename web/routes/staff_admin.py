@@ -2,6 +2,7 @@
 
 Intake reuses the resident form's parser (web/forms.py), so a walk-in complaint is checked
 exactly like one filed on a phone; its deadlines run from when the resident complained.
+Every account change is written to the audit log (web/audit.py) in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
 from db import users as user_db
-from web import auth, domain
+from web import audit, auth, domain
 from web.deadlines import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
@@ -228,7 +229,7 @@ def _password_error(password: str) -> str:
 
 
 async def create_account(request: Request) -> Response:
-    auth.require_account(request, auth.ADMIN_ROLES)
+    admin = auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=400)
     values: dict[str, Any] = {
         "username": str(form.get("username") or "").strip(),
@@ -249,7 +250,7 @@ async def create_account(request: Request) -> Response:
             if await session_db.username_taken(conn, values["username"]):
                 errors["username"] = _("Nama pengguna itu sudah dipakai.")
             else:
-                await user_db.create_user(
+                user_id = await user_db.create_user(
                     conn,
                     username=values["username"],
                     password_hash=hash_password(str(form.get("password"))),
@@ -258,6 +259,15 @@ async def create_account(request: Request) -> Response:
                     display_name=values["display_name"],
                     agency_code=agency,
                     area_codes=areas,
+                )
+                await audit.record(
+                    conn,
+                    audit.actor_of(admin),
+                    "account.create",
+                    table="users",
+                    key=user_id,
+                    before=None,
+                    after=await audit.account_snapshot(conn, user_id),
                 )
     if errors:
         context = _admin_context(request)
@@ -308,20 +318,36 @@ async def account_scope(request: Request) -> Response:
         errors["role"] = _("Anda tidak bisa mencabut peran admin dari akun Anda sendiri.")
     if errors:
         return await _edit_page(request, target, errors=errors, status_code=422)
+    display_name = str(form.get("display_name") or "").strip()[:120] or target["username"]
     async with request.state.db.write() as conn:
+        found = await session_db.account_with_areas(conn, target["id"])
+        if found is None:
+            raise HTTPException(404)
         await session_db.set_scope(
             conn,
             target["id"],
             role=role,
-            display_name=str(form.get("display_name") or "").strip()[:120] or target["username"],
+            display_name=display_name,
             agency_code=agency,
             area_codes=areas,
+        )
+        after = await audit.account_snapshot(conn, target["id"])
+        if after is not None and display_name != found[0]["display_name"]:
+            after["display_name_changed"] = True  # the fact, not the name (web/audit.py)
+        await audit.record(
+            conn,
+            audit.actor_of(admin),
+            "account.edit",
+            table="users",
+            key=target["id"],
+            before=audit.account_state(*found),
+            after=after,
         )
     return RedirectResponse(f"/staf/admin/akun/{target['id']}?ok=lingkup", status_code=303)
 
 
 async def account_password(request: Request) -> Response:
-    auth.require_account(request, auth.ADMIN_ROLES)
+    admin = auth.require_account(request, auth.ADMIN_ROLES)
     target = await _target(request)
     form = await auth.read_form(request, max_fields=5)
     password = str(form.get("password") or "")
@@ -330,7 +356,16 @@ async def account_password(request: Request) -> Response:
         return await _edit_page(request, target, errors={"password": error}, status_code=422)
     async with request.state.db.write() as conn:
         await session_db.set_password_hash(conn, target["id"], hash_password(password))
-        await session_db.delete_user_sessions(conn, target["id"])
+        ended = await session_db.delete_user_sessions(conn, target["id"])
+        await audit.record(
+            conn,
+            audit.actor_of(admin),
+            "account.password",
+            table="users",
+            key=target["id"],
+            before=None,
+            after={"username": target["username"], "sessions_ended": ended},
+        )
     return RedirectResponse(f"/staf/admin/akun/{target['id']}?ok=sandi", status_code=303)
 
 
@@ -346,9 +381,22 @@ async def account_active(request: Request) -> Response:
         message = _("Anda tidak bisa menonaktifkan akun Anda sendiri.")
         return await _edit_page(request, target, errors={"active": message}, status_code=422)
     async with request.state.db.write() as conn:
+        was_active = bool((await audit.account_snapshot(conn, target["id"]) or {}).get("active"))
         await session_db.set_active(conn, target["id"], active)
-        if not active:
-            await session_db.delete_user_sessions(conn, target["id"])
+        ended = 0 if active else await session_db.delete_user_sessions(conn, target["id"])
+        if was_active != active:
+            after: dict[str, Any] = {"username": target["username"], "active": active}
+            if not active:
+                after["sessions_ended"] = ended
+            await audit.record(
+                conn,
+                audit.actor_of(admin),
+                "account.reactivate" if active else "account.deactivate",
+                table="users",
+                key=target["id"],
+                before={"username": target["username"], "active": was_active},
+                after=after,
+            )
     done = "aktif" if active else "nonaktif"
     return RedirectResponse(f"/staf/admin/akun/{target['id']}?ok={done}", status_code=303)
 
