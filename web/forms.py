@@ -48,6 +48,8 @@ TEXT_FIELDS = (
     "complained_at",
 )
 FLAG_FIELDS = ("anonymous", "confidential", "on_behalf", "on_behalf_no_phone")
+# Typed fields that mean "filed on behalf of someone" (a stray "no phone" tick does not).
+ON_BEHALF_FIELDS = ("on_behalf_name", "on_behalf_phone", "volunteer_name")
 FIELD_LIMITS = {
     "address": 300,
     "rt_rw": 40,
@@ -188,6 +190,10 @@ async def parse_report_form(
     values: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
     for flag in FLAG_FIELDS:
         values[flag] = bool(form.get(flag))
+    if any(values[name] for name in ON_BEHALF_FIELDS):
+        # Typing a name for someone else is the consent: the tick box is easy to miss on a
+        # phone, and dropping the names silently would lose what was typed.
+        values["on_behalf"] = True
     errors: dict[str, str] = {}
 
     if values["category"] not in categories:
