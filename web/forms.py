@@ -319,3 +319,19 @@ def stored_photos(photos: list[HeldPhoto]) -> list[domain.StoredPhoto]:
 
 def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+def client_rules() -> dict[str, Any]:
+    """The checks above that the phone repeats before queueing a report (js/lapor.js), so a
+    mistake is shown at once by its field instead of coming back refused once a signal is
+    found. The server still checks everything."""
+    return {
+        "min_description": MIN_DESCRIPTION,
+        "max_photos": MAX_PHOTOS,
+        "field_limits": FIELD_LIMITS,
+        "on_behalf_fields": ON_BEHALF_FIELDS,
+        "lat_range": LAT_RANGE,
+        "lon_range": LON_RANGE,
+        "phone": _PHONE.pattern,
+        "email": _EMAIL.pattern,
+    }
