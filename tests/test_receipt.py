@@ -162,3 +162,17 @@ def test_the_desk_receipt_is_only_for_the_officer_who_took_the_complaint(
     page = client.get(mine)
     assert page.status_code == 404 and "/p/" not in page.text
     assert client.get("/staf/lapor/ZZZZZZZZ/struk").status_code == 404
+
+
+def test_the_tracking_page_shares_the_public_address_in_the_right_voice(
+    client: TestClient,
+) -> None:
+    code, token = file_report(client)
+    public = client.get(f"/t/{code}").text
+    private = client.get(f"/t/{code}/p/{token}").text
+    for page, voice in ((public, "Laporan%20warga"), (private, "Laporan%20saya")):
+        link = re.search(r'href="(https://wa\.me/\?text=[^"]+)"[^>]*data-share', page)[1]
+        assert link.startswith(f"https://wa.me/?text={voice}")
+        assert link.endswith(f"/t/{code}") and token not in link and "/p/" not in link
+        assert re.search(rf'data-share-url="http://testserver/t/{code}"', page)
+        assert re.search(rf'<button[^>]*data-copy="{code[:4]}-{code[4:]}"[^>]*hidden>', page)

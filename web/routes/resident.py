@@ -307,7 +307,11 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
         "answer_error": "",
         "answer_field": "",
         "answer_values": {},
-        **receipts.share_links(report["code"], base_url=request.app.state.settings.base_url),
+        **receipts.share_links(
+            report["code"],
+            base_url=request.app.state.settings.base_url,
+            voice="own" if private else "public",
+        ),
     }
 
 
