@@ -383,7 +383,7 @@ def test_a_phone_complaint_is_timed_from_when_the_resident_called(
     )
     assert response.status_code == 303
     location = response.headers["location"]
-    match = re.match(r"^/t/([0-9A-Z]{8})/struk\?k=", location)
+    match = re.match(r"^/staf/lapor/([0-9A-Z]{8})/struk$", location)
     assert match, location
     row = report_row(settings, match[1])
     assert row["channel"] == "phone" and row["created_by"] == officer
@@ -420,7 +420,7 @@ def test_intake_records_every_staff_channel(
         follow_redirects=False,
     )
     assert response.status_code == 303
-    code = response.headers["location"].split("/")[2]
+    code = response.headers["location"].split("/")[3]
     assert report_row(settings, code)["channel"] == channel
 
 

@@ -48,6 +48,8 @@ TEXT_FIELDS = (
     "complained_at",
 )
 FLAG_FIELDS = ("anonymous", "confidential", "on_behalf", "on_behalf_no_phone")
+# Typed fields that mean "filed on behalf of someone" (a stray "no phone" tick does not).
+ON_BEHALF_FIELDS = ("on_behalf_name", "on_behalf_phone", "volunteer_name")
 FIELD_LIMITS = {
     "address": 300,
     "rt_rw": 40,
@@ -194,6 +196,10 @@ async def parse_report_form(
     staff intake, turns the `complained_at` field into an aware datetime or raises ValueError.
     """
     values = form_values(form)
+    if any(values[name] for name in ON_BEHALF_FIELDS):
+        # Typing a name for someone else is the consent: the tick box is easy to miss on a
+        # phone, and dropping the names silently would lose what was typed.
+        values["on_behalf"] = True
     errors: dict[str, str] = {}
 
     if values["category"] not in categories:
@@ -319,3 +325,19 @@ def stored_photos(photos: list[HeldPhoto]) -> list[domain.StoredPhoto]:
 
 def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+def client_rules() -> dict[str, Any]:
+    """The checks above that the phone repeats before queueing a report (js/lapor.js), so a
+    mistake is shown at once by its field instead of coming back refused once a signal is
+    found. The server still checks everything."""
+    return {
+        "min_description": MIN_DESCRIPTION,
+        "max_photos": MAX_PHOTOS,
+        "field_limits": FIELD_LIMITS,
+        "on_behalf_fields": ON_BEHALF_FIELDS,
+        "lat_range": LAT_RANGE,
+        "lon_range": LON_RANGE,
+        "phone": _PHONE.pattern,
+        "email": _EMAIL.pattern,
+    }

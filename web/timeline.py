@@ -50,76 +50,116 @@ class Entry:
     deadline: str | None = None
     related_code: str | None = None
     kind: str = ""
+    order: int | None = None  # position of the event that made it, for ties in time
 
 
 def build(report: Any, events: list[Any], photos: list[Any]) -> list[Entry]:
-    """Entries in display order: the five steps, with closing events after them."""
+    """Entries in display order: the five steps, with closing events after them.
+
+    History is never rewritten: when the resident reopens a report, the steps done so far
+    (the resolution with its note and "after" photos included) stay as they were, the
+    reopening follows them, and a new round of steps to come starts after it.
+    """
     photos_by_event: dict[int, list[str]] = {}
     for photo in photos:
         if photo["event_id"] is not None:
             photos_by_event.setdefault(photo["event_id"], []).append(photo["sha256"])
-    steps = {s: Entry(label=STATUS_LABELS[s], state="todo", kind=s) for s in STEPS}
-    extras: list[Entry] = []
-    reached = 0
-    for event in events:
+    shown: list[Entry] = []  # rounds closed by a reopening, in display order
+    current = _Round(first=0)
+    for order, event in enumerate(events):
         step = EVENT_STEP.get(event["kind"])
         note = event["public_note"]
         event_photos = photos_by_event.get(event["id"], [])
-        if step is not None:
-            entry = steps[step]
+        if step is not None and step in current.steps:
+            entry = current.steps[step]
             if entry.at is None:
                 entry.at = event["created_at"]
+                entry.order = order
             if note:
                 entry.notes.append(note)
             if event["kind"] != "received":  # the report's own photos are shown above
                 entry.photos.extend(event_photos)
-            reached = max(reached, STEPS.index(step))
+            current.reached = max(current.reached, STEPS.index(step))
             if event["kind"] == "progress" or step == "resolved":
                 entry.state = "done"
-        elif event["kind"] in EXTRA_LABELS and (note or event["kind"] != "note"):
+        elif step is not None:
+            # A step of an earlier round taken again after a reopening (forwarded to
+            # another agency, say): shown where it happened.
+            current.extras.append(
+                _extra(STATUS_LABELS[step], event, order, note, event_photos, step)
+            )
+        elif event["kind"] in EXTRA_LABELS:
             if event["kind"] in {"note", "recategorise"} and not note:
                 continue
-            extras.append(
-                Entry(
-                    label=EXTRA_LABELS[event["kind"]],
-                    state="done",
-                    at=event["created_at"],
-                    notes=[note] if note else [],
-                    photos=event_photos,
-                    related_code=event["related_code"],
-                    kind=event["kind"],
-                )
+            extra = _extra(
+                EXTRA_LABELS[event["kind"]], event, order, note, event_photos, event["kind"]
             )
             if event["kind"] == "reopened":
-                # A reopened report goes back to work: "Selesai" is to come again.
-                steps["resolved"] = Entry(
-                    label=STATUS_LABELS["resolved"], state="todo", kind="resolved"
-                )
-                reached = min(reached, STEPS.index("in_progress"))
-    status = report["status"]
-    for index, step in enumerate(STEPS):
-        entry = steps[step]
-        if index <= reached:
-            entry.state = "done"
-    if status in STEPS and status != "resolved":
-        steps[status].state = "current"
-    next_index = reached + 1
-    if status in DEADLINE_LABELS and next_index < len(STEPS):
-        upcoming = steps[STEPS[next_index]]
-        upcoming.deadline_label = DEADLINE_LABELS[status]
-        upcoming.deadline = report["next_due_at"]
-    ended = status in {"rejected", "duplicate"}
-    ordered = [steps[s] for s in STEPS if not (ended and steps[s].state == "todo")]
-    return _merge_in_time_order(ordered, extras)
+                # The finished round stays as it happened; work starts again after it.
+                shown.extend(current.close(None))
+                shown.append(extra)
+                current = _Round(first=STEPS.index("in_progress"))
+            else:
+                current.extras.append(extra)
+    return shown + current.close(report)
+
+
+def _extra(label: str, event: Any, order: int, note: str, photos: list[str], kind: str) -> Entry:
+    return Entry(
+        label=label,
+        state="done",
+        at=event["created_at"],
+        order=order,
+        notes=[note] if note else [],
+        photos=photos,
+        related_code=event["related_code"],
+        kind=kind,
+    )
+
+
+class _Round:
+    """The steps from `first` to "Selesai", walked once; a reopening starts a new round at
+    "Sedang dikerjakan"."""
+
+    def __init__(self, first: int) -> None:
+        self.reached = first
+        self.steps = {s: Entry(label=STATUS_LABELS[s], state="todo", kind=s) for s in STEPS[first:]}
+        self.extras: list[Entry] = []
+
+    def close(self, report: Any) -> list[Entry]:
+        """The round's entries. `report` is given for the round still open (its status
+        marks the current step, its deadline the next one); None for a round a reopening
+        ended, whose steps were all done."""
+        for index, step in enumerate(STEPS):
+            if step in self.steps and index <= self.reached:
+                self.steps[step].state = "done"
+        if report is None:
+            done = [e for e in self.steps.values() if e.state == "done"]
+            return _merge_in_time_order(done, self.extras)
+        status = report["status"]
+        if status in self.steps and status != "resolved":
+            self.steps[status].state = "current"
+        next_index = self.reached + 1
+        if status in DEADLINE_LABELS and next_index < len(STEPS):
+            upcoming = self.steps[STEPS[next_index]]
+            upcoming.deadline_label = DEADLINE_LABELS[status]
+            upcoming.deadline = report["next_due_at"]
+        ended = status in {"rejected", "duplicate"}
+        ordered = [e for e in self.steps.values() if not (ended and e.state == "todo")]
+        return _merge_in_time_order(ordered, self.extras)
 
 
 def _merge_in_time_order(steps: list[Entry], extras: list[Entry]) -> list[Entry]:
-    """Extras (reopened, merged, closed) sit after the last step done before them."""
+    """Extras (reopened, merged, closed) sit after the last step done before them, by the
+    order of their events (several can share one second)."""
     result = list(steps)
     for extra in extras:
         position = len(result)
         for index, entry in enumerate(result):
-            if entry.state == "todo" or (entry.at and extra.at and entry.at > extra.at):
+            later = (
+                entry.order is not None and extra.order is not None and entry.order > extra.order
+            )
+            if entry.state == "todo" or later:
                 position = index
                 break
         result.insert(position, extra)

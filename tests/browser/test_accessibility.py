@@ -130,3 +130,44 @@ def test_the_audit_really_catches_a_field_without_a_label(
     page.goto(live_server.url + "/lapor")
     page.evaluate("document.querySelector('main').append(document.createElement('input'))")
     assert "label" in {v["id"] for v in violations(page)}
+
+
+def test_mistakes_caught_on_the_phone_and_a_refused_answer_pass_wcag_2_1_aa(
+    live_server: LiveServer, audited: Any
+) -> None:
+    page = audited.new_page()
+    found = {}
+    page.goto(live_server.url + "/lapor")
+    page.fill("#description", "pendek")
+    page.get_by_text("Saya melapor untuk orang lain").click()
+    page.fill("#volunteer_name", "Ani")
+    page.locator("#lapor-form button[type=submit]").click()
+    page.locator("#kesalahan").wait_for()
+    if problems := violations(page):
+        found["/lapor (checked on the phone)"] = problems
+    private = resident_pages(live_server)[4]
+    page.goto(live_server.url + private)
+    page.get_by_role("button", name="Belum beres, buka kembali").click()
+    page.locator("#note-error").wait_for()
+    if problems := violations(page):
+        found[private + " (refused)"] = problems
+    assert found == {}
+
+
+def test_the_walk_in_desks_receipt_passes_wcag_2_1_aa(
+    live_server: LiveServer, audited: Any
+) -> None:
+    add_account(live_server.settings, "gambir1", areas=["31.71.01.1001"])
+    page = audited.new_page()
+    page.goto(live_server.url + "/staf/masuk")
+    page.fill("#username", "gambir1")
+    page.fill("#password", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/staf")
+    page.goto(live_server.url + "/staf/lapor")
+    page.select_option("#category", "sampah")
+    page.select_option("#area", "31.71.01.1001")
+    page.fill("#description", "Warga datang: sampah menumpuk di depan pasar.")
+    page.get_by_role("button", name="Simpan dan cetak tanda terima").click()
+    page.wait_for_url("**/struk")
+    assert violations(page) == []

@@ -7,9 +7,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
-import segno
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,11 +16,12 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, domain, errors, timeline
+from web import codes, domain, errors, receipts, timeline
 from web.deadlines import utc_now
 from web.forms import (
     MAX_PHOTOS,
     ReportForm,
+    client_rules,
     form_values,
     parse_report_form,
     read_held,
@@ -129,6 +128,7 @@ async def _form_page(
             "categories": list(categories.values()),
             "max_photos": MAX_PHOTOS,
             "unavailable": unavailable,
+            "rules": client_rules(),
             **await _picker(request, kecamatan),
         },
         status_code=status_code,
@@ -346,6 +346,14 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
         "channel_label": translate(domain.CHANNEL_LABELS[report["channel"]]),
         "private_token": private_token(request, report["code"]) if private else "",
         "can_reopen": domain.can_reopen(report),
+        "answer_error": "",
+        "answer_field": "",
+        "answer_values": {},
+        **receipts.share_links(
+            report["code"],
+            base_url=request.app.state.settings.base_url,
+            voice="own" if private else "public",
+        ),
     }
 
 
@@ -362,33 +370,14 @@ async def receipt(request: Request) -> Response:
     report = await _load_public(request, request.path_params["code"])
     code = report["code"]
     token = request.query_params.get("k", "")
-    private = private_token_valid(request, code, token)
     base = request.app.state.settings.base_url
-    tracking_url = f"{base}/t/{code}"
-    share = _("Laporan saya di Aduan: kode %(code)s. Lacak di %(url)s") % {
-        "code": codes.display(code),
-        "url": tracking_url,
-    }
-    qr = segno.make(tracking_url, error="m").svg_inline(
-        scale=4,
-        omitsize=True,  # a viewBox instead, so CSS sizes it for screen and A6 print
-        title=_("Kode QR menuju halaman lacak"),
-        svgclass="qr-code",
-        lineclass=None,
-    )
+    private_url = f"{base}/t/{code}/p/{token}" if private_token_valid(request, code, token) else ""
+    context = receipts.receipt_context(report, base_url=base, private_url=private_url)
+    context["status_label"] = translate(domain.STATUS_LABELS[report["status"]])
     return render(
         request,
         "receipt.html",
-        {
-            "report": report,
-            "display_code": codes.display(code),
-            "tracking_url": tracking_url,
-            "private_url": f"{base}/t/{code}/p/{token}" if private else "",
-            "whatsapp_url": "https://wa.me/?text=" + quote(share),
-            "qr_svg": qr,
-            "status_label": translate(domain.STATUS_LABELS[report["status"]]),
-            "category_name": report["category_name_id"],
-        },
+        context,
         headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
     )
 
@@ -403,7 +392,6 @@ async def _load_private(request: Request) -> Any:
 async def private_page(request: Request) -> Response:
     report = await _load_private(request)
     context = await _page_context(request, report, private=True)
-    context.update({"answer_error": "", "answer_values": {}})
     return render(
         request,
         "track.html",
@@ -425,10 +413,17 @@ async def answer(request: Request) -> Response:
             request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)
         )
     except domain.DomainError as exc:
+        # Shown as it is now: another tab or the nightly close may have answered first.
+        report = await q.report_with_names(request.state.db, report["code"])
         context = await _page_context(request, report, private=True)
+        if isinstance(exc, domain.Conflict) or report["status"] != "resolved":
+            field = ""  # no longer waiting for an answer: said at the top
+        else:
+            field = "rating" if fixed else "note"
         context.update(
             {
                 "answer_error": translate(exc.message) % exc.params,
+                "answer_field": field,
                 "answer_values": {
                     "note": note,
                     "rating": rating_text,

@@ -23,7 +23,7 @@ from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
 from db import users as user_db
-from web import audit, auth, domain
+from web import audit, auth, codes, domain, receipts
 from web.deadlines import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
@@ -161,8 +161,29 @@ async def intake(request: Request) -> Response:
     )
     request.state.report_id = created.id
     return RedirectResponse(
-        f"/t/{created.code}/struk?k={private_token(request, created.code)}", status_code=303
+        request.url_for("intake_receipt", code=created.code).path, status_code=303
     )
+
+
+async def intake_receipt(request: Request) -> Response:
+    """The walk-in desk's receipt, worded to be handed to the resident, with the private
+    link printed on it. Only for the officer who took the complaint: it holds the private
+    link, and no one else at the desk should answer "Sudah beres?" in the resident's name."""
+    account = auth.require_account(request, auth.ACTING_ROLES)
+    db = request.state.db
+    code = codes.normalise(request.path_params["code"])
+    case = await staff_db.load_case(db, code, account) if code else None
+    report = await report_db.report_with_names(db, case["code"]) if case else None
+    if report is None or report["created_by"] != account.id:
+        raise HTTPException(404)
+    request.state.report_id = report["id"]
+    base = request.app.state.settings.base_url
+    token = private_token(request, report["code"])
+    context = receipts.receipt_context(
+        report, base_url=base, private_url=f"{base}/t/{report['code']}/p/{token}", desk=True
+    )
+    context["status_label"] = _(domain.STATUS_LABELS[report["status"]])
+    return render(request, "staf/struk.html", context)
 
 
 # --- account administration ---------------------------------------------------------------
@@ -402,6 +423,7 @@ async def account_active(request: Request) -> Response:
 
 
 routes = [
+    Route("/staf/lapor/{code}/struk", intake_receipt, name="intake_receipt"),
     Route("/staf/lapor", intake_form, methods=["GET"], name="staff_intake_form"),
     Route("/staf/lapor", intake, methods=["POST"], name="staff_intake"),
     Route("/staf/admin/akun", accounts, methods=["GET"], name="staff_accounts"),

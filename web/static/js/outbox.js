@@ -158,6 +158,7 @@
     form.reset();
     const held = form.elements.namedItem('held_photos');  // those photos are in the entry now
     if (held && 'value' in held) held.value = '';
+    for (const list of form.querySelectorAll('[data-held-photos]')) list.remove();
     for (const input of form.querySelectorAll('input[type=file]')) {
       input.dispatchEvent(new Event('change', { bubbles: true }));  // clears the page's previews
     }
@@ -167,7 +168,23 @@
     box.scrollIntoView({ block: 'start' });
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
     failures = 0;
-    kick();
+    toReceiptOnceSent(entry.id, kick());
+  }
+
+  /* A report that went out at once takes the resident to its receipt, as the form without
+   * JavaScript does. One only queued (no signal) stays here with the queued message; so does
+   * the page once the resident has started typing the next report meanwhile. */
+  function toReceiptOnceSent(id, run) {
+    let typing = false;
+    const typed = () => { typing = true; };
+    form.addEventListener('input', typed, { once: true });
+    run.then(async () => {
+      form.removeEventListener('input', typed);
+      const record = (await listSent()).find((r) => r.entry_id === id);
+      if (record && record.receipt_url && !typing && justSaved === id && !fixing) {
+        global.location.assign(record.receipt_url);
+      }
+    }, () => form.removeEventListener('input', typed));
   }
 
   function setBusy(busy) {
@@ -336,12 +353,14 @@
 
   function markFieldErrors(errors) {
     for (const [name, message] of Object.entries(errors)) {
-      let el = form.elements.namedItem(name);
-      if (el && !(el instanceof Element)) el = el[0];  // several fields share the name
-      if (!el) continue;
-      el.setAttribute('aria-invalid', 'true');
-      flagged.push(el);
-      (el.closest('.photo-choices, .check') || el)
+      const found = form.elements.namedItem(name);
+      if (!found) continue;
+      const fields = found instanceof Element ? [found] : Array.from(found);  // photos: two
+      for (const el of fields) {
+        el.setAttribute('aria-invalid', 'true');
+        flagged.push(el);
+      }
+      (fields[0].closest('.photo-choices, .check') || fields[0])
         .before(h('p', { class: 'field-error', 'data-outbox-error': '' }, [].concat(message).join(' ')));
     }
   }
@@ -381,6 +400,7 @@
   }
 
   async function render() {
+    if (form) form.dataset.keptPhotos = fixing ? String(fixing.photos.length) : '0';
     if (!box) return;
     const [entries, sent] = await Promise.all([listOutbox(), listSent()]);
     entries.sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
@@ -391,7 +411,8 @@
     for (const url of objectUrls.splice(0)) URL.revokeObjectURL(url);
     const parts = [];
     if (fixing) parts.push(fixPanel());
-    if (justSaved && entries.some((e) => e.id === justSaved)) {
+    // "Saved, it goes out by itself" only while that is true: not once it needs fixing.
+    if (justSaved && entries.some((e) => e.id === justSaved && e.state !== 'needs_fix')) {
       parts.push(h('p', { class: 'notice ok' }, h('strong', {}, S.saved), ' ', S.savedNote));
     }
     if (entries.length) {
@@ -434,7 +455,7 @@
   }
 
   function sentItem(r) {
-    const li = h('li', { class: 'outbox-item', 'data-state': 'sent', 'data-code': r.code },
+    const li = h('li', { class: 'outbox-item', 'data-state': 'sent', 'data-code': r.code, 'data-share-scope': '' },
       h('p', { class: 'outbox-state' }, S.sent),
       h('p', {}, S.code + ' ', h('a', { class: 'code', href: r.tracking_url }, r.display_code)),
       h('p', { class: 'outbox-what' }, what(r.summary || {}, 0)));
@@ -445,12 +466,33 @@
           h('span', { class: 'hint' }, fill(S.checked, { time: when(r.checked_at) }))));
       } else li.append(h('p', { class: 'hint' }, S.statusUnknown));
     }
+    if (!showAll) li.append(...shareControls(r));
     const links = [];
     if (r.receipt_url) links.push(h('a', { href: r.receipt_url }, S.receipt));
     if (r.private_url) links.push(h('a', { href: r.private_url }, S.private));
     if (showAll) links.push(button('forget', r.code, S.delete, 'danger'));
     if (links.length) li.append(h('p', { class: 'outbox-actions' }, links));
     return li;
+  }
+
+  /* "Salin kode" and "Bagikan" for a report just sent from this page (js/share.js handles
+   * the clicks; without it the link is WhatsApp's). */
+  function shareControls(r) {
+    const url = global.location.origin + r.tracking_url;
+    const text = fill(S.shareText, { code: r.display_code, url });
+    const canShare = !!navigator.share;
+    return [
+      h('div', { class: 'share-row' },
+        h('button', {
+          type: 'button', class: 'secondary', 'data-copy': r.display_code,
+          'data-copied': fill(S.copied, { code: r.display_code }), 'data-copy-manual': S.copyManual,
+        }, S.copyLabel),
+        h('a', {
+          class: 'button', rel: 'noopener', href: 'https://wa.me/?text=' + encodeURIComponent(text),
+          'data-share': '', 'data-share-text': text, 'data-share-url': url,
+        }, canShare ? S.shareLabel : S.shareWhatsapp)),
+      h('p', { class: 'share-status', role: 'status', 'data-share-status': '' }),
+    ];
   }
 
   function fixPanel() {
