@@ -452,3 +452,66 @@ def test_intake_needs_the_csrf_token(client: TestClient, settings: Settings) -> 
     response = client.post("/staf/lapor", data=intake_form(complained_at=local_input(utc_now())))
     assert response.status_code == 403
     assert rows(settings, "SELECT COUNT(*) FROM reports")[0][0] == 0
+
+
+AREA_OPTION = re.compile(r'<option value="(\d{2}\.\d{2}\.\d{2}\.\d{4})"( selected)?>')
+
+
+def area_options(html: str) -> dict[str, bool]:
+    """The kelurahan the intake form offers, and whether each is chosen already."""
+    picker = re.search(r'<select id="area".*?</select>', html, re.S)
+    assert picker is not None
+    return {code: bool(chosen) for code, chosen in AREA_OPTION.findall(picker[0])}
+
+
+def test_an_officer_of_one_kelurahan_gets_only_theirs_already_chosen(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    login(client, "gambir1")
+    page = client.get("/staf/lapor").text
+    assert area_options(page) == {GAMBIR: True}
+    assert "Cideng" not in page
+
+
+def test_an_officer_of_a_kecamatan_chooses_among_its_kelurahan(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "kec", areas=["31.71.01"])  # Kecamatan Gambir
+    login(client, "kec")
+    options = area_options(client.get("/staf/lapor").text)
+    assert GAMBIR in options and CIDENG in options
+    assert all(code.startswith("31.71.01.") for code in options)
+    assert not any(options.values())  # several: the officer chooses
+
+
+@pytest.mark.parametrize(("role", "agency"), [("admin", None), ("officer", "DLH")])
+def test_admins_and_agency_officers_keep_every_kelurahan_by_kecamatan(
+    client: TestClient, settings: Settings, role: str, agency: str | None
+) -> None:
+    add_account(settings, "someone", role, agency=agency)
+    login(client, "someone")
+    page = client.get("/staf/lapor").text
+    (total,) = rows(settings, "SELECT COUNT(*) FROM areas WHERE level = 4")[0]
+    assert len(area_options(page)) == total
+    assert '<optgroup label="Kec. Gambir (' in page
+
+
+def test_intake_refuses_a_kelurahan_outside_the_officers_areas_and_keeps_the_form(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    login(client, "gambir1")
+    token = hidden(client.get("/staf/lapor").text, "csrf_token")
+    response = client.post(
+        "/staf/lapor",
+        data={
+            **intake_form(area=CIDENG, complained_at=local_input(utc_now())),
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert "di luar wilayah tugas Anda" in response.text
+    assert 'value="Ibu Ratna"' in response.text and "sejak Senin" in response.text
+    assert rows(settings, "SELECT COUNT(*) FROM reports")[0][0] == 0
