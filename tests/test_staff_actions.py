@@ -158,10 +158,14 @@ def test_a_done_action_comes_back_to_the_case_page_with_a_message(
     code = add_report(settings, GAMBIR)
     response = act(admin, code, "verify", FORMS["verify"])
     assert response.status_code == 303
-    assert response.headers["location"] == f"/staf/laporan/{code}?ok=verify"
+    # Back to the message, which sits right above the actions the officer was using.
+    assert response.headers["location"] == f"/staf/laporan/{code}?ok=verify#hasil"
     page = admin.get(response.headers["location"]).text
-    assert re.search(r'id="flash" role="status" aria-live="polite">\s*<p class="notice ok">', page)
-    assert "Laporan sudah diverifikasi." in page
+    message = re.search(r'<div id="hasil"[^>]*>\s*<p class="notice ok">([^<]*)</p>', page)
+    assert message is not None and message[1] == "Laporan sudah diverifikasi."
+    assert "autofocus" in message[0]
+    assert page.index('id="hasil"') < page.index('id="tindakan"')
+    assert page.index('id="isi-laporan"') < page.index('id="hasil"')
 
 
 def test_the_second_of_two_officers_gets_changed_meanwhile_and_keeps_their_note(
@@ -515,3 +519,28 @@ def test_intake_refuses_a_kelurahan_outside_the_officers_areas_and_keeps_the_for
     assert "di luar wilayah tugas Anda" in response.text
     assert 'value="Ibu Ratna"' in response.text and "sejak Senin" in response.text
     assert rows(settings, "SELECT COUNT(*) FROM reports")[0][0] == 0
+
+
+def test_moving_a_case_out_of_scope_goes_to_the_inbox_with_or_without_htmx(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    login(client, "gambir1")
+    plain, enhanced = add_report(settings, GAMBIR), add_report(settings, GAMBIR)
+    moved = act(client, plain, "recategorise", {"area_code": CIDENG})
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/staf?pindah={plain}"
+    # htmx would follow a 303 and look for the case in the inbox page: told to navigate.
+    page = client.get(f"/staf/laporan/{enhanced}").text
+    moved = client.post(
+        f"/staf/laporan/{enhanced}/recategorise",
+        data={
+            "csrf_token": hidden(page, "csrf_token"),
+            "version": "1",
+            "area_code": CIDENG,
+        },
+        headers={"HX-Request": "true"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 200 and moved.headers["hx-redirect"] == f"/staf?pindah={enhanced}"
+    assert report_row(settings, enhanced)["area_code"] == CIDENG
