@@ -143,6 +143,29 @@ def test_the_public_performance_page_fits_a_360_px_phone_with_its_charts(
         context.close()
 
 
+def test_the_public_performance_page_reads_plainly_in_english_on_a_phone(
+    live_server: Any, browser: Any
+) -> None:
+    a_month_of_reports(live_server.settings)
+    context = phone(browser)
+    context.add_cookies([{"name": "lang", "value": "en", "url": live_server.url}])
+    try:
+        page = context.new_page()
+        problems = watch(page)
+        page.goto(f"{live_server.url}/kinerja")
+        assert page.locator("h1").inner_text() == "How reports are handled"
+        summary = page.locator("dl.tiles").inner_text()
+        assert "9 out of 10 reports answered within" in summary
+        assert "Half of the reports answered within" in summary
+        assert "Kelurahan most often late to respond" in page.locator("main").inner_text()
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "kinerja-en-360.png"), full_page=True)
+        assert problems == []
+    finally:
+        context.close()
+
+
 SCREEN = 640
 KINERJA_SCREENS = 4  # at 360 × 640, with 30 kelurahan late (14 screens and more before)
 

@@ -292,3 +292,24 @@ def test_moving_a_case_out_of_the_officers_area_lands_on_the_inbox_with_the_mess
         assert errors == [], errors
     finally:
         context.close()
+
+
+def test_the_walk_in_form_of_an_officer_of_one_kelurahan_has_it_chosen(
+    live_server: Any, browser: Any
+) -> None:
+    add_account(live_server.settings, "gambir1", areas=[GAMBIR])
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="id-ID")
+    try:
+        page = context.new_page()
+        errors = console_errors(page)
+        log_in(page, live_server, "gambir1", "/staf/lapor")
+        picker = page.get_by_label("Kelurahan", exact=True)
+        assert picker.input_value() == GAMBIR
+        assert picker.locator("option[value^='31.']").count() == 1
+        expect(page.get_by_text("Hanya kelurahan di wilayah tugas Anda.")).to_be_visible()
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+        picker.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "staff-intake-one-kelurahan-360.png"))
+        assert errors == [], errors
+    finally:
+        context.close()
