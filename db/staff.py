@@ -190,6 +190,20 @@ async def kelurahan_in_scope(db: Database, account: Scoped) -> list[Any]:
     return await db.fetchall(sql + " ORDER BY kec.name, kel.name", params)
 
 
+async def kelurahan_of_user(db: Database, user_id: int) -> list[Any]:
+    """The kelurahan an officer's areas cover (a kecamatan or kota row covers everything
+    below it), with kecamatan and kota, in the order of the grouped picker."""
+    return await db.fetchall(
+        "SELECT kel.code, kel.name, kec.code AS kecamatan_code, kec.name AS kecamatan_name,"
+        " kota.name AS kota_name"
+        " FROM areas kel JOIN areas kec ON kec.code = kel.parent_code"
+        " JOIN areas kota ON kota.code = kec.parent_code"
+        f" WHERE kel.level = 4 AND kel.code IN ({_AREAS_OF_USER})"
+        " ORDER BY kota.name, kec.name, kel.name",
+        (user_id,),
+    )
+
+
 # --- the inbox ----------------------------------------------------------------------------
 
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

@@ -158,10 +158,14 @@ def test_a_done_action_comes_back_to_the_case_page_with_a_message(
     code = add_report(settings, GAMBIR)
     response = act(admin, code, "verify", FORMS["verify"])
     assert response.status_code == 303
-    assert response.headers["location"] == f"/staf/laporan/{code}?ok=verify"
+    # Back to the message, which sits right above the actions the officer was using.
+    assert response.headers["location"] == f"/staf/laporan/{code}?ok=verify#hasil"
     page = admin.get(response.headers["location"]).text
-    assert re.search(r'id="flash" role="status" aria-live="polite">\s*<p class="notice ok">', page)
-    assert "Laporan sudah diverifikasi." in page
+    message = re.search(r'<div id="hasil"[^>]*>\s*<p class="notice ok">([^<]*)</p>', page)
+    assert message is not None and message[1] == "Laporan sudah diverifikasi."
+    assert "autofocus" in message[0]
+    assert page.index('id="hasil"') < page.index('id="tindakan"')
+    assert page.index('id="isi-laporan"') < page.index('id="hasil"')
 
 
 def test_the_second_of_two_officers_gets_changed_meanwhile_and_keeps_their_note(
@@ -452,3 +456,91 @@ def test_intake_needs_the_csrf_token(client: TestClient, settings: Settings) -> 
     response = client.post("/staf/lapor", data=intake_form(complained_at=local_input(utc_now())))
     assert response.status_code == 403
     assert rows(settings, "SELECT COUNT(*) FROM reports")[0][0] == 0
+
+
+AREA_OPTION = re.compile(r'<option value="(\d{2}\.\d{2}\.\d{2}\.\d{4})"( selected)?>')
+
+
+def area_options(html: str) -> dict[str, bool]:
+    """The kelurahan the intake form offers, and whether each is chosen already."""
+    picker = re.search(r'<select id="area".*?</select>', html, re.S)
+    assert picker is not None
+    return {code: bool(chosen) for code, chosen in AREA_OPTION.findall(picker[0])}
+
+
+def test_an_officer_of_one_kelurahan_gets_only_theirs_already_chosen(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    login(client, "gambir1")
+    page = client.get("/staf/lapor").text
+    assert area_options(page) == {GAMBIR: True}
+    assert "Cideng" not in page
+
+
+def test_an_officer_of_a_kecamatan_chooses_among_its_kelurahan(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "kec", areas=["31.71.01"])  # Kecamatan Gambir
+    login(client, "kec")
+    options = area_options(client.get("/staf/lapor").text)
+    assert GAMBIR in options and CIDENG in options
+    assert all(code.startswith("31.71.01.") for code in options)
+    assert not any(options.values())  # several: the officer chooses
+
+
+@pytest.mark.parametrize(("role", "agency"), [("admin", None), ("officer", "DLH")])
+def test_admins_and_agency_officers_keep_every_kelurahan_by_kecamatan(
+    client: TestClient, settings: Settings, role: str, agency: str | None
+) -> None:
+    add_account(settings, "someone", role, agency=agency)
+    login(client, "someone")
+    page = client.get("/staf/lapor").text
+    (total,) = rows(settings, "SELECT COUNT(*) FROM areas WHERE level = 4")[0]
+    assert len(area_options(page)) == total
+    assert '<optgroup label="Kec. Gambir (' in page
+
+
+def test_intake_refuses_a_kelurahan_outside_the_officers_areas_and_keeps_the_form(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    login(client, "gambir1")
+    token = hidden(client.get("/staf/lapor").text, "csrf_token")
+    response = client.post(
+        "/staf/lapor",
+        data={
+            **intake_form(area=CIDENG, complained_at=local_input(utc_now())),
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert "di luar wilayah tugas Anda" in response.text
+    assert 'value="Ibu Ratna"' in response.text and "sejak Senin" in response.text
+    assert rows(settings, "SELECT COUNT(*) FROM reports")[0][0] == 0
+
+
+def test_moving_a_case_out_of_scope_goes_to_the_inbox_with_or_without_htmx(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    login(client, "gambir1")
+    plain, enhanced = add_report(settings, GAMBIR), add_report(settings, GAMBIR)
+    moved = act(client, plain, "recategorise", {"area_code": CIDENG})
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/staf?pindah={plain}"
+    # htmx would follow a 303 and look for the case in the inbox page: told to navigate.
+    page = client.get(f"/staf/laporan/{enhanced}").text
+    moved = client.post(
+        f"/staf/laporan/{enhanced}/recategorise",
+        data={
+            "csrf_token": hidden(page, "csrf_token"),
+            "version": "1",
+            "area_code": CIDENG,
+        },
+        headers={"HX-Request": "true"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 200 and moved.headers["hx-redirect"] == f"/staf?pindah={enhanced}"
+    assert report_row(settings, enhanced)["area_code"] == CIDENG

@@ -186,3 +186,14 @@ def test_figures_read_well_in_both_languages() -> None:
         assert stats.format_percent(1234.5) == "1,234.5%"
     finally:
         i18n.current_language.reset(token)
+
+
+def test_the_most_often_late_come_first_by_share_then_by_count() -> None:
+    x, y, z, w = (stats.Figures(k) for k in "xyzw")
+    x.late = 1  # 1 of 1 late
+    y.in_time, y.late = 5, 5  # 5 of 10
+    z.late = 5  # 5 of 5
+    w.in_time = 4  # never late: not named
+    assert [f.key for f in stats.late_responders([x, y, z, w])] == ["z", "x", "y"]
+    assert (z.late_percent, y.late_percent, w.late_percent) == (100, 50, 0)
+    assert stats.Figures("none").late_percent is None

@@ -92,6 +92,12 @@ class Account:
         return self.role in ("admin", "supervisor")
 
     @property
+    def takes_complaints_for_own_areas(self) -> bool:
+        """Walk-in intake: an area officer records complaints of their own kelurahan only;
+        admins and agency officers (whose cases come from anywhere) of the whole city."""
+        return self.role == "officer" and bool(self.area_codes) and not self.agency_code
+
+    @property
     def sees_confidential_contact(self) -> bool:
         """Reporter contact of confidential reports: the inspectorate and admins only."""
         return self.is_admin or self.is_inspectorate

@@ -22,6 +22,8 @@ BAR_HEIGHT = 14
 BAR_SPACE = 250  # leaves room for the value written after the longest bar
 TOP = 4
 MAX_LABEL = 46
+DETAIL_SIZE = 11
+CHAR_WIDTH = 0.55  # of the font size: an average letter of system-ui (≈ 46 letters per line)
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,11 @@ class Bar:
     value: float | None  # None: nothing to draw (e.g. no report judged yet)
     text: str  # the value as people read it: "87,5%", "3 jam"
     tone: str = ""  # "" | "bad" | "ok": a class for the bar
+    detail: str = ""  # written after the label, never cut: "2 dari 3"
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1].rstrip() + "…"
+def _short(label: str, room: int = MAX_LABEL) -> str:
+    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
 
 
 def bar_chart(
@@ -75,10 +78,17 @@ def bar_chart(
             length = max(0.0, min(1.0, bar.value / top)) * BAR_SPACE
         tone = f" {bar.tone}" if bar.tone else ""
         parts.append('<g class="chart-row">')
-        parts.append(
-            f'<text class="chart-label" x="0" y="{label_y}" fill="#111">'
-            f"{escape(_short(bar.label))}</text>"
-        )
+        room = MAX_LABEL
+        if bar.detail:
+            # The name may be shortened to make room; the figures never are.
+            detail_width = (len(bar.detail) + 3) * CHAR_WIDTH * DETAIL_SIZE
+            room = min(room, int((WIDTH - detail_width) / (CHAR_WIDTH * LABEL_SIZE)))
+        label = escape(_short(bar.label, room))
+        if bar.detail:
+            label += Markup(
+                ' <tspan class="chart-detail" font-size="{}" fill="#4a4a4a">· {}</tspan>'
+            ).format(DETAIL_SIZE, bar.detail)
+        parts.append(f'<text class="chart-label" x="0" y="{label_y}" fill="#111">{label}</text>')
         if max_value is not None:
             parts.append(
                 f'<rect class="chart-track" x="0" y="{bar_y}" width="{BAR_SPACE}"'

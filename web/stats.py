@@ -202,6 +202,10 @@ class Figures:
         return 100 * self.in_time / self.judged if self.judged else None
 
     @property
+    def late_percent(self) -> float | None:
+        return 100 * self.late / self.judged if self.judged else None
+
+    @property
     def median_response(self) -> float | None:
         return median(self.response_hours)
 
@@ -301,9 +305,10 @@ def ranked(groups: Iterable[Figures]) -> list[Figures]:
 
 
 def late_responders(groups: Iterable[Figures]) -> list[Figures]:
-    """Groups with at least one late response, the most late first (named in public)."""
+    """Groups with at least one late response (named in public), the most often late first:
+    the highest share of late responses, then the most late responses."""
     return sorted(
-        (f for f in groups if f.late), key=lambda f: (-f.late, f.in_time_percent or 0, f.key)
+        (f for f in groups if f.late), key=lambda f: (-(f.late_percent or 0), -f.late, f.key)
     )
 
 

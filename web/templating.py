@@ -57,4 +57,9 @@ def render(
     if context:
         ctx.update(context)
     html = env.get_template(template).render(ctx)
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    # Every page is written in the language of the `lang` cookie: a shared cache that kept a
+    # copy by URL alone would hand one language to everyone (see web/routes/performance.py).
+    vary = response.headers.get("vary")
+    response.headers["Vary"] = f"{vary}, Cookie" if vary else "Cookie"
+    return response

@@ -252,12 +252,23 @@ async def dashboard(request: Request) -> Response:
 
 
 async def dashboard_csv(request: Request) -> Response:
-    """The dashboard's table (the groups and the city total) as CSV; numbers stay numbers:
-    hours with a decimal point, percentages 0–100."""
+    """The dashboard's table (the groups and the city total) as CSV."""
     auth.require_account(request, SUPERVISOR_ROLES)
     data = await _dashboard_data(request)
+    period: stats.Period = data["period"]
+    name = f"aduan-dasbor-{data['grouping']}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
+    group_header = translate(GROUPING_LABELS[data["grouping"]])
+    return csv_response(figures_csv(group_header, data["rows"], data["total"]), name)
+
+
+def figures_csv(
+    group_header: str, rows: Sequence[dict[str, Any]], total: dict[str, Any]
+) -> AsyncIterator[bytes]:
+    """Rows of table_row (then the total) as CSV, shared with the public performance page;
+    numbers stay numbers: hours with a decimal point, percentages 0–100. The header is
+    translated here, in the request's language, before the body streams."""
     header = [
-        translate(GROUPING_LABELS[data["grouping"]]),
+        group_header,
         _("Diterima"),
         _("Ditanggapi tepat waktu"),
         _("Ditanggapi terlambat"),
@@ -295,14 +306,11 @@ async def dashboard_csv(request: Request) -> Response:
     async def body() -> AsyncIterator[bytes]:
         yield "\ufeff".encode()  # lets Excel read UTF-8
         yield csv_chunk([header])
-        rows = data["rows"]
         for index in range(0, len(rows), export_db.BATCH_SIZE):
             yield csv_chunk(line(r) for r in rows[index : index + export_db.BATCH_SIZE])
-        yield csv_chunk([line(data["total"])])
+        yield csv_chunk([line(total)])
 
-    period: stats.Period = data["period"]
-    name = f"aduan-dasbor-{data['grouping']}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
-    return csv_response(body(), name)
+    return body()
 
 
 def _round(value: float | None, digits: int = 1) -> float | str:

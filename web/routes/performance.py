@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.dates import format_date
 from babel.lists import format_list
@@ -24,17 +25,32 @@ from web.i18n import gettext as _
 from web.i18n import translate
 from web.routes.dashboard import (
     GROUPING_LABELS,
+    csv_response,
+    figures_csv,
     figures_for,
     group_labels,
-    in_time_chart,
     period_label,
     table_row,
 )
 from web.templating import render
 
 CACHE_SECONDS = 600
+# The page is written in the language of the `lang` cookie, so no cache may reuse a copy by
+# URL alone. `no-cache` lets the browser and proxies keep a copy but makes them ask the
+# server before each use; the ETag (web.middleware.ConditionalGetMiddleware, a hash of the
+# body) differs per language, so a copy in the other language is never confirmed with a 304,
+# while a repeat visit in the same language costs a 304 of a few hundred bytes. `Vary:
+# Cookie` (set for every page by web.templating.render) tells a shared cache to keep one copy
+# per cookie. `private` would also be correct, but would lose the cheap 304 (the ETag
+# middleware leaves private pages alone); a language in the URL would be the one way to let
+# a proxy share the page, at the price of a second URL scheme for the whole site. The
+# figures themselves stay cached in memory (CACHE_SECONDS), so asking the server is cheap.
+PAGE_CACHE = "no-cache"
 GROUPINGS = ("kelurahan", "instansi")
-CHART_BARS = 15
+# A phone shows the ten most often late as bars (and, for screen readers, as a list); the
+# other late ones are one tap away, as is every group's ranking; all figures are in a CSV.
+# So the page stays a few screens long whether the city has six kelurahan or six hundred.
+CHART_BARS = 10
 
 
 async def _figures(request: Request, period: stats.Period) -> stats.Accumulator:
@@ -56,36 +72,51 @@ async def _figures(request: Request, period: stats.Period) -> stats.Accumulator:
     return figures
 
 
-async def performance(request: Request) -> Response:
-    settings = request.app.state.settings
-    today = stats.local_today(settings.timezone)
+def _period(request: Request) -> tuple[str, stats.Period]:
+    today = stats.local_today(request.app.state.settings.timezone)
     kind = "triwulan" if request.query_params.get("periode") == "triwulan" else "bulan"
     period = stats.last_full_quarter(today) if kind == "triwulan" else stats.last_full_month(today)
+    return kind, period
+
+
+async def performance(request: Request) -> Response:
+    kind, period = _period(request)
     figures = await _figures(request, period)
     db = request.state.db
-    changed_on = await audit.rule_changes_after_start(db, period, settings.timezone)
+    changed_on = await audit.rule_changes_after_start(
+        db, period, request.app.state.settings.timezone
+    )
     sections = []
-    for grouping, title, chart_title in (
-        ("kelurahan", _("Per kelurahan"), _("Kelurahan yang paling sering terlambat menanggapi")),
-        ("instansi", _("Per instansi"), _("Ditanggapi tepat waktu per instansi")),
+    for grouping, title, chart_title, everyone in (
+        (
+            "kelurahan",
+            _("Per kelurahan"),
+            _("Kelurahan yang paling sering terlambat menanggapi"),
+            _("Peringkat semua kelurahan (%(n)d)"),
+        ),
+        (
+            "instansi",
+            _("Per instansi"),
+            _("Instansi yang paling sering terlambat menanggapi"),
+            _("Peringkat semua instansi (%(n)d)"),
+        ),
     ):
         groups = figures.groups[grouping]
         labels = await group_labels(db, grouping, groups)
         rows = [table_row(labels[f.key], f) for f in stats.ranked(groups.values())]
-        late = stats.late_responders(groups.values())
-        if grouping == "kelurahan":
-            worst = [r for r in reversed(rows) if r["figures"].late][:CHART_BARS]
-            chart = _worst_chart(f"grafik-{grouping}", chart_title, worst) if worst else None
-        else:
-            chart = in_time_chart(f"grafik-{grouping}", chart_title, rows) if rows else None
+        late = [(labels[f.key], f) for f in stats.late_responders(groups.values())]
+        query = urlencode({"periode": kind, "kelompok": grouping})
         sections.append(
             {
                 "id": grouping,
                 "title": title,
                 "header": translate(GROUPING_LABELS[grouping]),
                 "rows": rows,
-                "chart": chart,
-                "late": [(labels[f.key], f) for f in late],
+                "everyone": everyone % {"n": len(rows)},
+                "chart": _late_chart(f"grafik-{grouping}", chart_title, late) if late else None,
+                "late": late[:CHART_BARS],
+                "more_late": late[CHART_BARS:],
+                "csv": f"/kinerja.csv?{query}",
             }
         )
     response = render(
@@ -100,7 +131,7 @@ async def performance(request: Request) -> Response:
             "rules_changed_on": _day_list(changed_on),
         },
     )
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response.headers["Cache-Control"] = PAGE_CACHE
     return response
 
 
@@ -114,13 +145,51 @@ def _day_list(days: list[Any]) -> str:
     )
 
 
-def _worst_chart(chart_id: str, title: str, rows: list[dict[str, Any]]) -> Any:
-    bars = [Bar(r["label"], r["figures"].in_time_percent, r["in_time"], "bad") for r in rows]
+def _late_chart(chart_id: str, title: str, late: list[tuple[str, stats.Figures]]) -> Any:
+    """The groups most often late, as the title says: the share of their judged reports
+    answered late (never the share in time), worst first, at most CHART_BARS; groups with
+    nothing late or nothing judged yet are left out."""
+    bars = [
+        Bar(
+            label,
+            f.late_percent,
+            stats.format_percent(f.late_percent),
+            "bad",
+            detail=_("%(late)d dari %(judged)d terlambat") % {"late": f.late, "judged": f.judged},
+        )
+        for label, f in late[:CHART_BARS]
+    ]
     description = _(
-        "Persentase laporan yang ditanggapi dalam target, mulai dari yang terendah. "
-        "Angka lengkap ada di tabel."
+        "Persentase laporan yang terlambat ditanggapi, mulai dari yang tertinggi. "
+        "Nama dan angkanya ada di daftar setelah grafik."
     )
-    return bar_chart(chart_id, title, bars, description=description, max_value=100)
+    note = ""
+    if len(late) > CHART_BARS:
+        note = _("%(n)d yang paling sering terlambat dari %(all)d; yang lain di bawah grafik.") % {
+            "n": CHART_BARS,
+            "all": len(late),
+        }
+    return bar_chart(chart_id, title, bars, description=description, max_value=100, note=note)
 
 
-routes = [Route("/kinerja", performance, methods=["GET"], name="performance")]
+async def performance_csv(request: Request) -> Response:
+    """Every figure of every group of the page's period, for those who want all the numbers
+    (the page itself shows three per group, to stay readable on a phone)."""
+    _kind, period = _period(request)
+    grouping = request.query_params.get("kelompok", "kelurahan")
+    if grouping not in GROUPINGS:
+        grouping = "kelurahan"
+    figures = await _figures(request, period)
+    groups = figures.groups[grouping]
+    labels = await group_labels(request.state.db, grouping, groups)
+    rows = [table_row(labels[f.key], f) for f in stats.ranked(groups.values())]
+    total = table_row(_("Seluruh kota"), figures.total)
+    name = f"aduan-kinerja-{grouping}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
+    body = figures_csv(translate(GROUPING_LABELS[grouping]), rows, total)
+    return csv_response(body, name)
+
+
+routes = [
+    Route("/kinerja", performance, methods=["GET"], name="performance"),
+    Route("/kinerja.csv", performance_csv, methods=["GET"], name="performance_csv"),
+]

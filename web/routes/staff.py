@@ -429,9 +429,15 @@ async def case_action(request: Request) -> Response:
     finally:
         await form.close()
     if await staff_db.load_case(db, code, account) is None:
-        # Moved to a kelurahan outside this account's scope: back to the inbox.
-        return RedirectResponse("/staf?" + urlencode({"pindah": code}), status_code=303)
-    return RedirectResponse(f"/staf/laporan/{code}?ok={kind}", status_code=303)
+        # Moved to a kelurahan outside this account's scope: back to the inbox, whose message
+        # says so. htmx would follow a 303 and find no case to swap in; it navigates instead.
+        target = "/staf?" + urlencode({"pindah": code})
+        if request.headers.get("HX-Request"):
+            return Response(headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    # The fragment brings the officer back to the message beside the actions, not to the
+    # top of the case (a browser keeps it across the redirect, no script needed).
+    return RedirectResponse(f"/staf/laporan/{code}?ok={kind}#hasil", status_code=303)
 
 
 # --- photos -------------------------------------------------------------------------------

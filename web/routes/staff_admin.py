@@ -76,10 +76,17 @@ def parse_complained_at(text: str, *, tz: str, now: datetime) -> datetime:
     return moment
 
 
-async def _choices(request: Request) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+async def _choices(
+    request: Request, account: auth.Account
+) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """Categories, the kelurahan this account may record complaints for, and those grouped
+    by kecamatan for the picker: an area officer sees only their own."""
     db = request.state.db
     categories = {c["code"]: c for c in await report_db.categories(db)}
-    rows = await report_db.kelurahan_grouped(db)
+    if account.takes_complaints_for_own_areas:
+        rows = await staff_db.kelurahan_of_user(db, account.id)
+    else:
+        rows = await report_db.kelurahan_grouped(db)
     groups: list[Any] = []
     for row in rows:
         label = f"{row['kecamatan_name']} ({row['kota_name']})"
@@ -118,12 +125,13 @@ def _intake_page(
 
 async def intake_form(request: Request) -> Response:
     account = auth.require_account(request, auth.ACTING_ROLES)
-    categories, kelurahan, groups = await _choices(request)
+    categories, kelurahan, groups = await _choices(request, account)
     tz = ZoneInfo(request.app.state.settings.timezone)
     values = {
         "channel": "walk_in",
         "complained_at": utc_now().astimezone(tz).strftime(LOCAL_INPUT_FORMAT),
-        "area": next((c for c in account.area_codes if c in kelurahan), ""),
+        # The officer of one kelurahan has nothing to choose.
+        "area": next(iter(kelurahan)) if len(kelurahan) == 1 else "",
     }
     return _intake_page(request, values, categories, groups)
 
@@ -132,7 +140,9 @@ async def intake(request: Request) -> Response:
     """A complaint taken by staff: 303 to the receipt to print, or the form again (422)."""
     account = auth.require_account(request, auth.ACTING_ROLES)
     settings = request.app.state.settings
-    categories, kelurahan, groups = await _choices(request)
+    # Only the kelurahan this account may record: another one is refused below, whatever
+    # the form was made to send.
+    categories, kelurahan, groups = await _choices(request, account)
     form_data = await auth.read_form(request, **INTAKE_LIMITS)
     try:
         channel = str(form_data.get("channel") or "")
@@ -149,6 +159,12 @@ async def intake(request: Request) -> Response:
         await form_data.close()
     if channel not in domain.STAFF_CHANNELS:
         form.errors["channel"] = _("Pilih lewat apa warga menyampaikan pengaduan.")
+    area = await report_db.area(request.state.db, form.values["area"])
+    if "area" in form.errors and area is not None and area["level"] == 4:
+        form.errors["area"] = _(
+            "Kelurahan ini di luar wilayah tugas Anda. Pilih kelurahan dari daftar, atau "
+            "minta petugas kelurahan itu mencatatnya."
+        )
     if not form.ok:
         return _intake_page(request, form.values, categories, groups, form, status_code=422)
     assert form.report is not None
