@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from db.database import Database
 from web import i18n, tasks
 from web.auth import StaffSessionMiddleware
+from web.client import ClientAddressMiddleware
 from web.middleware import (
     BodySizeLimitMiddleware,
     ConditionalGetMiddleware,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *performance.routes,
     ]
     middleware = [
+        Middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies),
         Middleware(RequestLogMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),

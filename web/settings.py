@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from web.client import IPNetwork, parse_networks
+
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 
 
@@ -55,6 +57,9 @@ class Settings:
     # a resolved report the resident does not answer closes after this many working days
     # (LAPOR!: 10); 0 turns automatic closing off
     autoclose_workdays: int = 10
+    # reverse proxies whose X-Forwarded-For is believed (web/client.py); none: the socket
+    # address is the client
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -104,6 +109,13 @@ class Settings:
                 f"ADUAN_TIMEZONE must be a zone name such as Asia/Jakarta, Asia/Makassar or "
                 f"Asia/Jayapura (got {timezone!r})"
             ) from exc
+        try:
+            trusted_proxies = parse_networks(env.get("ADUAN_TRUSTED_PROXIES") or "")
+        except ValueError as exc:
+            raise SettingsError(
+                "ADUAN_TRUSTED_PROXIES must be a comma list of IP addresses or CIDR blocks of "
+                f"your reverse proxies, e.g. 127.0.0.1,10.0.0.0/8 (got {exc.args[0]!r})"
+            ) from None
         return cls(
             data_dir=data_dir,
             secret_key=secret,
@@ -113,4 +125,5 @@ class Settings:
             allowed_hosts=hosts,
             run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
             autoclose_workdays=int(autoclose),
+            trusted_proxies=trusted_proxies,
         )

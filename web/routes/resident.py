@@ -3,7 +3,6 @@ timeline, the private link's "Sudah beres?" answer, and public photos."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.routing import Route
 from db import areas, ratelimit
 from db import reports as q
 from web import codes, domain, timeline
+from web.client import client_bucket
 from web.deadlines import utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, read_held, stored_photos
 from web.i18n import gettext as _
@@ -220,19 +220,17 @@ async def api_submit_report(request: Request) -> Response:
     )
 
 
-async def _client_bucket(request: Request) -> str:
-    # Hash the address with our key: the table never holds a resident's IP address.
-    host = request.client.host if request.client else "-"
-    digest = hmac.new(
-        request.app.state.settings.secret_key.encode(), host.encode(), hashlib.sha256
-    ).hexdigest()[:16]
-    return f"lookup:{digest}"
-
-
 async def _load_public(request: Request, typed: str) -> Any:
-    """The report for a typed code, rate-limiting clients that try many unknown codes."""
+    """The report for a typed code. Codes that exist always answer, whoever asks and however
+    many mistakes they made before; only unknown codes are counted per client, and a client
+    past the limit is refused further unknown ones (guessing codes, or a broken script)."""
     db = request.state.db
-    bucket = await _client_bucket(request)
+    code = codes.normalise(typed)
+    report = await q.report_with_names(db, code) if code else None
+    if report is not None:
+        request.state.report_id = report["id"]
+        return report
+    bucket = client_bucket(request, "lookup")
     now = utc_now()
     if await ratelimit.count_recent(db, bucket, LOOKUP_WINDOW, now) >= LOOKUP_LIMIT:
         raise HTTPException(
@@ -240,13 +238,8 @@ async def _load_public(request: Request, typed: str) -> Any:
             _("Terlalu banyak kode yang tidak dikenal. Tunggu 10 menit lalu coba lagi."),
             headers={"Retry-After": str(int(LOOKUP_WINDOW.total_seconds()))},
         )
-    code = codes.normalise(typed)
-    report = await q.report_with_names(db, code) if code else None
-    if report is None:
-        await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
-        raise HTTPException(404)
-    request.state.report_id = report["id"]
-    return report
+    await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
+    raise HTTPException(404)
 
 
 async def lookup(request: Request) -> Response:
