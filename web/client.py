@@ -147,9 +147,14 @@ def client_id(request: Request) -> str:
     return host
 
 
-def client_bucket(request: Request, purpose: str) -> str:
-    """A rate-limit bucket for this client and purpose. The address is hashed with our key,
-    so the database never holds a resident's IP address."""
+def keyed_bucket(request: Request, purpose: str, value: str) -> str:
+    """A rate-limit bucket for `value` (an address, a device id) and a purpose, hashed with
+    our key so that the database never holds a resident's IP address."""
     secret = request.app.state.settings.secret_key.encode()
-    digest = hmac.new(secret, f"{purpose}:{client_id(request)}".encode(), hashlib.sha256)
+    digest = hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256)
     return f"{purpose}:{digest.hexdigest()[:24]}"
+
+
+def client_bucket(request: Request, purpose: str) -> str:
+    """The rate-limit bucket of this client for a purpose."""
+    return keyed_bucket(request, purpose, client_id(request))
