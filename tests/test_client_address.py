@@ -8,6 +8,7 @@ address of its own and the proxy is a real peer whose address the server sees.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import socket
@@ -156,6 +157,33 @@ def test_addresses_of_one_ipv6_network_are_one_client(settings: Settings) -> Non
         assert set(mistype_codes(first)) == {404}
         assert same_network.get("/t/ZZZZZZZZ").status_code == 429
         assert next_network.get("/t/ZZZZZZZZ").status_code == 404
+
+
+def test_only_a_trusted_proxy_may_say_the_site_is_served_over_https(settings: Settings) -> None:
+    trusting = create_app(dataclasses.replace(settings, trusted_proxies=TRUSTED))
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"}
+    with TestClient(trusting, client=(PROXY, 5000)) as proxy:
+        code = file_report(proxy)
+        # A code typed in lower case is redirected to its page: the link shows the scheme.
+        behind = proxy.get(f"/t/{code.lower()}", headers=https, follow_redirects=False)
+    with TestClient(trusting, client=("198.51.100.7", 5000)) as stranger:
+        spoofed = stranger.get(f"/t/{code.lower()}", headers=https, follow_redirects=False)
+    assert behind.status_code == spoofed.status_code == 301
+    assert behind.headers["location"] == f"https://testserver/t/{code}"
+    assert spoofed.headers["location"] == f"http://testserver/t/{code}"
+
+
+def test_a_forwarded_header_from_a_local_proxy_nobody_trusts_is_logged_once(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        TestClient(create_app(settings), client=(PROXY, 5000)) as proxy,
+        caplog.at_level("WARNING"),
+    ):
+        for _ in range(3):
+            proxy.get("/t/ZZZZZZZZ", headers={"X-Forwarded-For": "203.0.113.5"})
+    warnings = [r.getMessage() for r in caplog.records if "ADUAN_TRUSTED_PROXIES" in r.getMessage()]
+    assert len(warnings) == 1
 
 
 # --- `aduan serve` end to end ---------------------------------------------------------------
