@@ -3,13 +3,18 @@ API calls), in the database so every server process sees the same counts."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from db.database import Database
 
 
 def _text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 async def count_recent(db: Database, bucket: str, window: timedelta, now: datetime) -> int:
@@ -34,3 +39,47 @@ async def record(db: Database, bucket: str, now: datetime, keep: timedelta) -> N
 async def clear(db: Database, bucket: str) -> None:
     async with db.write() as conn:
         await conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,))
+
+
+async def take_slot(
+    db: Database,
+    bucket: str,
+    limits: Sequence[tuple[timedelta, int]],
+    now: datetime,
+    ref: str | None = None,
+) -> datetime | None:
+    """Count one event in `bucket` unless a limit (at most n events within a window) is
+    already reached; the count and the insert are one write transaction, so concurrent
+    requests cannot both take the last slot. An event with the same `ref` (a submission's
+    idempotency key, retried while the first try is still at work) is counted only once.
+
+    Returns None when counted, else the moment the first full window frees a slot.
+    """
+    longest = max(window for window, _limit in limits)
+    async with db.write() as conn:
+        await conn.execute(
+            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, _text(now - longest))
+        )
+        if ref is not None:
+            async with conn.execute(
+                "SELECT 1 FROM rate_events WHERE bucket = ? AND ref = ? LIMIT 1", (bucket, ref)
+            ) as cur:
+                if await cur.fetchone() is not None:
+                    return None
+        free_at: datetime | None = None
+        for window, limit in limits:
+            async with conn.execute(
+                "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at DESC"
+                " LIMIT 1 OFFSET ?",
+                (bucket, _text(now - window), limit - 1),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None:  # `limit` events in the window: free once the oldest leaves
+                moment = _parse(row["at"]) + window
+                free_at = moment if free_at is None else max(free_at, moment)
+        if free_at is None:
+            await conn.execute(
+                "INSERT INTO rate_events (bucket, at, ref) VALUES (?, ?, ?)",
+                (bucket, _text(now), ref),
+            )
+    return free_at

@@ -46,6 +46,7 @@ REPORT_COLUMNS = (
     "updated_at",
     "media_url",
     "device_id",
+    "idempotency_device",
 )
 UPDATABLE = frozenset(
     {
@@ -89,7 +90,9 @@ async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
 
 async def find_by_idempotency_key(conn: aiosqlite.Connection, key: str) -> Any:
     return await _one(
-        conn, "SELECT id, code, request_hash FROM reports WHERE idempotency_key = ?", (key,)
+        conn,
+        "SELECT id, code, request_hash, idempotency_device FROM reports WHERE idempotency_key = ?",
+        (key,),
     )
 
 

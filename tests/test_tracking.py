@@ -276,12 +276,24 @@ def test_codes_are_case_insensitive_and_the_dash_is_optional(client: TestClient)
 
 
 def test_unknown_code_lookups_are_rate_limited_per_client(client: TestClient) -> None:
-    code, _ = file_report(client)
+    file_report(client)
     for _ in range(20):
         assert client.get("/t/ZZZZZZZZ").status_code == 404
     limited = client.get("/t/YYYYYYYY")
     assert limited.status_code == 429 and "Retry-After" in limited.headers
-    assert client.get(f"/t/{code}").status_code == 429  # slowed down for everything
+    assert client.get("/lacak", params={"kode": "YYYY-YYYY"}).status_code == 429
+
+
+def test_a_code_that_exists_answers_even_after_many_mistyped_ones(client: TestClient) -> None:
+    code, token = file_report(client)
+    for _ in range(25):
+        client.get("/t/ZZZZZZZZ")
+    assert client.get("/t/ZZZZZZZZ").status_code == 429
+    assert client.get(f"/t/{code}").status_code == 200
+    assert client.get(f"/t/{code}/struk", params={"k": token}).status_code == 200
+    assert client.get(f"/t/{code}/p/{token}").status_code == 200
+    found = client.get("/lacak", params={"kode": code}, follow_redirects=False)
+    assert found.status_code == 303
 
 
 def test_lookup_box_explains_a_mistyped_code(client: TestClient) -> None:

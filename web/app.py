@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from db.database import Database
 from web import errors, i18n, tasks
 from web.auth import StaffSessionMiddleware
+from web.client import ClientAddressMiddleware
 from web.i18n import lazy_gettext as N_
 from web.middleware import (
     BodyReadTimeoutMiddleware,
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware = [
         # Outermost, so that even the error pages RequestLogMiddleware renders carry them.
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),
+        # The client's address (from trusted proxies only) before anything counts it.
+        Middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies),
         Middleware(
             RequestLogMiddleware,
             on_error=None if settings.debug else errors.error_response,

@@ -384,7 +384,3 @@ def safe_next(value: str | None) -> str:
     ):
         return "/staf"
     return value
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "-"

@@ -188,8 +188,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # X-Forwarded-For is read by our own middleware, from ADUAN_TRUSTED_PROXIES only
+        # (web/client.py); uvicorn would believe it from 127.0.0.1, i.e. from anyone
+        # sending it through a local proxy that passes the header on.
+        proxy_headers=False,
         log_config=server.log_config(),
         http=server.protocol(header_timeout=args.timeout_header),
         timeout_keep_alive=args.timeout_keep_alive,

@@ -7,6 +7,7 @@ that writes the report and its timeline event together.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -116,6 +117,9 @@ class Created:
     id: int
     code: str
     replay: bool = False
+    # A replay from the device that sent the original (both sent the same device secret):
+    # only such a replay may be given the report's private link.
+    same_device: bool = False
 
 
 @dataclass
@@ -151,6 +155,33 @@ async def compute_deadlines(conn: Any, category: Any, start: datetime, tz: str) 
     )
 
 
+def _replay(existing: Any, request_hash: str | None, device_hash: str | None) -> Created:
+    """The answer to a key that already made a report: that report, or IdempotencyMismatch
+    when the key came back with other content."""
+    if existing["request_hash"] != request_hash:
+        raise IdempotencyMismatch(N_("Kunci pengiriman ini sudah dipakai untuk laporan lain."))
+    stored = existing["idempotency_device"]
+    same = bool(stored and device_hash and hmac.compare_digest(stored, device_hash))
+    return Created(existing["id"], existing["code"], replay=True, same_device=same)
+
+
+async def key_used(db: Database, idempotency_key: str) -> bool:
+    """Whether a report was already made with this idempotency key."""
+    async with db.read() as conn:
+        return await q.find_by_idempotency_key(conn, idempotency_key) is not None
+
+
+async def find_replay(
+    db: Database, idempotency_key: str, request_hash: str, device_hash: str | None = None
+) -> Created | None:
+    """The report this key already made, to answer a replay before any photo is decoded;
+    None when the key is new. Raises IdempotencyMismatch for the same key with other content.
+    """
+    async with db.read() as conn:
+        existing = await q.find_by_idempotency_key(conn, idempotency_key)
+    return None if existing is None else _replay(existing, request_hash, device_hash)
+
+
 async def create_report(
     db: Database,
     new: NewReport,
@@ -158,6 +189,7 @@ async def create_report(
     *,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
+    device_hash: str | None = None,
     created_by: int | None = None,
     tz: str = "Asia/Jakarta",
     now: datetime | None = None,
@@ -166,18 +198,15 @@ async def create_report(
 
     With an idempotency key, a replay returns the report the key created, and the same key
     with other content raises IdempotencyMismatch; concurrent replays are serialised by the
-    write lock, so only one report can ever exist per key.
+    write lock, so only one report can ever exist per key. `device_hash` (the sha256 of the
+    sending device's secret) is kept beside the key to tell replays from that device.
     """
     received = now or utc_now()
     async with db.write() as conn:
         if idempotency_key:
             existing = await q.find_by_idempotency_key(conn, idempotency_key)
             if existing is not None:
-                if existing["request_hash"] != request_hash:
-                    raise IdempotencyMismatch(
-                        N_("Kunci pengiriman ini sudah dipakai untuk laporan lain.")
-                    )
-                return Created(existing["id"], existing["code"], replay=True)
+                return _replay(existing, request_hash, device_hash)
         category = await q.category(conn, new.category)
         if category is None:
             raise DomainError(N_("Kategori tidak dikenal."))
@@ -227,6 +256,7 @@ async def create_report(
             "updated_at": to_text(received),
             "media_url": new.media_url,
             "device_id": new.device_id,
+            "idempotency_device": device_hash if idempotency_key else None,
         }
         report_id = await q.insert_report(conn, fields)
         event_id = await q.insert_event(

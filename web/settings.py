@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from web.client import IPNetwork, parse_networks
+
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 
 
@@ -57,6 +59,9 @@ class Settings:
     autoclose_workdays: int = 10
     # seconds a request body may stall (no byte arriving) before the answer is 408
     body_timeout: float = 60.0
+    # reverse proxies whose X-Forwarded-For is believed (web/client.py); none: the socket
+    # address is the client
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -114,6 +119,13 @@ class Settings:
                 f"ADUAN_TIMEZONE must be a zone name such as Asia/Jakarta, Asia/Makassar or "
                 f"Asia/Jayapura (got {timezone!r})"
             ) from exc
+        try:
+            trusted_proxies = parse_networks(env.get("ADUAN_TRUSTED_PROXIES") or "")
+        except ValueError as exc:
+            raise SettingsError(
+                "ADUAN_TRUSTED_PROXIES must be a comma list of IP addresses or CIDR blocks of "
+                f"your reverse proxies, e.g. 127.0.0.1,10.0.0.0/8 (got {exc.args[0]!r})"
+            ) from None
         return cls(
             data_dir=data_dir,
             secret_key=secret,
@@ -124,4 +136,5 @@ class Settings:
             run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
             autoclose_workdays=int(autoclose),
             body_timeout=float(body_timeout),
+            trusted_proxies=trusted_proxies,
         )

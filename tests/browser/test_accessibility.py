@@ -88,7 +88,8 @@ def test_resident_form_with_errors_passes_wcag_2_1_aa(
     page.evaluate("self.AduanOutboxPage = true")  # the plain post, to get the error page
     page.fill("#description", "pendek")
     page.fill("#reporter_phone", "123")
-    page.evaluate("document.getElementById('lapor-form').submit()")
+    with page.expect_navigation():  # submit() returns before the answer page has loaded
+        page.evaluate("document.getElementById('lapor-form').submit()")
     page.wait_for_load_state("networkidle")
     assert page.locator(".error-summary").count() == 1
     assert violations(page) == []

@@ -2,8 +2,8 @@
 
 Categories are the services; a request is the public face of a report. Reading needs no
 key and shows only what the public tracking page shows (db/open311.py selects nothing
-else); filing needs an API key, is rate-limited per key, and goes through
-`domain.create_report` like every other channel.
+else); filing needs an API key, is rate-limited per key and per device or address, and
+goes through `domain.create_report` like every other channel.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from db import open311 as q
-from web import apikeys, codes, domain, i18n
+from db.apikeys import ApiKey
+from web import apikeys, codes, domain, i18n, limits
 from web import open311_format as out
+from web.client import client_bucket, keyed_bucket
 from web.deadlines import to_text, utc_now
 from web.i18n import gettext as _
 from web.settings import Settings
@@ -358,6 +360,15 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
     )
 
 
+def _client_bucket(request: Request, key: ApiKey, new: domain.NewReport) -> str:
+    """Whom a new request counts against besides its key: the resident's device when the
+    client system names it (an app relaying many residents from one server passes each
+    resident's device_id, as the standard intends), else the address it came from."""
+    if new.device_id:
+        return keyed_bucket(request, f"open311-device:{key.id}", new.device_id)
+    return client_bucket(request, f"open311-client:{key.id}")
+
+
 async def create_request(request: Request) -> Response:
     fmt = _fmt(request)
     if fmt is None:
@@ -393,6 +404,17 @@ async def create_request(request: Request) -> Response:
     idempotency_key = None
     if client_key and new.device_id:
         idempotency_key = f"open311:{key.id}:{new.device_id}:{client_key}"
+    if not (idempotency_key and await domain.key_used(db, idempotency_key)):
+        wait = await limits.take_report_slot(
+            request, bucket=_client_bucket(request, key, new), idempotency_key=idempotency_key
+        )
+        if wait:
+            return out.errors(
+                fmt,
+                429,
+                f"Too many new requests from this device or address; try again in {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
     settings: Settings = request.app.state.settings
     try:
         created = await domain.create_report(

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -16,19 +18,23 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, domain, errors, receipts, timeline
+from web import codes, domain, errors, limits, receipts, timeline
+from web.client import client_bucket
 from web.deadlines import utc_now
 from web.forms import (
     MAX_PHOTOS,
+    ReportDraft,
     ReportForm,
+    check_report_form,
     client_rules,
     form_values,
-    parse_report_form,
     read_held,
+    read_report_form,
+    sign_held,
     stored_photos,
 )
 from web.i18n import gettext as _
-from web.i18n import translate
+from web.i18n import ngettext, translate
 from web.photos import PhotoStore
 from web.templating import render
 
@@ -41,6 +47,8 @@ FORM_LIMITS: dict[str, Any] = {
     "max_part_size": 64 * 1024,
 }
 MARKER_HEADER = "X-Aduan-Code"
+# A random secret the phone's outbox keeps for itself and sends with every submission.
+DEVICE_HEADER = "X-Aduan-Device"
 # Above this many kelurahan/desa the picker asks for the kecamatan first.
 PICKER_LIMIT = 400
 
@@ -115,6 +123,7 @@ async def _form_page(
     *,
     status_code: int = 200,
     unavailable: str = "",
+    notice: str = "",
     headers: dict[str, str] | None = None,
 ) -> Response:
     return render(
@@ -129,6 +138,7 @@ async def _form_page(
             "max_photos": MAX_PHOTOS,
             "unavailable": unavailable,
             "rules": client_rules(),
+            "notice": notice,
             **await _picker(request, kecamatan),
         },
         status_code=status_code,
@@ -141,29 +151,83 @@ async def report_form(request: Request) -> Response:
     return await _form_page(request, None, await _categories(request), kecamatan)
 
 
-async def _parse(request: Request, channel: str) -> tuple[ReportForm, dict[str, Any], str | None]:
-    categories = await _categories(request)
-    async with request.form(**FORM_LIMITS) as form_data:
-        area_code = str(form_data.get("area") or "")
-        chosen = await areas.kelurahan(request.state.db, area_code) if area_code else None
-        form = await parse_report_form(
-            form_data,
-            store=photo_store(request),
-            secret_key=request.app.state.settings.secret_key,
-            categories=categories,
-            kelurahan={chosen["code"]: chosen} if chosen else {},
-            channel=channel,
+async def _area(request: Request, form_data: FormData) -> tuple[dict[str, Any], str | None]:
+    """The chosen kelurahan (as the only valid one) and its kecamatan, for the picker."""
+    area_code = str(form_data.get("area") or "")
+    chosen = await areas.kelurahan(request.state.db, area_code) if area_code else None
+    kecamatan = chosen["kecamatan_code"] if chosen else str(form_data.get("kecamatan") or "")
+    return ({chosen["code"]: chosen} if chosen else {}), kecamatan or None
+
+
+async def _check(
+    request: Request, draft: ReportDraft, categories: dict[str, Any], channel: str
+) -> tuple[ReportForm, str | None]:
+    kelurahan, kecamatan = await _area(request, draft.form)
+    form = await check_report_form(
+        draft,
+        store=photo_store(request),
+        secret_key=request.app.state.settings.secret_key,
+        categories=categories,
+        kelurahan=kelurahan,
+        channel=channel,
+    )
+    return form, kecamatan
+
+
+def _wait_message(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext(
+        "Terlalu banyak laporan dikirim dari sambungan ini dalam waktu singkat. "
+        "Coba kirim lagi dalam %(n)d menit.",
+        "Terlalu banyak laporan dikirim dari sambungan ini dalam waktu singkat. "
+        "Coba kirim lagi dalam %(n)d menit.",
+        minutes,
+    ) % {"n": minutes}
+
+
+async def _throttled_form(
+    request: Request, form_data: FormData, categories: dict[str, Any], wait: int
+) -> Response:
+    """The form again with everything typed and the photos held before; new photos are
+    not opened (refusing the work is the point), so the resident is asked to pick them
+    again."""
+    secret_key = request.app.state.settings.secret_key
+    held = read_held(secret_key, str(form_data.get("held_photos") or ""), photo_store(request))
+    form = ReportForm(values=form_values(form_data), photos=held)
+    form.held_token = sign_held(secret_key, held)
+    if any(isinstance(f, UploadFile) and f.filename for f in form_data.getlist("photos")):
+        form.errors["photos"] = _(
+            "Foto yang baru Anda pilih belum disimpan. Pilih lagi sebelum mengirim ulang."
         )
-        kecamatan = chosen["kecamatan_code"] if chosen else str(form_data.get("kecamatan") or "")
-    return form, categories, kecamatan or None
+    _kelurahan, kecamatan = await _area(request, form_data)
+    return await _form_page(
+        request,
+        form,
+        categories,
+        kecamatan,
+        status_code=429,
+        notice=_wait_message(wait),
+        headers={"Retry-After": str(wait)},
+    )
 
 
 async def submit_report(request: Request) -> Response:
     """The no-JavaScript path: multipart POST, then 303 to the receipt."""
     form: ReportForm | None = None
     try:
-        form, categories, kecamatan = await _parse(request, "web")
+        wait = await limits.take_report_slot(request)  # before any photo is read
+        categories = await _categories(request)
+        async with request.form(**FORM_LIMITS) as form_data:
+            if wait:
+                return await _throttled_form(request, form_data, categories, wait)
+            draft = await read_report_form(
+                form_data,
+                store=photo_store(request),
+                secret_key=request.app.state.settings.secret_key,
+            )
+            form, kecamatan = await _check(request, draft, categories, "web")
         if not form.ok:
+            await limits.hold_photos(request, [p.sha256 for p in form.photos])
             return await _form_page(request, form, categories, kecamatan, status_code=422)
         assert form.report is not None
         created = await domain.create_report(
@@ -208,52 +272,101 @@ async def _storage_unavailable_form(
 
 
 def _created_json(request: Request, created: domain.Created) -> dict[str, str]:
+    """The answer to a submission. A replay from another device (or one that did not name
+    its device) learns the code, which the public may see, but never the private link."""
     code = created.code
-    return {
-        "code": code,
-        "display_code": codes.display(code),
-        "tracking_url": f"/t/{code}",
-        "receipt_url": f"/t/{code}/struk?k={private_token(request, code)}",
-        "private_url": f"/t/{code}/p/{private_token(request, code)}",
-    }
+    answer = {"code": code, "display_code": codes.display(code), "tracking_url": f"/t/{code}"}
+    if not created.replay or created.same_device:
+        token = private_token(request, code)
+        answer["receipt_url"] = f"/t/{code}/struk?k={token}"
+        answer["private_url"] = f"/t/{code}/p/{token}"
+    return answer
+
+
+def _device_hash(request: Request) -> str | None:
+    """sha256 of the secret the phone's outbox keeps for itself (X-Aduan-Device), if any."""
+    secret = request.headers.get(DEVICE_HEADER, "").strip()
+    if not (16 <= len(secret) <= 200 and secret.isascii() and secret.isprintable()):
+        return None
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _mismatch(exc: domain.IdempotencyMismatch) -> Response:
+    return JSONResponse(
+        {"message": translate(exc.message), "errors": {}, "code": "idempotency_mismatch"},
+        status_code=422,
+    )
 
 
 async def api_submit_report(request: Request) -> Response:
     """The outbox's endpoint: same fields as the form, JSON answers, `Idempotency-Key`.
 
     Only a 2xx carrying the X-Aduan-Code marker tells the phone its report arrived; a
-    captive portal's page or a proxy error never carries it.
+    captive portal's page or a proxy error never carries it. A replay is answered before
+    any photo is decoded; a new report counts against the client's limit before any photo
+    is read.
     """
     key = request.headers.get("idempotency-key", "").strip()
     if key and (len(key) > 100 or not key.isprintable()):
         return JSONResponse(
             {"message": _("Kunci pengiriman tidak sah."), "errors": {}}, status_code=400
         )
-    form, _cats, _kecamatan = await _parse(request, "outbox")
-    if not form.ok:
-        return JSONResponse(
-            {
-                "message": _("Laporan belum bisa dikirim. Periksa isian yang ditandai."),
-                "errors": form.errors,
-                "held_photos": form.held_token,
-            },
-            status_code=422,
+    db = request.state.db
+    scoped_key = f"outbox:{key}" if key else None
+    device = _device_hash(request)
+    if not (scoped_key and await domain.key_used(db, scoped_key)):
+        wait = await limits.take_report_slot(request, idempotency_key=scoped_key)
+        if wait:
+            async for _chunk in request.stream():
+                pass  # read to the end, so the phone gets this answer, not a reset
+            return JSONResponse(
+                {"message": _wait_message(wait), "errors": {}},
+                status_code=429,
+                headers={"Retry-After": str(wait), "Cache-Control": "no-store"},
+            )
+    categories = await _categories(request)
+    created: domain.Created | None = None
+    form: ReportForm | None = None
+    async with request.form(**FORM_LIMITS) as form_data:
+        draft = await read_report_form(
+            form_data,
+            store=photo_store(request),
+            secret_key=request.app.state.settings.secret_key,
         )
-    assert form.report is not None
-    try:
-        created = await domain.create_report(
-            request.state.db,
-            form.report,
-            stored_photos(form.photos),
-            idempotency_key=f"outbox:{key}" if key else None,
-            request_hash=form.fingerprint(),
-            tz=_tz(request),
-        )
-    except domain.IdempotencyMismatch as exc:
-        return JSONResponse(
-            {"message": translate(exc.message), "errors": {}, "code": "idempotency_mismatch"},
-            status_code=422,
-        )
+        fingerprint = draft.fingerprint()
+        if scoped_key:
+            try:
+                created = await domain.find_replay(db, scoped_key, fingerprint, device)
+            except domain.IdempotencyMismatch as exc:
+                return _mismatch(exc)
+        if created is None:
+            form, _kecamatan = await _check(request, draft, categories, "outbox")
+    if created is None:
+        assert form is not None
+        if not form.ok:
+            await limits.hold_photos(request, [p.sha256 for p in form.photos])
+            return JSONResponse(
+                {
+                    "message": _("Laporan belum bisa dikirim. Periksa isian yang ditandai."),
+                    "errors": form.errors,
+                    "held_photos": form.held_token,
+                },
+                status_code=422,
+            )
+        assert form.report is not None
+        try:
+            created = await domain.create_report(
+                db,
+                form.report,
+                stored_photos(form.photos),
+                idempotency_key=scoped_key,
+                request_hash=fingerprint,
+                device_hash=device,
+                tz=_tz(request),
+            )
+        except domain.IdempotencyMismatch as exc:
+            await limits.hold_photos(request, [p.sha256 for p in form.photos])
+            return _mismatch(exc)
     request.state.report_id = created.id
     return JSONResponse(
         _created_json(request, created),
@@ -262,19 +375,17 @@ async def api_submit_report(request: Request) -> Response:
     )
 
 
-async def _client_bucket(request: Request) -> str:
-    # Hash the address with our key: the table never holds a resident's IP address.
-    host = request.client.host if request.client else "-"
-    digest = hmac.new(
-        request.app.state.settings.secret_key.encode(), host.encode(), hashlib.sha256
-    ).hexdigest()[:16]
-    return f"lookup:{digest}"
-
-
 async def _load_public(request: Request, typed: str) -> Any:
-    """The report for a typed code, rate-limiting clients that try many unknown codes."""
+    """The report for a typed code. Codes that exist always answer, whoever asks and however
+    many mistakes they made before; only unknown codes are counted per client, and a client
+    past the limit is refused further unknown ones (guessing codes, or a broken script)."""
     db = request.state.db
-    bucket = await _client_bucket(request)
+    code = codes.normalise(typed)
+    report = await q.report_with_names(db, code) if code else None
+    if report is not None:
+        request.state.report_id = report["id"]
+        return report
+    bucket = client_bucket(request, "lookup")
     now = utc_now()
     if await ratelimit.count_recent(db, bucket, LOOKUP_WINDOW, now) >= LOOKUP_LIMIT:
         raise HTTPException(
@@ -282,19 +393,14 @@ async def _load_public(request: Request, typed: str) -> Any:
             _("Terlalu banyak kode yang tidak dikenal. Tunggu 10 menit lalu coba lagi."),
             headers={"Retry-After": str(int(LOOKUP_WINDOW.total_seconds()))},
         )
-    code = codes.normalise(typed)
-    report = await q.report_with_names(db, code) if code else None
-    if report is None:
-        try:
-            await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
-        except Exception as exc:
-            # A full disk must not turn "not found" into an error; the count resumes later.
-            if not errors.is_storage_error(exc):
-                raise
-            errors.log_unavailable("unknown-code counter not written", exc)
-        raise HTTPException(404)
-    request.state.report_id = report["id"]
-    return report
+    try:
+        await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
+    except Exception as exc:
+        # A full disk must not turn "not found" into an error; the count resumes later.
+        if not errors.is_storage_error(exc):
+            raise
+        errors.log_unavailable("unknown-code counter not written", exc)
+    raise HTTPException(404)
 
 
 async def lookup(request: Request) -> Response:

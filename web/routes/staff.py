@@ -20,6 +20,7 @@ from starlette.routing import Route
 from db import reports as report_db
 from db import staff as staff_db
 from web import auth, codes, domain
+from web.client import client_id
 from web.deadlines import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
@@ -137,7 +138,7 @@ async def login(request: Request) -> Response:
         secret_key=settings.secret_key,
         username=username,
         password=password,
-        client=auth.client_address(request),
+        client=client_id(request),
     )
     if outcome.retry_after:
         response = _login_page(

@@ -10,12 +10,18 @@
   if (global.AduanOutbox) return;  // included twice: one sender per page is enough
 
   const DB_NAME = 'aduan';
-  const DB_VERSION = 1;
+  const DB_VERSION = 2;
   const OUTBOX = 'outbox';  // reports not yet confirmed by the server (never expire)
   const SENT = 'sent';      // confirmed reports: code, links, last known status
+  const META = 'meta';      // this phone's own random secret (the "device" key)
   const API_URL = '/api/v1/reports';
   const MARKER = 'X-Aduan-Code';  // only our server sets it: a captive portal's 200 has none
   const CODE_RE = /^[0-9A-Z]{8}$/;
+  // Sent with every report, so that a replay of one of its keys from elsewhere is never
+  // given its private link (the server keeps only a hash of it).
+  const DEVICE_HEADER = 'X-Aduan-Device';
+  // A Retry-After longer than this is not believed: a wrong header must not park a report.
+  const MAX_RETRY_AFTER_S = 3600;
   // Worth trying again later as they are: proxy login, timeout, same key still in
   // progress on the server, too early, rate limited. Any other 4xx needs the resident.
   const RETRY_STATUSES = [407, 408, 409, 425, 429];
@@ -27,8 +33,10 @@
       dbPromise = new Promise((resolve, reject) => {
         const req = indexedDB.open(DB_NAME, DB_VERSION);
         req.onupgradeneeded = () => {
-          req.result.createObjectStore(OUTBOX, { keyPath: 'id' });
-          req.result.createObjectStore(SENT, { keyPath: 'code' });
+          const stores = req.result.objectStoreNames;  // version 1 had the first two
+          if (!stores.contains(OUTBOX)) req.result.createObjectStore(OUTBOX, { keyPath: 'id' });
+          if (!stores.contains(SENT)) req.result.createObjectStore(SENT, { keyPath: 'code' });
+          if (!stores.contains(META)) req.result.createObjectStore(META);
         };
         req.onsuccess = () => {
           // Let a newer version of this script upgrade the database instead of blocking it.
@@ -71,6 +79,45 @@
       const req = s.get(id);
       req.onsuccess = () => { if (req.result) s.put(Object.assign(req.result, patch)); };
     }).then(changed);
+  }
+
+  /* This phone's secret: made once, kept in IndexedDB; the same in every tab and in the
+   * service worker (one read-write transaction, so two tabs cannot make two). */
+  let devicePromise = null;
+  function deviceSecret() {
+    if (!devicePromise) {
+      const found = {};
+      devicePromise = inTx([META], 'readwrite', (s) => {
+        const req = s.get('device');
+        req.onsuccess = () => {
+          found.secret = typeof req.result === 'string' ? req.result : '';
+          if (!found.secret) {
+            const bytes = global.crypto.getRandomValues(new Uint8Array(32));
+            found.secret = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+            s.put(found.secret, 'device');
+          }
+        };
+      }).then(() => found.secret);
+      devicePromise.catch(() => { devicePromise = null; });
+    }
+    return devicePromise;
+  }
+
+  async function requestHeaders(entry) {
+    const headers = { 'Idempotency-Key': entry.key, Accept: 'application/json' };
+    try {
+      headers[DEVICE_HEADER] = await deviceSecret();
+    } catch (err) { /* no device secret: the report still goes, its replays get no link */ }
+    return headers;
+  }
+
+  /* When the server said to come back (429, 503 with Retry-After: seconds or a date). */
+  function retryAt(value) {
+    const text = String(value || '').trim();
+    if (!text) return '';
+    const seconds = /^\d+$/.test(text) ? Number(text) : (Date.parse(text) - Date.now()) / 1000;
+    if (!isFinite(seconds) || seconds <= 0) return '';
+    return new Date(Date.now() + Math.min(seconds, MAX_RETRY_AFTER_S) * 1000).toISOString();
   }
 
   function safePath(value) {
@@ -126,18 +173,22 @@
   }
 
   /* The service worker's transport (XMLHttpRequest does not exist there). */
-  async function fetchTransport(entry) {
+  async function fetchTransport(entry, onProgress, headers) {
     const response = await fetch(API_URL, {
       method: 'POST', body: buildForm(entry), credentials: 'same-origin', cache: 'no-store',
-      headers: { 'Idempotency-Key': entry.key, Accept: 'application/json' },
+      headers: headers || { 'Idempotency-Key': entry.key, Accept: 'application/json' },
     });
-    return { status: response.status, code: response.headers.get(MARKER), data: parseJson(await response.text()) };
+    return {
+      status: response.status, code: response.headers.get(MARKER),
+      retryAfter: response.headers.get('Retry-After'), data: parseJson(await response.text()),
+    };
   }
 
   async function sendOne(entry, transport, onProgress) {
     let answer;
     try {
-      answer = await transport(entry, (percent) => onProgress && onProgress(entry.id, percent));
+      const headers = await requestHeaders(entry);
+      answer = await transport(entry, (percent) => onProgress && onProgress(entry.id, percent), headers);
     } catch (err) {
       answer = { status: 0 };
     }
@@ -152,19 +203,26 @@
         errors: data.errors && typeof data.errors === 'object' ? data.errors : {},
       });
     } else {
-      await updateEntry(entry.id, { state: 'waiting', last_status: answer.status, attempts: (entry.attempts || 0) + 1 });
+      await updateEntry(entry.id, {
+        state: 'waiting', last_status: answer.status, attempts: (entry.attempts || 0) + 1,
+        not_before: retryAt(answer.retryAfter),
+      });
     }
     return outcome;
   }
 
   /* Under the lock: send waiting entries oldest first; stop at the first failure (the
-   * connection is likely gone). Resolves with how many are still waiting. */
+   * connection is likely gone) and at an entry the server asked to hold back until later
+   * (its limit is per phone, so the others would be refused as well). Resolves with how
+   * many are still waiting. */
   async function sendWaiting(transport, onProgress) {
     const entries = (await listOutbox())
       .filter((e) => e.state !== 'needs_fix')
       .sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+    const now = new Date().toISOString();
     for (let i = 0; i < entries.length; i++) {
       if (!(await getEntry(entries[i].id))) continue;  // deleted by the resident meanwhile
+      if (entries[i].not_before && entries[i].not_before > now) return entries.length - i;
       await updateEntry(entries[i].id, { state: 'sending', last_try: new Date().toISOString() });
       if ((await sendOne(entries[i], transport, onProgress)) === 'retry') return entries.length - i;
     }
@@ -196,7 +254,7 @@
 
   global.AduanOutbox = {
     listOutbox, listSent, getEntry, saveEntry, updateEntry, deleteEntry, forgetSent, putSent,
-    sendAll, fetchTransport, buildForm, parseJson, channel, API_URL, MARKER,
+    sendAll, fetchTransport, buildForm, parseJson, channel, API_URL, MARKER, deviceSecret,
   };
 })(self);
 

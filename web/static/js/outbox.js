@@ -100,22 +100,22 @@
   }
 
   /* The page's transport: XMLHttpRequest, because fetch() reports no upload progress. */
-  function xhrTransport(entry, onProgress) {
+  function xhrTransport(entry, onProgress, headers) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       let last = Date.now();
       const watchdog = setInterval(() => { if (Date.now() - last > STALL_MS) xhr.abort(); }, 5000);
       const done = (answer) => { clearInterval(watchdog); resolve(answer); };
       xhr.open('POST', API_URL);
-      xhr.setRequestHeader('Idempotency-Key', entry.key);
-      xhr.setRequestHeader('Accept', 'application/json');
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
       xhr.upload.onprogress = (e) => {
         last = Date.now();
         if (e.lengthComputable && e.total) onProgress(Math.min(100, Math.floor((100 * e.loaded) / e.total)));
       };
       xhr.upload.onload = () => { last = Date.now(); };
       xhr.onload = () => done({
-        status: xhr.status, code: xhr.getResponseHeader(MARKER), data: parseJson(xhr.responseText),
+        status: xhr.status, code: xhr.getResponseHeader(MARKER),
+        retryAfter: xhr.getResponseHeader('Retry-After'), data: parseJson(xhr.responseText),
       });
       xhr.onerror = xhr.onabort = xhr.ontimeout = () => done({ status: 0 });
       onProgress(0);
