@@ -26,6 +26,8 @@ pytestmark = pytest.mark.browser
 def test_a_report_refused_for_lack_of_storage_waits_on_the_phone_and_goes_through_later(
     live_server: LiveServer, context: Any, tmp_path: Path
 ) -> None:
+    # The page's clock runs as usual but can be moved on: the 503's Retry-After is minutes.
+    context.clock.install()
     page = open_controlled(context, live_server)
     photo = phone_photo(tmp_path, size=(1200, 900))
     with tmpfs(live_server.settings.photo_dir, readonly=True):
@@ -36,7 +38,9 @@ def test_a_report_refused_for_lack_of_storage_waits_on_the_phone_and_goes_throug
         assert uploads(live_server)[0].status == 503
         assert page.evaluate(OUTBOX_STATES) == ["waiting"]
         assert live_server.report_count() == 0
-    # The disk takes writes again: the outbox's own retry delivers the report, once.
+    # The disk takes writes again; once the Retry-After has passed on the phone, the
+    # outbox's own retry delivers the report, once.
+    page.clock.fast_forward("03:00")
     page.locator("#outbox").get_by_text("Terkirim", exact=True).wait_for(timeout=30_000)
     assert [hit.status for hit in uploads(live_server)][-1] == 201
     assert live_server.report_count() == 1
