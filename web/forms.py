@@ -19,7 +19,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData, UploadFile
 
-from web import domain
+from web import domain, parse
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -142,13 +142,14 @@ def _coordinate(text: str) -> float | None:
 
 
 def _parse_written_at(text: str) -> datetime | None:
+    """When the phone says the report was written. Only a hint: a time that is unreadable,
+    has no zone or lies outside the years Aduan knows is dropped, not refused."""
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return parse.moment(text, name="written_at")
+    except parse.ParamError:
         return None
-    return moment if moment.tzinfo else None
 
 
 def _phone_read_gps(form: Mapping[str, Any]) -> tuple[float, float] | None:

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import deadlines as deadline_db
-from web import auth
+from web import auth, parse
 from web.deadlines import UNITS
 from web.i18n import current_language
 from web.i18n import gettext as _
@@ -68,10 +68,10 @@ def parse_targets(form: FormData) -> tuple[dict[str, tuple[int, str]], dict[str,
         if unit not in UNITS:
             errors[f"{name}_unit"] = _("Pilih jam atau hari kerja.")
             continue
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_AMOUNT[unit]:
+        try:
+            targets[name] = (parse.integer(raw, minimum=1, maximum=MAX_AMOUNT[unit]), unit)
+        except parse.ParamError:
             errors[f"{name}_amount"] = _("Isi angka 1 sampai %(max)d.") % {"max": MAX_AMOUNT[unit]}
-            continue
-        targets[name] = (int(raw), unit)
     return targets, errors
 
 
@@ -171,10 +171,9 @@ def _day_label(day: str) -> str:
 
 def parse_day(text: str) -> date | None:
     try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
+        return parse.day(text)
+    except parse.ParamError:
         return None
-    return day if 2000 <= day.year <= 2100 else None
 
 
 async def save_holiday(request: Request) -> Response:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web import apikeys, auth
+from web import apikeys, auth, parse
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.templating import render
@@ -65,8 +65,9 @@ async def create_api_key(request: Request) -> Response:
         errors["name"] = _("Isi nama aplikasi atau instansi (paling banyak %(n)d karakter).") % {
             "n": apikeys.MAX_NAME_LENGTH
         }
-    rate = int(rate_text) if rate_text.isdigit() else 0
-    if not 1 <= rate <= apikeys.MAX_RATE_PER_MINUTE:
+    try:
+        rate = parse.integer(rate_text, minimum=1, maximum=apikeys.MAX_RATE_PER_MINUTE)
+    except parse.ParamError:
         errors["rate_per_minute"] = _("Isi angka 1 sampai %(n)d.") % {
             "n": apikeys.MAX_RATE_PER_MINUTE
         }

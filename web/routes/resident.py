@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, domain, timeline
+from web import codes, domain, parse, timeline
 from web.deadlines import utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, read_held, stored_photos
 from web.i18n import gettext as _
@@ -371,7 +371,12 @@ async def answer(request: Request) -> Response:
     fixed = form.get("fixed") == "ya"
     rating_text = str(form.get("rating") or "")
     note = str(form.get("note") or "")
-    rating = int(rating_text) if rating_text.isdigit() else None
+    rating: int | None = None
+    if rating_text.strip():
+        try:
+            rating = parse.integer(rating_text, minimum=1, maximum=5)
+        except parse.ParamError:
+            rating = 0  # out of range: the domain refuses it with its message, form kept
     try:
         await domain.resident_answer(
             request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)

@@ -19,14 +19,14 @@ from starlette.routing import Route
 
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, domain
+from web import auth, codes, domain, parse
 from web.deadlines import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
 from web.routes import staff_admin
-from web.templating import render
+from web.templating import bad_cursor_page, render
 
 PAGE_SIZE = 25
 # Photos an action may carry: progress up to 3, resolve one "after" photo.
@@ -205,11 +205,12 @@ def _inbox_query(request: Request) -> tuple[staff_db.InboxFilter, dict[str, str]
     return f, params
 
 
-async def _inbox_context(request: Request, account: auth.Account) -> dict[str, Any]:
+async def _inbox_context(
+    request: Request, account: auth.Account, after: staff_db.Cursor | None
+) -> dict[str, Any]:
     db = _db(request)
     f, params = _inbox_query(request)
     now = to_text(utc_now())
-    after = staff_db.Cursor.decode(request.query_params.get("after"))
     rows, cursor = await staff_db.inbox_page(db, account, f, now=now, after=after, limit=PAGE_SIZE)
     counts, overdue = await staff_db.status_counts(db, account, f, now=now)
     query = urlencode(params)
@@ -239,7 +240,11 @@ async def _inbox_context(request: Request, account: auth.Account) -> dict[str, A
 
 async def inbox(request: Request) -> Response:
     account = auth.require_account(request)
-    context = await _inbox_context(request, account)
+    try:
+        after = parse.cursor(request.query_params.get("after"), name="after")
+    except parse.ParamError:
+        return bad_cursor_page(request, "/staf")
+    context = await _inbox_context(request, account, after)
     db = _db(request)
     context.update(
         categories=await report_db.categories(db),
@@ -251,7 +256,11 @@ async def inbox(request: Request) -> Response:
 async def inbox_rows(request: Request) -> Response:
     """The list alone, at its own URL, for htmx swaps and the 60-second poll."""
     account = auth.require_account(request)
-    context = await _inbox_context(request, account)
+    try:
+        after = parse.cursor(request.query_params.get("after"), name="after")
+    except parse.ParamError:
+        return bad_cursor_page(request, "/staf")
+    context = await _inbox_context(request, account, after)
     headers = {}
     if request.query_params.get("push") == "1":
         # The filter form asks for the list; the address bar should show the page.
@@ -373,7 +382,10 @@ async def case_action(request: Request) -> Response:
             raise HTTPException(404)
         request.state.report_id = case["id"]
         typed = {name: str(form.get(name) or "").strip()[:4000] for name in TYPED_FIELDS}
-        version = str(form.get("version") or "")
+        try:
+            version: int | None = parse.identifier(str(form.get("version") or ""))
+        except parse.ParamError:
+            version = None  # unreadable: answered like a form from before a change
 
         async def again(status_code: int, error: str, fresh: Any = case) -> Response:
             return await _case_response(
@@ -386,7 +398,7 @@ async def case_action(request: Request) -> Response:
                 typed=typed,
             )
 
-        if not version.isdigit() or int(version) != case["version"]:
+        if version != case["version"]:
             return await again(409, _(CHANGED_MEANWHILE))
         if case["status"] not in domain.TRANSITIONS[kind][0]:
             refused = domain.DomainError(

@@ -22,7 +22,7 @@ from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
 from db import users as user_db
-from web import auth, domain
+from web import auth, domain, parse
 from web.deadlines import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
@@ -272,8 +272,11 @@ async def create_account(request: Request) -> Response:
 
 
 async def _target(request: Request) -> Any:
-    raw = request.path_params["user_id"]
-    target = await session_db.account_by_id(request.state.db, int(raw)) if raw.isdigit() else None
+    try:
+        user_id = parse.identifier(request.path_params["user_id"])
+    except parse.ParamError:
+        raise HTTPException(404) from None
+    target = await session_db.account_by_id(request.state.db, user_id)
     if target is None:
         raise HTTPException(404)
     return target
