@@ -326,3 +326,12 @@ def test_a_content_length_of_odd_digits_is_not_a_server_error(
     assert status < 500
     if length.isdigit():
         assert status == 413 or (path.startswith(BASE) and status == 400)
+
+
+@pytest.mark.parametrize("key_id", ["9" * 5000, HUGE, "²"])
+def test_revoking_an_api_key_id_that_is_not_one_is_a_404(
+    client: TestClient, settings: Settings, key_id: str
+) -> None:
+    logged_in_admin(client, settings)
+    response = client.post(f"/staf/admin/api/{key_id}/cabut", data={"csrf_token": csrf_of(client)})
+    assert response.status_code == 404

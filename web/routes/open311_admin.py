@@ -82,7 +82,10 @@ async def create_api_key(request: Request) -> Response:
 async def revoke_api_key(request: Request) -> Response:
     auth.require_account(request, auth.ADMIN_ROLES)
     await auth.read_form(request, max_fields=5, max_part_size=4096)
-    key_id = request.path_params["key_id"]
+    try:
+        key_id = parse.identifier(request.path_params["key_id"])
+    except parse.ParamError:
+        raise HTTPException(404) from None
     if not any(k.id == key_id for k in await apikeys.list_keys(request.state.db)):
         raise HTTPException(404)
     # Revoking an already revoked key changes nothing and says the same.
@@ -94,7 +97,7 @@ routes = [
     Route(PAGE, api_keys, methods=["GET"], name="staff_api_keys"),
     Route(PAGE, create_api_key, methods=["POST"], name="staff_api_key_create"),
     Route(
-        PAGE + "/{key_id:int}/cabut",
+        PAGE + "/{key_id}/cabut",  # not {key_id:int}: its int() raises on 5,000 digits
         revoke_api_key,
         methods=["POST"],
         name="staff_api_key_revoke",
