@@ -19,7 +19,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData, UploadFile
 
-from web import domain, parse
+from web import domain, parse, text
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -48,6 +48,18 @@ TEXT_FIELDS = (
     "complained_at",
 )
 FLAG_FIELDS = ("anonymous", "confidential", "on_behalf", "on_behalf_no_phone")
+# Free text that is stored as typed: checked and cleaned by web/text.py.
+STORED_TEXT_FIELDS = (
+    "description",
+    "address",
+    "rt_rw",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    "on_behalf_name",
+    "on_behalf_phone",
+    "volunteer_name",
+)
 FIELD_LIMITS = {
     "address": 300,
     "rt_rw": 40,
@@ -190,13 +202,19 @@ async def parse_report_form(
     for flag in FLAG_FIELDS:
         values[flag] = bool(form.get(flag))
     errors: dict[str, str] = {}
+    text_errors: dict[str, str] = {}
+    for name in STORED_TEXT_FIELDS:
+        cleaned = text.clean(values[name], multiline=name == "description")
+        values[name] = cleaned.text
+        if cleaned.problem:
+            text_errors[name] = translate(text.MESSAGES[cleaned.problem])
 
     if values["category"] not in categories:
         errors["category"] = _("Pilih jenis masalah.")
     if values["area"] not in kelurahan:
         errors["area"] = _("Pilih kelurahan tempat masalahnya.")
     description = values["description"]
-    if len(description) < MIN_DESCRIPTION:
+    if text.visible_length(description) < MIN_DESCRIPTION:
         errors["description"] = _("Ceritakan masalahnya, paling sedikit %(n)d huruf.") % {
             "n": MIN_DESCRIPTION
         }
@@ -240,6 +258,8 @@ async def parse_report_form(
                 "Tulis nomor HP-nya, atau centang \u201ctidak punya HP\u201d."
             )
 
+    errors.update(text_errors)  # the more precise message, where a field has two
+
     complained_at = None
     if parse_complained_at is not None:
         try:
@@ -257,7 +277,7 @@ async def parse_report_form(
         )
         uploads = uploads[: max(0, MAX_PHOTOS - len(photos))]
     for upload in uploads:
-        name = (upload.filename or "")[-60:]
+        name = text.strip_invisible(upload.filename or "")[-60:]
         # Read one byte past the limit: enough to know it is too big, never more.
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
         try:

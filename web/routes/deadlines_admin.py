@@ -19,9 +19,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import deadlines as deadline_db
-from web import auth, parse
+from web import auth, parse, text
 from web.deadlines import UNITS
-from web.i18n import current_language
+from web.i18n import current_language, translate
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.stats import local_today
@@ -180,15 +180,18 @@ async def save_holiday(request: Request) -> Response:
     """Add a holiday (or rename the one on that date)."""
     auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=5)
+    name = text.clean(str(form.get("name") or ""))
     values = {
         "day": str(form.get("day") or "")[:20],
-        "name": " ".join(str(form.get("name") or "").split())[:200],
+        "name": " ".join(name.text.split())[:200],
     }
     errors: dict[str, str] = {}
     day = parse_day(values["day"])
     if day is None:
         errors["day"] = _("Isi tanggal, contoh 2026-12-25.")
-    if not values["name"]:
+    if name.problem:
+        errors["name"] = translate(text.MESSAGES[name.problem])
+    elif not values["name"]:
         errors["name"] = _("Isi nama hari libur.")
     elif len(values["name"]) > MAX_HOLIDAY_NAME:
         errors["name"] = _("Nama paling panjang %(n)d karakter.") % {"n": MAX_HOLIDAY_NAME}

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from db import open311 as q
-from web import apikeys, codes, domain, i18n, parse
+from web import apikeys, codes, domain, formdata, i18n, parse, text
 from web import open311_format as out
 from web.deadlines import to_text, utc_now
 from web.i18n import gettext as _
@@ -262,7 +262,9 @@ async def _read_form(request: Request) -> FormData | str:
     if parse.exceeds(length, MAX_BODY_BYTES):
         return f"the request body may be at most {MAX_BODY_BYTES} bytes"
     try:
-        return await request.form(max_files=0, max_fields=100, max_part_size=64 * 1024)
+        return await formdata.read_form(
+            request, max_files=0, max_fields=100, max_part_size=64 * 1024
+        )
     except HTTPException as exc:
         return f"the request body cannot be read: {exc.detail}"
 
@@ -298,24 +300,30 @@ def _coordinates(form: FormData, problems: list[str]) -> tuple[float | None, flo
 async def _new_report(request: Request, form: FormData, service_code: str) -> Any:
     """The report to create, or the list of problems with the request (→ 400)."""
     problems: list[str] = []
+    fields: dict[str, str] = {}
+    for name in (*LIMITS, "description"):
+        cleaned = text.clean(_param(form, name), multiline=name == "description")
+        fields[name] = cleaned.text
+        if cleaned.problem:
+            problems.append(text.DESCRIPTIONS[cleaned.problem] % name)
     for name, limit in LIMITS.items():
-        if len(_param(form, name)) > limit:
+        if len(fields[name]) > limit:
             problems.append(f"{name} may be at most {limit} characters")
-    description = _param(form, "description").replace("\r\n", "\n")
+    description = fields["description"]
     if len(description) > MAX_DESCRIPTION:
         problems.append(f"description may be at most {MAX_DESCRIPTION} characters")
     lat, lon = _coordinates(form, problems)
-    address = _param(form, "address_string")
-    address_id = _param(form, "address_id")
+    address = fields["address_string"]
+    address_id = fields["address_id"]
     coordinates_given = bool(_param(form, "lat") or _param(form, "long"))
     if not (coordinates_given or address or address_id):
         problems.append("a location is required: lat and long, address_string or address_id")
-    email, phone = _param(form, "email"), _param(form, "phone")
+    email, phone = fields["email"], fields["phone"]
     if email and not _EMAIL.match(email):
         problems.append("email is not an email address")
     if phone and not _PHONE.match(phone):
         problems.append("phone may hold only digits, spaces, +, -, ( and )")
-    media_url = _param(form, "media_url")
+    media_url = fields["media_url"]
     if media_url and (
         urlsplit(media_url).scheme not in {"http", "https"} or not urlsplit(media_url).netloc
     ):
@@ -329,7 +337,7 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         problems.append(f"{KELURAHAN_ATTRIBUTE}: unknown kelurahan code {kelurahan}")
     if problems:
         return problems
-    name = " ".join(p for p in (_param(form, "first_name"), _param(form, "last_name")) if p)
+    name = " ".join(p for p in (fields["first_name"], fields["last_name"]) if p)
     if not address and address_id:
         # address_id comes from the client's own address register, which we do not have:
         # keep it readable for staff rather than drop the only location given
@@ -347,7 +355,7 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         reporter_phone=phone,
         reporter_email=email,
         media_url=media_url,
-        device_id=_param(form, "device_id"),
+        device_id=fields["device_id"],
     )
 
 

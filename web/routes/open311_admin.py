@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web import apikeys, auth, parse
+from web import apikeys, auth, parse, text
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.i18n import translate
 from web.templating import render
 
 PAGE = "/staf/admin/api"
@@ -57,11 +58,14 @@ async def create_api_key(request: Request) -> Response:
     """Make a key and show it this once; a form with mistakes comes back as typed (422)."""
     account = auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=5, max_part_size=4096)
-    name = str(form.get("name") or "").strip()
+    cleaned = text.clean(str(form.get("name") or ""))
+    name = cleaned.text
     rate_text = str(form.get("rate_per_minute") or "").strip()
     values = {"name": name, "rate_per_minute": rate_text}
     errors: dict[str, str] = {}
-    if not name or len(name) > apikeys.MAX_NAME_LENGTH:
+    if cleaned.problem:
+        errors["name"] = translate(text.MESSAGES[cleaned.problem])
+    elif not name or len(name) > apikeys.MAX_NAME_LENGTH:
         errors["name"] = _("Isi nama aplikasi atau instansi (paling banyak %(n)d karakter).") % {
             "n": apikeys.MAX_NAME_LENGTH
         }

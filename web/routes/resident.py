@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, domain, parse, timeline
+from web import codes, domain, formdata, parse, text, timeline
 from web.deadlines import utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, read_held, stored_photos
 from web.i18n import gettext as _
@@ -132,7 +132,7 @@ async def report_form(request: Request) -> Response:
 
 async def _parse(request: Request, channel: str) -> tuple[ReportForm, dict[str, Any], str | None]:
     categories = await _categories(request)
-    async with request.form(**FORM_LIMITS) as form_data:
+    async with formdata.open_form(request, **FORM_LIMITS) as form_data:
         area_code = str(form_data.get("area") or "")
         chosen = await areas.kelurahan(request.state.db, area_code) if area_code else None
         form = await parse_report_form(
@@ -367,10 +367,11 @@ async def private_page(request: Request) -> Response:
 async def answer(request: Request) -> Response:
     """The resident's "Sudah beres?" answer through the private link."""
     report = await _load_private(request)
-    form = await request.form(max_fields=10, max_part_size=8 * 1024)
+    form = await formdata.read_form(request, max_fields=10, max_part_size=8 * 1024)
     fixed = form.get("fixed") == "ya"
     rating_text = str(form.get("rating") or "")
-    note = str(form.get("note") or "")
+    cleaned_note = text.clean(str(form.get("note") or ""), multiline=True)
+    note = cleaned_note.text
     rating: int | None = None
     if rating_text.strip():
         try:
@@ -378,6 +379,8 @@ async def answer(request: Request) -> Response:
         except parse.ParamError:
             rating = 0  # out of range: the domain refuses it with its message, form kept
     try:
+        if cleaned_note.problem:
+            raise domain.DomainError(text.MESSAGES[cleaned_note.problem])
         await domain.resident_answer(
             request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)
         )

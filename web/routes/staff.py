@@ -19,11 +19,12 @@ from starlette.routing import Route
 
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, domain, parse
+from web import auth, codes, domain, parse, text
 from web.deadlines import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.i18n import translate
 from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
 from web.routes import staff_admin
 from web.templating import bad_cursor_page, render
@@ -356,7 +357,7 @@ async def _action_photos(
         try:
             processed = await process_photo_async(data)
         except PhotoError as exc:
-            name = f"\u201c{(upload.filename or '')[-60:]}\u201d"
+            name = f"\u201c{text.strip_invisible(upload.filename or '')[-60:]}\u201d"
             return [], _(PHOTO_MESSAGES[exc.code]) % {"name": name}
         store.save(processed)
         stored.append(domain.StoredPhoto(processed.sha256, processed.width, processed.height))
@@ -382,6 +383,12 @@ async def case_action(request: Request) -> Response:
             raise HTTPException(404)
         request.state.report_id = case["id"]
         typed = {name: str(form.get(name) or "").strip()[:4000] for name in TYPED_FIELDS}
+        note_problem = ""
+        for name in ("public_note", "internal_note"):
+            cleaned = text.clean(typed[name], multiline=True)
+            typed[name] = cleaned.text
+            if cleaned.problem:
+                note_problem = translate(text.MESSAGES[cleaned.problem])
         try:
             version: int | None = parse.identifier(str(form.get("version") or ""))
         except parse.ParamError:
@@ -406,6 +413,8 @@ async def case_action(request: Request) -> Response:
                 status=case["status"],
             )
             return await again(422, _domain_message(refused))
+        if note_problem:
+            return await again(422, note_problem)
         action = domain.Action(
             kind=kind,
             expected_version=case["version"],

@@ -22,11 +22,12 @@ from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
 from db import users as user_db
-from web import auth, domain, parse
+from web import auth, domain, parse, text
 from web.deadlines import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.i18n import translate
 from web.passwords import MIN_LENGTH, hash_password
 from web.photos import PhotoStore
 from web.routes.resident import private_token
@@ -230,14 +231,17 @@ def _password_error(password: str) -> str:
 async def create_account(request: Request) -> Response:
     auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=400)
+    display_name = text.clean(str(form.get("display_name") or ""))
     values: dict[str, Any] = {
         "username": str(form.get("username") or "").strip(),
-        "display_name": str(form.get("display_name") or "").strip()[:120],
+        "display_name": display_name.text[:120],
         "role": str(form.get("role") or ""),
         "agency_code": str(form.get("agency_code") or ""),
         "areas": [str(a) for a in form.getlist("areas")],
     }
     errors: dict[str, str] = {}
+    if display_name.problem:
+        errors["display_name"] = translate(text.MESSAGES[display_name.problem])
     if not USERNAME.match(values["username"]):
         errors["username"] = _("Nama pengguna 3–40 huruf, angka, titik, garis bawah atau strip.")
     password_error = _password_error(str(form.get("password") or ""))
@@ -307,6 +311,9 @@ async def account_scope(request: Request) -> Response:
     form = await auth.read_form(request, max_fields=400)
     errors: dict[str, str] = {}
     role, agency, areas = await _scope_from_form(request, form, errors)
+    display_name = text.clean(str(form.get("display_name") or ""))
+    if display_name.problem:
+        errors["display_name"] = translate(text.MESSAGES[display_name.problem])
     if target["id"] == admin.id and role != "admin":
         errors["role"] = _("Anda tidak bisa mencabut peran admin dari akun Anda sendiri.")
     if errors:
@@ -316,7 +323,7 @@ async def account_scope(request: Request) -> Response:
             conn,
             target["id"],
             role=role,
-            display_name=str(form.get("display_name") or "").strip()[:120] or target["username"],
+            display_name=display_name.text[:120] or target["username"],
             agency_code=agency,
             area_codes=areas,
         )
