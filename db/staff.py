@@ -5,7 +5,6 @@ not found (SECURITY.md "Access"), whatever handler asked for it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -206,8 +205,6 @@ async def kelurahan_of_user(db: Database, user_id: int) -> list[Any]:
 
 # --- the inbox ----------------------------------------------------------------------------
 
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-
 
 @dataclass(frozen=True)
 class Cursor:
@@ -221,16 +218,8 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
+        """The text form in page links; web/parse.py `cursor` reads it back."""
         return f"{self.due or ''}_{self.id}"
-
-    @classmethod
-    def decode(cls, text: str | None) -> Cursor | None:
-        if not text:
-            return None
-        due, sep, raw_id = text.rpartition("_")
-        if not sep or not raw_id.isdigit() or (due and not _TIME.match(due)):
-            return None
-        return cls(due or None, int(raw_id))
 
 
 @dataclass

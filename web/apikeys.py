@@ -22,7 +22,7 @@ from db import apikeys as q
 from db.apikeys import ApiKey
 from db.audit import CONSOLE, Actor
 from db.database import Database
-from web import audit
+from web import audit, parse
 from web.deadlines import from_text, to_text, utc_now
 from web.settings import Settings
 
@@ -175,6 +175,15 @@ async def take_request_slot(db: Database, key: ApiKey, *, now: datetime | None =
 # --- console: `aduan apikey add|list|revoke` -------------------------------------------------
 
 
+def _rate(text: str) -> int:
+    try:
+        return parse.integer(text, minimum=1, maximum=MAX_RATE_PER_MINUTE)
+    except parse.ParamError:
+        raise ApiKeyError(
+            f"the rate must be between 1 and {MAX_RATE_PER_MINUTE} per minute"
+        ) from None
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `apikey` command's arguments, added to the `aduan` parser."""
     apikey = sub.add_parser("apikey", help="manage Open311 API keys")
@@ -183,8 +192,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add.add_argument("name", help="who the key is for, e.g. 'JAKI' or 'Qlue'")
     add.add_argument(
         "--rate-per-minute",
-        type=int,
-        default=DEFAULT_RATE_PER_MINUTE,
+        default=str(DEFAULT_RATE_PER_MINUTE),
         metavar="N",
         help=f"requests allowed per minute (default {DEFAULT_RATE_PER_MINUTE})",
     )
@@ -205,7 +213,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
         async with Database(settings.db_path) as db:
             await db.migrate()
             if args.apikey_command == "add":
-                new = await create_key(db, args.name, rate_per_minute=args.rate_per_minute)
+                new = await create_key(db, args.name, rate_per_minute=_rate(args.rate_per_minute))
                 print(
                     f"Created API key {new.key.prefix}… for {new.key.name!r} "
                     f"({new.key.rate_per_minute} requests per minute)."

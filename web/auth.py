@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db import sessions as q
 from db.database import Database
-from web import i18n
+from web import formdata, i18n
 from web.deadlines import from_text, to_text, utc_now
 from web.i18n import gettext as _
 from web.passwords import hash_password, needs_rehash, verify_password
@@ -265,8 +265,8 @@ async def read_form(
 
     Every unsafe staff handler reads its form through here, so none can skip the check.
     """
-    form = await request.form(
-        max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+    form = await formdata.read_form(
+        request, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
     )
     if not csrf_valid(request, form):
         await form.close()

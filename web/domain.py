@@ -18,6 +18,7 @@ from db.database import Database
 from web import codes
 from web.deadlines import due_after, from_text, to_text, utc_now
 from web.i18n import lazy_gettext as N_
+from web.text import visible_length
 
 STATUS_LABELS = {
     "received": N_("Diterima"),
@@ -333,12 +334,13 @@ async def apply_action(
         row = dict(report)
         changes: dict[str, Any] = {"updated_at": stamp}
         related_id: int | None = None
-        if action.kind == "reject" and not action.public_note.strip():
+        # A note of blank-looking characters says nothing (web/text.py).
+        if action.kind == "reject" and not visible_length(action.public_note):
             raise DomainError(N_("Alasan penolakan wajib diisi."))
-        if action.kind == "resolve" and not action.public_note.strip():
+        if action.kind == "resolve" and not visible_length(action.public_note):
             raise DomainError(N_("Tulis apa yang sudah dikerjakan untuk warga."))
         if action.kind == "note" and not (
-            action.internal_note.strip() or action.public_note.strip()
+            visible_length(action.internal_note) or visible_length(action.public_note)
         ):
             raise DomainError(N_("Catatan tidak boleh kosong."))
         if action.kind == "dispatch":
@@ -495,7 +497,7 @@ async def resident_answer(
                         "lewat. Silakan buat laporan baru."
                     )
                 )
-            if not note.strip():
+            if not visible_length(note):
                 raise DomainError(N_("Ceritakan apa yang belum beres."))
             category = await q.category(conn, report["category_code"])
             due = await compute_deadlines(conn, category, moment, tz)

@@ -19,7 +19,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData, UploadFile
 
-from web import domain
+from web import domain, parse, text
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -50,6 +50,18 @@ TEXT_FIELDS = (
 FLAG_FIELDS = ("anonymous", "confidential", "on_behalf", "on_behalf_no_phone")
 # Typed fields that mean "filed on behalf of someone" (a stray "no phone" tick does not).
 ON_BEHALF_FIELDS = ("on_behalf_name", "on_behalf_phone", "volunteer_name")
+# Free text that is stored as typed: checked and cleaned by web/text.py.
+STORED_TEXT_FIELDS = (
+    "description",
+    "address",
+    "rt_rw",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    "on_behalf_name",
+    "on_behalf_phone",
+    "volunteer_name",
+)
 FIELD_LIMITS = {
     "address": 300,
     "rt_rw": 40,
@@ -168,13 +180,14 @@ def _coordinate(text: str) -> float | None:
 
 
 def _parse_written_at(text: str) -> datetime | None:
+    """When the phone says the report was written. Only a hint: a time that is unreadable,
+    has no zone or lies outside the years Aduan knows is dropped, not refused."""
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return parse.moment(text, name="written_at")
+    except parse.ParamError:
         return None
-    return moment if moment.tzinfo else None
 
 
 def _phone_read_gps(form: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -223,7 +236,7 @@ async def read_report_form(form: FormData, *, store: PhotoStore, secret_key: str
     and without decoding any photo."""
     values = form_values(form)
     uploads = [
-        Upload(f, (f.filename or "")[-60:], await _hash_upload(f))
+        Upload(f, text.strip_invisible(f.filename or "")[-60:], await _hash_upload(f))
         for f in form.getlist("photos")
         if isinstance(f, UploadFile) and f.filename
     ]
@@ -272,18 +285,24 @@ async def check_report_form(
     """
     form = draft.form
     values = draft.values
+    errors: dict[str, str] = {}
+    text_errors: dict[str, str] = {}
+    for name in STORED_TEXT_FIELDS:
+        cleaned = text.clean(values[name], multiline=name == "description")
+        values[name] = cleaned.text
+        if cleaned.problem:
+            text_errors[name] = translate(text.MESSAGES[cleaned.problem])
     if any(values[name] for name in ON_BEHALF_FIELDS):
         # Typing a name for someone else is the consent: the tick box is easy to miss on a
         # phone, and dropping the names silently would lose what was typed.
         values["on_behalf"] = True
-    errors: dict[str, str] = {}
 
     if values["category"] not in categories:
         errors["category"] = _("Pilih jenis masalah.")
     if values["area"] not in kelurahan:
         errors["area"] = _("Pilih kelurahan tempat masalahnya.")
     description = values["description"]
-    if len(description) < MIN_DESCRIPTION:
+    if text.visible_length(description) < MIN_DESCRIPTION:
         errors["description"] = _("Ceritakan masalahnya, paling sedikit %(n)d huruf.") % {
             "n": MIN_DESCRIPTION
         }
@@ -326,6 +345,8 @@ async def check_report_form(
             errors["on_behalf_phone"] = _(
                 "Tulis nomor HP-nya, atau centang \u201ctidak punya HP\u201d."
             )
+
+    errors.update(text_errors)  # the more precise message, where a field has two
 
     complained_at = None
     if parse_complained_at is not None:

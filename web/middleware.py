@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import i18n
+from web import i18n, parse
 
 log = logging.getLogger("aduan.request")
 
@@ -124,7 +124,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared and parse.exceeds(declared, self.max_bytes):
             await self._refuse(send)
             return
         received = 0

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
-from web import i18n
+from web import i18n, parse
 from web.deadlines import from_text
 from web.i18n import lazy_gettext as N_
 
@@ -122,34 +122,30 @@ def local_today(tz: str, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
 
 
-def parse_period(params: Mapping[str, str], today: date) -> tuple[Period, str]:
+def parse_period(query: Mapping[str, str], today: date) -> tuple[Period, str]:
     """The period chosen in the dashboard's form, and an error msgid ("" when fine).
 
-    Anything unreadable falls back to the current month, with the error to show.
+    Anything unreadable, or outside the years web/parse.py allows, falls back to the
+    current month, with the error to show.
     """
-    kind = params.get("periode", "bulan")
+    kind = query.get("periode", "bulan")
     fallback = month(today.year, today.month)
     try:
         if kind == "bulan":
-            text = params.get("bulan") or fallback.month_value
-            year, number = (int(part) for part in text.split("-"))
+            year, number = parse.month(query.get("bulan") or fallback.month_value)
             return month(year, number), ""
         if kind == "triwulan":
-            text = params.get("triwulan") or fallback.quarter_value
-            year_text, q_text = text.split("-Q")
-            number = int(q_text)
-            if not 1 <= number <= 4:
-                raise ValueError(text)
-            return quarter(int(year_text), number), ""
+            year, number = parse.quarter(query.get("triwulan") or fallback.quarter_value)
+            return quarter(year, number), ""
         if kind == "rentang":
-            first = date.fromisoformat(params.get("dari", ""))
-            last = date.fromisoformat(params.get("sampai", ""))
+            first = parse.day(query.get("dari"))
+            last = parse.day(query.get("sampai"))
             if last < first:
                 return fallback, N_("Tanggal akhir tidak boleh sebelum tanggal awal.")
             if last - first > LONGEST_RANGE:
                 return fallback, N_("Rentang paling panjang dua tahun.")
             return Period("rentang", first, last), ""
-    except ValueError:
+    except parse.ParamError:
         pass
     return fallback, N_("Periode tidak dikenali; ditampilkan bulan ini.")
 

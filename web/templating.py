@@ -63,3 +63,36 @@ def render(
     vary = response.headers.get("vary")
     response.headers["Vary"] = f"{vary}, Cookie" if vary else "Cookie"
     return response
+
+
+def error_page(
+    request: Request,
+    status_code: int,
+    title: str,
+    detail: str,
+    *,
+    back_url: str = "/",
+    back_label: str = "",
+) -> HTMLResponse:
+    """The plain error page, with a way back that suits where the person was."""
+    return render(
+        request,
+        "error.html",
+        {"title": title, "detail": detail, "back_url": back_url, "back_label": back_label},
+        status_code=status_code,
+    )
+
+
+def bad_cursor_page(request: Request, first_page: str) -> HTMLResponse:
+    """400 for a "next page" link that was cut short or edited (web/parse.py `cursor`)."""
+    return error_page(
+        request,
+        400,
+        i18n.gettext("Alamat halaman ini tidak terbaca"),
+        i18n.gettext(
+            "Tautan ke halaman berikutnya rusak atau terpotong. "
+            "Buka daftarnya lagi dari halaman pertama."
+        ),
+        back_url=first_page,
+        back_label=i18n.gettext("Ke halaman pertama"),
+    )

@@ -26,13 +26,13 @@ from db import exports as export_db
 from db import staff as staff_db
 from db import stats as stats_db
 from db.database import Database
-from web import auth, codes, domain, i18n, stats
+from web import auth, codes, domain, i18n, parse, stats
 from web.charts import Bar, bar_chart
 from web.deadlines import from_text, to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
-from web.templating import render
+from web.templating import bad_cursor_page, render
 
 SUPERVISOR_ROLES = ("admin", "supervisor")
 CHART_BARS = 20
@@ -327,7 +327,10 @@ async def overdue(request: Request) -> Response:
     db = _db(request)
     now_moment = utc_now()
     now = to_text(now_moment)
-    cursor = staff_db.Cursor.decode(request.query_params.get("setelah"))
+    try:
+        cursor = parse.cursor(request.query_params.get("setelah"), name="setelah")
+    except parse.ParamError:
+        return bad_cursor_page(request, "/staf/terlambat")
     after = (cursor.due, cursor.id) if cursor is not None and cursor.due else None
     rows = await stats_db.overdue_page(db, now, after=after, limit=OVERDUE_PAGE)
     next_cursor = ""

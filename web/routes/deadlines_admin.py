@@ -20,9 +20,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import deadlines as deadline_db
-from web import audit, auth
+from web import audit, auth, parse, text
 from web.deadlines import UNITS
-from web.i18n import current_language
+from web.i18n import current_language, translate
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.stats import local_today
@@ -69,10 +69,10 @@ def parse_targets(form: FormData) -> tuple[dict[str, tuple[int, str]], dict[str,
         if unit not in UNITS:
             errors[f"{name}_unit"] = _("Pilih jam atau hari kerja.")
             continue
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_AMOUNT[unit]:
+        try:
+            targets[name] = (parse.integer(raw, minimum=1, maximum=MAX_AMOUNT[unit]), unit)
+        except parse.ParamError:
             errors[f"{name}_amount"] = _("Isi angka 1 sampai %(max)d.") % {"max": MAX_AMOUNT[unit]}
-            continue
-        targets[name] = (int(raw), unit)
     return targets, errors
 
 
@@ -183,25 +183,27 @@ def _day_label(day: str) -> str:
 
 def parse_day(text: str) -> date | None:
     try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
+        return parse.day(text)
+    except parse.ParamError:
         return None
-    return day if 2000 <= day.year <= 2100 else None
 
 
 async def save_holiday(request: Request) -> Response:
     """Add a holiday (or rename the one on that date)."""
     account = auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=5)
+    name = text.clean(str(form.get("name") or ""))
     values = {
         "day": str(form.get("day") or "")[:20],
-        "name": " ".join(str(form.get("name") or "").split())[:200],
+        "name": " ".join(name.text.split())[:200],
     }
     errors: dict[str, str] = {}
     day = parse_day(values["day"])
     if day is None:
         errors["day"] = _("Isi tanggal, contoh 2026-12-25.")
-    if not values["name"]:
+    if name.problem:
+        errors["name"] = translate(text.MESSAGES[name.problem])
+    elif not values["name"]:
         errors["name"] = _("Isi nama hari libur.")
     elif len(values["name"]) > MAX_HOLIDAY_NAME:
         errors["name"] = _("Nama paling panjang %(n)d karakter.") % {"n": MAX_HOLIDAY_NAME}

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -26,7 +25,7 @@ from starlette.routing import Route
 
 from db import open311 as q
 from db.apikeys import ApiKey
-from web import apikeys, codes, domain, i18n, limits
+from web import apikeys, codes, domain, formdata, i18n, limits, parse, text
 from web import open311_format as out
 from web.client import client_bucket, keyed_bucket
 from web.deadlines import to_text, utc_now
@@ -37,6 +36,9 @@ BASE = out.BASE
 MAX_PAGE_SIZE = 1000
 MAX_WINDOW = timedelta(days=90)
 MAX_IDS = 1000
+MAX_SERVICE_CODES = 100
+# A page past this many is past any city's reports, and keeps OFFSET within SQLite's range.
+MAX_PAGE = 1_000_000
 MAX_DESCRIPTION = 4000
 MAX_BODY_BYTES = 256 * 1024
 # Parameter limits of POST /requests (characters), beyond the standard's description.
@@ -126,50 +128,41 @@ async def service_definition(request: Request) -> Response:
 # --- reading requests ------------------------------------------------------------------------
 
 
-def _parse_time(value: str, tz: str) -> datetime:
+def _parse_time(value: str, tz: str, name: str) -> datetime:
     """ISO 8601 with or without a zone; without one it is the city's local time."""
-    moment = datetime.fromisoformat(value.replace(" ", "+") if "T" in value else value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(tz))
-    return moment
+    # A "+07:00" typed into a query string unescaped arrives as " 07:00".
+    return parse.moment(value.replace(" ", "+") if "T" in value else value, zone=tz, name=name)
 
 
-def _positive_int(value: str, name: str, default: int, maximum: int | None = None) -> int:
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1 or (maximum is not None and int(value) > maximum):
-        upper = f" and at most {maximum}" if maximum else ""
-        raise ValueError(f"{name} must be a whole number of at least 1{upper}")
-    return int(value)
-
-
-def _build_query(params: Mapping[str, Any], tz: str, now: datetime) -> q.RequestQuery:
+def _build_query(query: Mapping[str, Any], tz: str, now: datetime) -> q.RequestQuery:
     """GET /requests parameters as a query; ValueError says what is wrong (→ 400)."""
-    page = _positive_int(_param(params, "page"), "page", 1)
-    page_size = _positive_int(_param(params, "page_size"), "page_size", 1000, MAX_PAGE_SIZE)
+    page = parse.optional_integer(
+        _param(query, "page"), 1, minimum=1, maximum=MAX_PAGE, name="page"
+    )
+    page_size = parse.optional_integer(
+        _param(query, "page_size"), 1000, minimum=1, maximum=MAX_PAGE_SIZE, name="page_size"
+    )
     offset = (page - 1) * page_size
-    ids = _param(params, "service_request_id")
+    ids = _param(query, "service_request_id")
     if ids:
         typed = _comma_list(ids)
         if len(typed) > MAX_IDS:
             raise ValueError(f"at most {MAX_IDS} service_request_id values at once")
         found = [code for code in (codes.normalise(t) for t in typed) if code]
         return q.RequestQuery(codes=found, limit=page_size, offset=offset)
+    service_codes = _comma_list(_param(query, "service_code"))
+    if len(service_codes) > MAX_SERVICE_CODES:
+        raise ValueError(f"at most {MAX_SERVICE_CODES} service_code values at once")
     statuses: set[str] = set()
-    for status in _comma_list(_param(params, "status")):
+    for status in _comma_list(_param(query, "status")):
         if status == "open":
             statuses |= domain.OPEN_STATUSES
         elif status == "closed":
             statuses |= domain.CLOSED_STATUSES
         else:
             raise ValueError(f"status must be open or closed (got {status!r})")
-    try:
-        start = _parse_time(s, tz) if (s := _param(params, "start_date")) else None
-        end = _parse_time(e, tz) if (e := _param(params, "end_date")) else None
-    except ValueError:
-        raise ValueError(
-            "start_date and end_date must be ISO 8601 times, e.g. 2026-11-22T14:05:00+07:00"
-        ) from None
+    start = _parse_time(s, tz, "start_date") if (s := _param(query, "start_date")) else None
+    end = _parse_time(e, tz, "end_date") if (e := _param(query, "end_date")) else None
     if start is None and end is None:
         end = now
     if start is None:
@@ -182,7 +175,7 @@ def _build_query(params: Mapping[str, Any], tz: str, now: datetime) -> q.Request
     if end - start > MAX_WINDOW:
         raise ValueError("start_date and end_date may be at most 90 days apart")
     return q.RequestQuery(
-        service_codes=_comma_list(_param(params, "service_code")),
+        service_codes=service_codes,
         received_from=to_text(start),
         received_until=to_text(end),
         statuses=statuses,
@@ -214,15 +207,15 @@ async def list_requests(request: Request) -> Response:
     fmt = _fmt(request)
     if fmt is None:
         return _unknown_format()
-    params = request.query_params
-    if refused := _wrong_jurisdiction(request, params, fmt):
+    query_params = request.query_params
+    if refused := _wrong_jurisdiction(request, query_params, fmt):
         return refused
     try:
-        query = _build_query(params, request.app.state.settings.timezone, utc_now())
+        query = _build_query(query_params, request.app.state.settings.timezone, utc_now())
     except ValueError as exc:
         return out.errors(fmt, 400, str(exc))
     rows = await q.public_requests(request.state.db, query)
-    extensions = _param(params, "extensions").lower() == "true"
+    extensions = _param(query_params, "extensions").lower() == "true"
     return await _requests_response(request, fmt, rows, extensions)
 
 
@@ -235,13 +228,13 @@ async def get_request(request: Request) -> Response:
     fmt = _fmt(request)
     if fmt is None:
         return _unknown_format()
-    params = request.query_params
-    if refused := _wrong_jurisdiction(request, params, fmt):
+    query_params = request.query_params
+    if refused := _wrong_jurisdiction(request, query_params, fmt):
         return refused
     row = await _one_public_row(request, request.path_params["service_request_id"])
     if row is None:
         return out.errors(fmt, 404, "Unknown service_request_id")
-    extensions = _param(params, "extensions").lower() == "true"
+    extensions = _param(query_params, "extensions").lower() == "true"
     return await _requests_response(request, fmt, [row], extensions)
 
 
@@ -268,10 +261,12 @@ async def _read_form(request: Request) -> FormData | str:
     if content_type != "application/x-www-form-urlencoded":
         return "POST bodies must be application/x-www-form-urlencoded"
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+    if parse.exceeds(length, MAX_BODY_BYTES):
         return f"the request body may be at most {MAX_BODY_BYTES} bytes"
     try:
-        return await request.form(max_files=0, max_fields=100, max_part_size=64 * 1024)
+        return await formdata.read_form(
+            request, max_files=0, max_fields=100, max_part_size=64 * 1024
+        )
     except HTTPException as exc:
         return f"the request body cannot be read: {exc.detail}"
 
@@ -307,24 +302,30 @@ def _coordinates(form: FormData, problems: list[str]) -> tuple[float | None, flo
 async def _new_report(request: Request, form: FormData, service_code: str) -> Any:
     """The report to create, or the list of problems with the request (→ 400)."""
     problems: list[str] = []
+    fields: dict[str, str] = {}
+    for name in (*LIMITS, "description"):
+        cleaned = text.clean(_param(form, name), multiline=name == "description")
+        fields[name] = cleaned.text
+        if cleaned.problem:
+            problems.append(text.DESCRIPTIONS[cleaned.problem] % name)
     for name, limit in LIMITS.items():
-        if len(_param(form, name)) > limit:
+        if len(fields[name]) > limit:
             problems.append(f"{name} may be at most {limit} characters")
-    description = _param(form, "description").replace("\r\n", "\n")
+    description = fields["description"]
     if len(description) > MAX_DESCRIPTION:
         problems.append(f"description may be at most {MAX_DESCRIPTION} characters")
     lat, lon = _coordinates(form, problems)
-    address = _param(form, "address_string")
-    address_id = _param(form, "address_id")
+    address = fields["address_string"]
+    address_id = fields["address_id"]
     coordinates_given = bool(_param(form, "lat") or _param(form, "long"))
     if not (coordinates_given or address or address_id):
         problems.append("a location is required: lat and long, address_string or address_id")
-    email, phone = _param(form, "email"), _param(form, "phone")
+    email, phone = fields["email"], fields["phone"]
     if email and not _EMAIL.match(email):
         problems.append("email is not an email address")
     if phone and not _PHONE.match(phone):
         problems.append("phone may hold only digits, spaces, +, -, ( and )")
-    media_url = _param(form, "media_url")
+    media_url = fields["media_url"]
     if media_url and (
         urlsplit(media_url).scheme not in {"http", "https"} or not urlsplit(media_url).netloc
     ):
@@ -338,7 +339,7 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         problems.append(f"{KELURAHAN_ATTRIBUTE}: unknown kelurahan code {kelurahan}")
     if problems:
         return problems
-    name = " ".join(p for p in (_param(form, "first_name"), _param(form, "last_name")) if p)
+    name = " ".join(p for p in (fields["first_name"], fields["last_name"]) if p)
     if not address and address_id:
         # address_id comes from the client's own address register, which we do not have:
         # keep it readable for staff rather than drop the only location given
@@ -356,7 +357,7 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         reporter_phone=phone,
         reporter_email=email,
         media_url=media_url,
-        device_id=_param(form, "device_id"),
+        device_id=fields["device_id"],
     )
 
 

@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web import apikeys, audit, auth
+from web import apikeys, audit, auth, parse, text
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.i18n import translate
 from web.templating import render
 
 PAGE = "/staf/admin/api"
@@ -57,16 +58,20 @@ async def create_api_key(request: Request) -> Response:
     """Make a key and show it this once; a form with mistakes comes back as typed (422)."""
     account = auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=5, max_part_size=4096)
-    name = str(form.get("name") or "").strip()
+    cleaned = text.clean(str(form.get("name") or ""))
+    name = cleaned.text
     rate_text = str(form.get("rate_per_minute") or "").strip()
     values = {"name": name, "rate_per_minute": rate_text}
     errors: dict[str, str] = {}
-    if not name or len(name) > apikeys.MAX_NAME_LENGTH:
+    if cleaned.problem:
+        errors["name"] = translate(text.MESSAGES[cleaned.problem])
+    elif not name or len(name) > apikeys.MAX_NAME_LENGTH:
         errors["name"] = _("Isi nama aplikasi atau instansi (paling banyak %(n)d karakter).") % {
             "n": apikeys.MAX_NAME_LENGTH
         }
-    rate = int(rate_text) if rate_text.isdigit() else 0
-    if not 1 <= rate <= apikeys.MAX_RATE_PER_MINUTE:
+    try:
+        rate = parse.integer(rate_text, minimum=1, maximum=apikeys.MAX_RATE_PER_MINUTE)
+    except parse.ParamError:
         errors["rate_per_minute"] = _("Isi angka 1 sampai %(n)d.") % {
             "n": apikeys.MAX_RATE_PER_MINUTE
         }
@@ -85,7 +90,10 @@ async def create_api_key(request: Request) -> Response:
 async def revoke_api_key(request: Request) -> Response:
     account = auth.require_account(request, auth.ADMIN_ROLES)
     await auth.read_form(request, max_fields=5, max_part_size=4096)
-    key_id = request.path_params["key_id"]
+    try:
+        key_id = parse.identifier(request.path_params["key_id"])
+    except parse.ParamError:
+        raise HTTPException(404) from None
     if not any(k.id == key_id for k in await apikeys.list_keys(request.state.db)):
         raise HTTPException(404)
     # Revoking an already revoked key changes nothing and says the same.
@@ -97,7 +105,7 @@ routes = [
     Route(PAGE, api_keys, methods=["GET"], name="staff_api_keys"),
     Route(PAGE, create_api_key, methods=["POST"], name="staff_api_key_create"),
     Route(
-        PAGE + "/{key_id:int}/cabut",
+        PAGE + "/{key_id}/cabut",  # not {key_id:int}: its int() raises on 5,000 digits
         revoke_api_key,
         methods=["POST"],
         name="staff_api_key_revoke",

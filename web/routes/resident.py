@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, domain, errors, limits, receipts, timeline
+from web import codes, domain, errors, formdata, limits, parse, receipts, text, timeline
 from web.client import client_bucket
 from web.deadlines import utc_now
 from web.forms import (
@@ -214,10 +214,12 @@ async def _throttled_form(
 async def submit_report(request: Request) -> Response:
     """The no-JavaScript path: multipart POST, then 303 to the receipt."""
     form: ReportForm | None = None
+    submitted: FormData | None = None
     try:
         wait = await limits.take_report_slot(request)  # before any photo is read
         categories = await _categories(request)
-        async with request.form(**FORM_LIMITS) as form_data:
+        async with formdata.open_form(request, **FORM_LIMITS) as form_data:
+            submitted = form_data
             if wait:
                 return await _throttled_form(request, form_data, categories, wait)
             draft = await read_report_form(
@@ -236,7 +238,7 @@ async def submit_report(request: Request) -> Response:
     except Exception as exc:
         if not errors.is_storage_error(exc):
             raise
-        return await _storage_unavailable_form(request, form, exc)
+        return await _storage_unavailable_form(request, form, submitted, exc)
     request.state.report_id = created.id
     return RedirectResponse(
         request.url_for("receipt", code=created.code).include_query_params(
@@ -247,12 +249,13 @@ async def submit_report(request: Request) -> Response:
 
 
 async def _storage_unavailable_form(
-    request: Request, parsed: ReportForm | None, exc: Exception
+    request: Request, parsed: ReportForm | None, submitted: FormData | None, exc: Exception
 ) -> Response:
     """503 with the form as the resident filled it: the disk is full or unwritable, so
     nothing was saved, but nothing typed is lost and the photos already kept stay kept."""
     errors.log_unavailable("report form", exc)
-    submitted = await request.form()  # parsed and cached before the failure
+    if submitted is None:  # the failure came before the body was read
+        submitted = await formdata.read_form(request, **FORM_LIMITS)
     if parsed is None:
         store = photo_store(request)
         token = str(submitted.get("held_photos") or "")
@@ -327,7 +330,7 @@ async def api_submit_report(request: Request) -> Response:
     categories = await _categories(request)
     created: domain.Created | None = None
     form: ReportForm | None = None
-    async with request.form(**FORM_LIMITS) as form_data:
+    async with formdata.open_form(request, **FORM_LIMITS) as form_data:
         draft = await read_report_form(
             form_data,
             store=photo_store(request),
@@ -509,12 +512,20 @@ async def private_page(request: Request) -> Response:
 async def answer(request: Request) -> Response:
     """The resident's "Sudah beres?" answer through the private link."""
     report = await _load_private(request)
-    form = await request.form(max_fields=10, max_part_size=8 * 1024)
+    form = await formdata.read_form(request, max_fields=10, max_part_size=8 * 1024)
     fixed = form.get("fixed") == "ya"
     rating_text = str(form.get("rating") or "")
-    note = str(form.get("note") or "")
-    rating = int(rating_text) if rating_text.isdigit() else None
+    cleaned_note = text.clean(str(form.get("note") or ""), multiline=True)
+    note = cleaned_note.text
+    rating: int | None = None
+    if rating_text.strip():
+        try:
+            rating = parse.integer(rating_text, minimum=1, maximum=5)
+        except parse.ParamError:
+            rating = 0  # out of range: the domain refuses it with its message, form kept
     try:
+        if cleaned_note.problem:
+            raise domain.DomainError(text.MESSAGES[cleaned_note.problem])
         await domain.resident_answer(
             request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)
         )

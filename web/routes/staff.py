@@ -19,15 +19,16 @@ from starlette.routing import Route
 
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, domain
+from web import auth, codes, domain, parse, text
 from web.client import client_id
 from web.deadlines import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.i18n import translate
 from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
 from web.routes import staff_admin
-from web.templating import render
+from web.templating import bad_cursor_page, render
 
 PAGE_SIZE = 25
 # Photos an action may carry: progress up to 3, resolve one "after" photo.
@@ -206,11 +207,12 @@ def _inbox_query(request: Request) -> tuple[staff_db.InboxFilter, dict[str, str]
     return f, params
 
 
-async def _inbox_context(request: Request, account: auth.Account) -> dict[str, Any]:
+async def _inbox_context(
+    request: Request, account: auth.Account, after: staff_db.Cursor | None
+) -> dict[str, Any]:
     db = _db(request)
     f, params = _inbox_query(request)
     now = to_text(utc_now())
-    after = staff_db.Cursor.decode(request.query_params.get("after"))
     rows, cursor = await staff_db.inbox_page(db, account, f, now=now, after=after, limit=PAGE_SIZE)
     counts, overdue = await staff_db.status_counts(db, account, f, now=now)
     query = urlencode(params)
@@ -240,7 +242,11 @@ async def _inbox_context(request: Request, account: auth.Account) -> dict[str, A
 
 async def inbox(request: Request) -> Response:
     account = auth.require_account(request)
-    context = await _inbox_context(request, account)
+    try:
+        after = parse.cursor(request.query_params.get("after"), name="after")
+    except parse.ParamError:
+        return bad_cursor_page(request, "/staf")
+    context = await _inbox_context(request, account, after)
     db = _db(request)
     context.update(
         categories=await report_db.categories(db),
@@ -252,7 +258,11 @@ async def inbox(request: Request) -> Response:
 async def inbox_rows(request: Request) -> Response:
     """The list alone, at its own URL, for htmx swaps and the 60-second poll."""
     account = auth.require_account(request)
-    context = await _inbox_context(request, account)
+    try:
+        after = parse.cursor(request.query_params.get("after"), name="after")
+    except parse.ParamError:
+        return bad_cursor_page(request, "/staf")
+    context = await _inbox_context(request, account, after)
     headers = {}
     if request.query_params.get("push") == "1":
         # The filter form asks for the list; the address bar should show the page.
@@ -348,7 +358,7 @@ async def _action_photos(
         try:
             processed = await process_photo_async(data)
         except PhotoError as exc:
-            name = f"\u201c{(upload.filename or '')[-60:]}\u201d"
+            name = f"\u201c{text.strip_invisible(upload.filename or '')[-60:]}\u201d"
             return [], _(PHOTO_MESSAGES[exc.code]) % {"name": name}
         store.save(processed)
         stored.append(domain.StoredPhoto(processed.sha256, processed.width, processed.height))
@@ -374,7 +384,16 @@ async def case_action(request: Request) -> Response:
             raise HTTPException(404)
         request.state.report_id = case["id"]
         typed = {name: str(form.get(name) or "").strip()[:4000] for name in TYPED_FIELDS}
-        version = str(form.get("version") or "")
+        note_problem = ""
+        for name in ("public_note", "internal_note"):
+            cleaned = text.clean(typed[name], multiline=True)
+            typed[name] = cleaned.text
+            if cleaned.problem:
+                note_problem = translate(text.MESSAGES[cleaned.problem])
+        try:
+            version: int | None = parse.identifier(str(form.get("version") or ""))
+        except parse.ParamError:
+            version = None  # unreadable: answered like a form from before a change
 
         async def again(status_code: int, error: str, fresh: Any = case) -> Response:
             return await _case_response(
@@ -387,7 +406,7 @@ async def case_action(request: Request) -> Response:
                 typed=typed,
             )
 
-        if not version.isdigit() or int(version) != case["version"]:
+        if version != case["version"]:
             return await again(409, _(CHANGED_MEANWHILE))
         if case["status"] not in domain.TRANSITIONS[kind][0]:
             refused = domain.DomainError(
@@ -395,6 +414,8 @@ async def case_action(request: Request) -> Response:
                 status=case["status"],
             )
             return await again(422, _domain_message(refused))
+        if note_problem:
+            return await again(422, note_problem)
         action = domain.Action(
             kind=kind,
             expected_version=case["version"],

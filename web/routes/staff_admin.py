@@ -23,11 +23,12 @@ from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
 from db import users as user_db
-from web import audit, auth, codes, domain, receipts
+from web import audit, auth, codes, domain, parse, receipts, text
 from web.deadlines import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.i18n import translate
 from web.passwords import MIN_LENGTH, hash_password
 from web.photos import PhotoStore
 from web.routes.resident import private_token
@@ -268,14 +269,17 @@ def _password_error(password: str) -> str:
 async def create_account(request: Request) -> Response:
     admin = auth.require_account(request, auth.ADMIN_ROLES)
     form = await auth.read_form(request, max_fields=400)
+    display_name = text.clean(str(form.get("display_name") or ""))
     values: dict[str, Any] = {
         "username": str(form.get("username") or "").strip(),
-        "display_name": str(form.get("display_name") or "").strip()[:120],
+        "display_name": display_name.text[:120],
         "role": str(form.get("role") or ""),
         "agency_code": str(form.get("agency_code") or ""),
         "areas": [str(a) for a in form.getlist("areas")],
     }
     errors: dict[str, str] = {}
+    if display_name.problem:
+        errors["display_name"] = translate(text.MESSAGES[display_name.problem])
     if not USERNAME.match(values["username"]):
         errors["username"] = _("Nama pengguna 3–40 huruf, angka, titik, garis bawah atau strip.")
     password_error = _password_error(str(form.get("password") or ""))
@@ -319,8 +323,11 @@ async def create_account(request: Request) -> Response:
 
 
 async def _target(request: Request) -> Any:
-    raw = request.path_params["user_id"]
-    target = await session_db.account_by_id(request.state.db, int(raw)) if raw.isdigit() else None
+    try:
+        user_id = parse.identifier(request.path_params["user_id"])
+    except parse.ParamError:
+        raise HTTPException(404) from None
+    target = await session_db.account_by_id(request.state.db, user_id)
     if target is None:
         raise HTTPException(404)
     return target
@@ -351,11 +358,14 @@ async def account_scope(request: Request) -> Response:
     form = await auth.read_form(request, max_fields=400)
     errors: dict[str, str] = {}
     role, agency, areas = await _scope_from_form(request, form, errors)
+    display_name = text.clean(str(form.get("display_name") or ""))
+    if display_name.problem:
+        errors["display_name"] = translate(text.MESSAGES[display_name.problem])
     if target["id"] == admin.id and role != "admin":
         errors["role"] = _("Anda tidak bisa mencabut peran admin dari akun Anda sendiri.")
     if errors:
         return await _edit_page(request, target, errors=errors, status_code=422)
-    display_name = str(form.get("display_name") or "").strip()[:120] or target["username"]
+    new_name = display_name.text[:120] or target["username"]
     async with request.state.db.write() as conn:
         found = await session_db.account_with_areas(conn, target["id"])
         if found is None:
@@ -364,12 +374,12 @@ async def account_scope(request: Request) -> Response:
             conn,
             target["id"],
             role=role,
-            display_name=display_name,
+            display_name=new_name,
             agency_code=agency,
             area_codes=areas,
         )
         after = await audit.account_snapshot(conn, target["id"])
-        if after is not None and display_name != found[0]["display_name"]:
+        if after is not None and new_name != found[0]["display_name"]:
             after["display_name_changed"] = True  # the fact, not the name (web/audit.py)
         await audit.record(
             conn,
