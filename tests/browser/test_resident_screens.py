@@ -16,6 +16,7 @@ import pytest
 from test_staff_auth import GAMBIR, PASSWORD, add_account, apply
 
 from tests.browser.conftest import LiveServer
+from tests.browser.test_offline import wait_until
 from tests.images import camera_like, encode
 from web import domain
 from web.photos import PhotoStore, process_photo
@@ -225,7 +226,7 @@ def test_copy_falls_back_to_selecting_the_code_without_the_clipboard_api(
     try:
         page.goto(f"{live_server.url}/t/{code}")
         page.get_by_role("button", name="Salin kode").click()
-        page.wait_for_function("String(getSelection()).length > 0")
+        wait_until(page, lambda: page.evaluate("String(getSelection()).length > 0"))
         assert page.evaluate("String(getSelection())") == f"{code[:4]}-{code[4:]}"
         assert page.get_by_role("status").inner_text().strip() != ""
     finally:
@@ -330,9 +331,7 @@ def test_the_timeline_keeps_the_resolution_after_a_reopening_with_one_dot_per_st
         resolved, reopened = steps.nth(4), steps.nth(5)
         after = resolved.locator("img")
         after.scroll_into_view_if_needed()
-        page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=after.element_handle()
-        )
+        wait_until(page, lambda: after.evaluate("img => img.complete && img.naturalWidth > 0"))
         assert "Sampah sudah diangkut truk DLH." in resolved.inner_text()
         assert resolved.bounding_box()["y"] < reopened.bounding_box()["y"]
         # One dot per step, none for the photo listed inside a step.
