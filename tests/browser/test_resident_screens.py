@@ -228,7 +228,7 @@ def test_copy_falls_back_to_selecting_the_code_without_the_clipboard_api(
         page.get_by_role("button", name="Salin kode").click()
         wait_until(page, lambda: page.evaluate("String(getSelection()).length > 0"))
         assert page.evaluate("String(getSelection())") == f"{code[:4]}-{code[4:]}"
-        assert page.get_by_role("status").inner_text().strip() != ""
+        wait_until(page, lambda: page.get_by_role("status").inner_text().strip() != "")
     finally:
         context.close()
 
