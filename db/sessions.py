@@ -81,32 +81,6 @@ async def delete_stale_sessions(
     return cur.rowcount
 
 
-# --- login failures -----------------------------------------------------------------------
-
-
-async def failure_times(db: Database, bucket: str, since: str) -> list[str]:
-    """Times of the failures counted in a bucket since a moment, oldest first."""
-    rows = await db.fetchall(
-        "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at", (bucket, since)
-    )
-    return [r["at"] for r in rows]
-
-
-async def record_failure(
-    conn: aiosqlite.Connection, buckets: Sequence[str], now: str, forget_before: str
-) -> None:
-    """Count one failure in each bucket, and drop the buckets' events nobody looks at any more."""
-    for bucket in buckets:
-        await conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, now))
-        await conn.execute(
-            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, forget_before)
-        )
-
-
-async def clear_failures(conn: aiosqlite.Connection, bucket: str) -> None:
-    await conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,))
-
-
 # --- accounts -----------------------------------------------------------------------------
 
 

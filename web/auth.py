@@ -30,6 +30,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from db import ratelimit
 from db import sessions as q
 from db.database import Database
 from web import formdata, i18n
@@ -311,12 +312,12 @@ def _bucket(secret_key: str, kind: str, value: str) -> str:
 
 
 async def _lock_seconds(db: Database, bucket: str, limit: int, now: datetime) -> int:
-    times = await q.failure_times(db, bucket, to_text(now - FAILURE_MEMORY))
-    recent = [t for t in times if from_text(t) > now - FAILURE_WINDOW]
+    times = await ratelimit.events(db, bucket, FAILURE_MEMORY, now)
+    recent = [t for t in times if t > now - FAILURE_WINDOW]
     if len(recent) < limit:
         return 0
     lock = min(FIRST_LOCK * 2 ** (len(times) - limit), LONGEST_LOCK)
-    remaining = from_text(times[-1]) + lock - now
+    remaining = times[-1] + lock - now
     return max(0, math.ceil(remaining.total_seconds()))
 
 
@@ -351,15 +352,13 @@ async def attempt_login(
     stored_hash = user["password_hash"] if user is not None and user["active"] else None
     if verify_password(stored_hash, password) and user is not None:
         async with db.write() as conn:
-            await q.clear_failures(conn, account_bucket)
+            await ratelimit.clear(conn, account_bucket)
             if needs_rehash(user["password_hash"]):
                 await q.set_password_hash(conn, user["id"], hash_password(password))
         log.info("staff login ok account_id=%s", user["id"])
         return LoginOutcome(user["id"])
     async with db.write() as conn:
-        await q.record_failure(
-            conn, (account_bucket, client_bucket), to_text(now), to_text(now - FAILURE_MEMORY)
-        )
+        await ratelimit.record(conn, (account_bucket, client_bucket), now, keep=FAILURE_MEMORY)
     log.info("staff login failed account_id=%s", user_id or "-")
     return LoginOutcome(None)
 

@@ -390,14 +390,15 @@ async def _load_public(request: Request, typed: str) -> Any:
         return report
     bucket = client_bucket(request, "lookup")
     now = utc_now()
-    if await ratelimit.count_recent(db, bucket, LOOKUP_WINDOW, now) >= LOOKUP_LIMIT:
+    if await ratelimit.count(db, bucket, LOOKUP_WINDOW, now) >= LOOKUP_LIMIT:
         raise HTTPException(
             429,
             _("Terlalu banyak kode yang tidak dikenal. Tunggu 10 menit lalu coba lagi."),
             headers={"Retry-After": str(int(LOOKUP_WINDOW.total_seconds()))},
         )
     try:
-        await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
+        async with db.write() as conn:
+            await ratelimit.record(conn, [bucket], now, keep=LOOKUP_WINDOW)
     except Exception as exc:
         # A full disk must not turn "not found" into an error; the count resumes later.
         if not errors.is_storage_error(exc):
