@@ -16,6 +16,7 @@ import aiosqlite
 
 from db import audit
 from db.audit import CONSOLE, Actor
+from db.timestamps import to_text
 
 DATA_DIR = Path(__file__).parent / "data"
 WILAYAH_CSV = DATA_DIR / "wilayah.csv"
@@ -175,7 +176,7 @@ async def _record_changes(
     old_holidays: dict[str, Any],
     actor: Actor,
 ) -> None:
-    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = to_text(datetime.now(UTC))
     record = partial(audit.record, conn, at=at, actor=actor)
     for c in seed.get("categories", []):
         after = {"default_agency_code": c["agency"], "confidential": bool(c.get("confidential"))}
