@@ -30,6 +30,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from db import accounts as account_db
 from db import ratelimit
 from db import sessions as q
 from db.database import Database
@@ -134,7 +135,7 @@ async def load_session(db: Database, raw_id: str, now: datetime) -> tuple[Accoun
         agency_name_id=row["agency_name_id"],
         agency_name_en=row["agency_name_en"],
         is_inspectorate=bool(row["is_inspectorate"]),
-        area_codes=tuple(await q.area_codes(db, row["id"])),
+        area_codes=tuple(await account_db.area_codes(db, row["id"])),
     )
     return account, row["csrf_token"]
 
@@ -344,7 +345,7 @@ async def attempt_login(
         await _lock_seconds(db, account_bucket, ACCOUNT_FAILURE_LIMIT, now),
         await _lock_seconds(db, client_bucket, CLIENT_FAILURE_LIMIT, now),
     )
-    user = await q.user_for_login(db, name) if name else None
+    user = await account_db.account_for_login(db, name) if name else None
     user_id = user["id"] if user is not None else None
     if wait:
         log.warning("staff login refused: too many failures account_id=%s", user_id or "-")
@@ -354,7 +355,7 @@ async def attempt_login(
         async with db.write() as conn:
             await ratelimit.clear(conn, account_bucket)
             if needs_rehash(user["password_hash"]):
-                await q.set_password_hash(conn, user["id"], hash_password(password))
+                await account_db.set_password_hash(conn, user["id"], hash_password(password))
         log.info("staff login ok account_id=%s", user["id"])
         return LoginOutcome(user["id"])
     async with db.write() as conn:

@@ -17,8 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from db import accounts as account_db
 from db import reference
-from db import users as user_db
 from db.audit import CONSOLE
 from db.database import Database
 from web import apikeys, audit, tasks
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser("add", help="create a staff account")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=user_db.ROLES)
+    add.add_argument("--role", required=True, choices=account_db.ROLES)
     add.add_argument(
         "--area",
         action="append",
@@ -252,9 +252,9 @@ async def user_add(args: argparse.Namespace, settings: Settings) -> int:
                 ) as cur:
                     if await cur.fetchone() is None:
                         raise CommandError(f"unknown agency code {args.agency!r}")
-            if await user_db.user_by_username(conn, args.username) is not None:
+            if await account_db.account_by_username(conn, args.username) is not None:
                 raise CommandError(f"an account named {args.username!r} already exists")
-            user_id = await user_db.create_user(
+            user_id = await account_db.create_account(
                 conn,
                 username=args.username,
                 password_hash=hash_password(password),

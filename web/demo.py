@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from db import users as user_db
+from db import accounts as account_db
 from db.audit import CONSOLE
 from db.database import Database
 from web import audit, domain
@@ -121,9 +121,9 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
     password_hash = hash_password(DEMO_PASSWORD)
     async with db.write() as conn:
         for username, role, agency, areas, scope in accounts:
-            if await user_db.user_by_username(conn, username) is not None:
+            if await account_db.account_by_username(conn, username) is not None:
                 continue
-            user_id = await user_db.create_user(
+            user_id = await account_db.create_account(
                 conn,
                 username=username,
                 password_hash=password_hash,
