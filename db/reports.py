@@ -195,12 +195,14 @@ async def report_by_id(conn: aiosqlite.Connection, report_id: int) -> Any:
     return await _one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
 
 
-PUBLIC_REPORT_SQL = """
-    SELECT r.*, c.name_id AS category_name_id, c.name_en AS category_name_en,
-           c.confidential AS category_confidential,
-           a.name AS area_name, k.name AS kecamatan_name, kota.name AS kota_name,
-           g.name_id AS agency_name_id, g.name_en AS agency_name_en,
-           d.code AS duplicate_of_code
+# The one join of a report with what is named by code in it: its category (c), its
+# kelurahan (a) with kecamatan (k) and kota (kota), its agency (g) and the report it was
+# merged into (d). Tracking, the staff case page and inbox, Open311, exports and the figures
+# all select from it. Every report has a category and an area (NOT NULL foreign keys), so
+# the inner joins never drop a row. SQLite leaves out a LEFT JOIN on a unique key whose
+# table nothing else reads, so an unused kota, agency or merged-into join costs nothing; the
+# kecamatan join stays (the kota join reads it), one lookup in the small areas table a row.
+REPORT_JOINS = """
       FROM reports r
       JOIN categories c ON c.code = r.category_code
       JOIN areas a ON a.code = r.area_code
@@ -209,11 +211,20 @@ PUBLIC_REPORT_SQL = """
       LEFT JOIN agencies g ON g.code = r.agency_code
       LEFT JOIN reports d ON d.id = r.duplicate_of
 """
+# The names report pages show, selected from REPORT_JOINS.
+REPORT_NAMES = """
+    c.name_id AS category_name_id, c.name_en AS category_name_en,
+    c.confidential AS category_confidential,
+    a.name AS area_name, k.name AS kecamatan_name, kota.name AS kota_name,
+    g.name_id AS agency_name_id, g.name_en AS agency_name_en,
+    d.code AS duplicate_of_code
+"""
 
 
 async def report_with_names(db: Database, code: str) -> Any:
-    """A report joined with the names pages show (category, kelurahan, agency)."""
-    return await db.fetchone(PUBLIC_REPORT_SQL + " WHERE r.code = ?", (code,))
+    """A report (every column) with the names pages show: category, kelurahan, kecamatan,
+    kota, agency and the tracking code it was merged into; None for an unknown code."""
+    return await db.fetchone(f"SELECT r.*, {REPORT_NAMES} {REPORT_JOINS} WHERE r.code = ?", (code,))
 
 
 async def events(db: Database, report_id: int) -> list[Any]:

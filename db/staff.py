@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from db.database import Database
+from db.reports import REPORT_JOINS, REPORT_NAMES
 
 
 class Scoped(Protocol):
@@ -114,27 +115,15 @@ def contact_columns(
     return columns, [int(account.sees_confidential_contact)] * len(names)
 
 
-CASE_COLUMNS = """
+# The case page's columns: everything but the reporter's contact (`contact_columns`).
+CASE_COLUMNS = f"""
     r.id, r.code, r.category_code, r.area_code, r.agency_code, r.description, r.address,
     r.rt_rw, r.lat, r.lon, r.location_source, r.channel, r.anonymous, r.confidential,
     r.on_behalf, r.on_behalf_no_phone, r.written_at, r.received_at, r.status,
     r.status_changed_at, r.response_due_at, r.first_response_at, r.dispatch_due_at,
     r.resolution_due_at, r.resolved_at, r.closed_at, r.next_due_at, r.duplicate_of,
-    r.rating, r.reopen_count, r.version, r.updated_at,
-    c.name_id AS category_name_id, c.name_en AS category_name_en,
-    c.confidential AS category_confidential, c.default_agency_code,
-    a.name AS area_name, k.name AS kecamatan_name, kota.name AS kota_name,
-    g.name_id AS agency_name_id, g.name_en AS agency_name_en,
-    d.code AS duplicate_of_code
-"""
-CASE_JOINS = """
-      FROM reports r
-      JOIN categories c ON c.code = r.category_code
-      JOIN areas a ON a.code = r.area_code
-      LEFT JOIN areas k ON k.code = a.parent_code
-      LEFT JOIN areas kota ON kota.code = k.parent_code
-      LEFT JOIN agencies g ON g.code = r.agency_code
-      LEFT JOIN reports d ON d.id = r.duplicate_of
+    r.rating, r.reopen_count, r.version, r.updated_at, c.default_agency_code,
+    {REPORT_NAMES}
 """
 
 
@@ -146,7 +135,7 @@ async def load_case(db: Database, code: str, account: Scoped) -> Any:
     scope, scope_params = scope_clause(account)
     contact, contact_params = contact_columns(account)
     return await db.fetchone(
-        f"SELECT {CASE_COLUMNS}, {contact} {CASE_JOINS} WHERE r.code = ? AND {scope}",
+        f"SELECT {CASE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = ? AND {scope}",
         [*contact_params, code, *scope_params],
     )
 
@@ -289,8 +278,7 @@ def inbox_queries(
     """
     scope, scope_params = scope_clause(account)
     where, params = filter_sql(f, now, with_status=True)
-    base = f"SELECT {INBOX_COLUMNS} FROM reports r JOIN categories c ON c.code = r.category_code"
-    base += " JOIN areas a ON a.code = r.area_code WHERE " + " AND ".join([scope, *where])
+    base = f"SELECT {INBOX_COLUMNS} {REPORT_JOINS} WHERE " + " AND ".join([scope, *where])
     due_run = None
     if (after is None or after.due is not None) and not f.undated_only:
         keyset, keyset_params = "r.next_due_at IS NOT NULL", []
