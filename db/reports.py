@@ -252,21 +252,6 @@ async def categories(db: Database) -> list[Any]:
     return await db.fetchall("SELECT * FROM categories WHERE active = 1 ORDER BY sort_order")
 
 
-async def kelurahan_grouped(db: Database) -> list[Any]:
-    """Every kelurahan/desa with its kecamatan and kota, for the grouped picker."""
-    return await db.fetchall(
-        "SELECT kel.code, kel.name, kec.code AS kecamatan_code, kec.name AS kecamatan_name,"
-        " kota.name AS kota_name"
-        " FROM areas kel JOIN areas kec ON kec.code = kel.parent_code"
-        " JOIN areas kota ON kota.code = kec.parent_code"
-        " WHERE kel.level = 4 ORDER BY kota.name, kec.name, kel.name"
-    )
-
-
-async def area(db: Database, code: str) -> Any:
-    return await db.fetchone("SELECT * FROM areas WHERE code = ?", (code,))
-
-
 async def public_statuses(db: Database, codes: list[str]) -> list[Any]:
     """Code and status of the given reports, leaving out confidential ones entirely."""
     if not codes:

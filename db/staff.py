@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from db.areas import KELURAHAN_SQL
 from db.database import Database
 from db.reports import REPORT_JOINS, REPORT_NAMES
 
@@ -167,10 +168,7 @@ async def agencies(db: Database) -> list[Any]:
 
 async def kelurahan_in_scope(db: Database, account: Scoped) -> list[Any]:
     """Kelurahan to filter the inbox by: an area officer's own, else all of them."""
-    sql = (
-        "SELECT kel.code, kel.name, kec.name AS kecamatan_name FROM areas kel"
-        " JOIN areas kec ON kec.code = kel.parent_code WHERE kel.level = 4"
-    )
+    sql = KELURAHAN_SQL
     params: list[Any] = []
     if account.role == "officer" and account.area_codes:
         sql += f" AND kel.code IN ({_AREAS_OF_USER})"
@@ -182,11 +180,7 @@ async def kelurahan_of_user(db: Database, user_id: int) -> list[Any]:
     """The kelurahan an officer's areas cover (a kecamatan or kota row covers everything
     below it), with kecamatan and kota, in the order of the grouped picker."""
     return await db.fetchall(
-        "SELECT kel.code, kel.name, kec.code AS kecamatan_code, kec.name AS kecamatan_name,"
-        " kota.name AS kota_name"
-        " FROM areas kel JOIN areas kec ON kec.code = kel.parent_code"
-        " JOIN areas kota ON kota.code = kec.parent_code"
-        f" WHERE kel.level = 4 AND kel.code IN ({_AREAS_OF_USER})"
+        f"{KELURAHAN_SQL} AND kel.code IN ({_AREAS_OF_USER})"
         " ORDER BY kota.name, kec.name, kel.name",
         (user_id,),
     )

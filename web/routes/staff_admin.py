@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import accounts as account_db
+from db import areas as area_db
 from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
@@ -87,7 +88,7 @@ async def _choices(
     if account.takes_complaints_for_own_areas:
         rows = await staff_db.kelurahan_of_user(db, account.id)
     else:
-        rows = await report_db.kelurahan_grouped(db)
+        rows = await area_db.kelurahan_list(db)
     groups: list[Any] = []
     for row in rows:
         label = f"{row['kecamatan_name']} ({row['kota_name']})"
@@ -160,7 +161,7 @@ async def intake(request: Request) -> Response:
         await form_data.close()
     if channel not in domain.STAFF_CHANNELS:
         form.errors["channel"] = _("Pilih lewat apa warga menyampaikan pengaduan.")
-    area = await report_db.area(request.state.db, form.values["area"])
+    area = await area_db.area(request.state.db, form.values["area"])
     if "area" in form.errors and area is not None and area["level"] == 4:
         form.errors["area"] = _(
             "Kelurahan ini di luar wilayah tugas Anda. Pilih kelurahan dari daftar, atau "
