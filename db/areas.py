@@ -48,3 +48,11 @@ async def kelurahan(db: Database, code: str) -> Any:
 async def area(db: Database, code: str) -> Any:
     """One area of any level by code (every column), or None."""
     return await db.fetchone("SELECT * FROM areas WHERE code = ?", (code,))
+
+
+async def kelurahan_under(db: Database, code: str, *, limit: int) -> list[Any]:
+    """The first `limit` kelurahan/desa (code and name, in code order) below an area."""
+    return await db.fetchall(
+        "SELECT code, name FROM areas WHERE level = 4 AND code LIKE ? ORDER BY code LIMIT ?",
+        (code + ".%", limit),
+    )

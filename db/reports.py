@@ -248,6 +248,35 @@ async def photos(db: Database, report_id: int) -> list[Any]:
     )
 
 
+async def photo_is_public(db: Database, sha256: str) -> bool:
+    """Whether a stored photo belongs to at least one report that is not confidential."""
+    row = await db.fetchone(
+        "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id"
+        " WHERE p.sha256 = ? AND r.confidential = 0 LIMIT 1",
+        (sha256,),
+    )
+    return row is not None
+
+
+async def photo_of_report(db: Database, sha256: str, report_id: int) -> bool:
+    """Whether a stored photo belongs to this report."""
+    row = await db.fetchone(
+        "SELECT 1 FROM photos WHERE sha256 = ? AND report_id = ?", (sha256, report_id)
+    )
+    return row is not None
+
+
+async def default_agency(db: Database, code: str) -> str | None:
+    """The agency a report's category is forwarded to by default; None for an unknown code
+    or a category without one."""
+    row = await db.fetchone(
+        "SELECT c.default_agency_code FROM reports r JOIN categories c"
+        " ON c.code = r.category_code WHERE r.code = ?",
+        (code,),
+    )
+    return row["default_agency_code"] if row is not None else None
+
+
 async def categories(db: Database) -> list[Any]:
     return await db.fetchall("SELECT * FROM categories WHERE active = 1 ORDER BY sort_order")
 

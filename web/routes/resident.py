@@ -584,13 +584,9 @@ def _split_photo_name(name: str) -> tuple[str, bool]:
 async def public_photo(request: Request) -> Response:
     """Photos of reports whose content is public; named by hash, so cached for a year."""
     sha, thumb = _split_photo_name(request.path_params["name"])
-    row = await request.state.db.fetchone(
-        "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id"
-        " WHERE p.sha256 = ? AND r.confidential = 0 LIMIT 1",
-        (sha,),
-    )
+    public = await q.photo_is_public(request.state.db, sha)
     store = photo_store(request)
-    if row is None or not store.exists(sha):
+    if not public or not store.exists(sha):
         raise HTTPException(404)
     return _photo_response(store, sha, thumb, "public, max-age=31536000, immutable")
 
@@ -599,11 +595,9 @@ async def private_photo(request: Request) -> Response:
     """Photos of a confidential report, for the holder of its private link only."""
     report = await _load_private(request)
     sha, thumb = _split_photo_name(request.path_params["name"])
-    row = await request.state.db.fetchone(
-        "SELECT 1 FROM photos WHERE sha256 = ? AND report_id = ?", (sha, report["id"])
-    )
+    ours = await q.photo_of_report(request.state.db, sha, report["id"])
     store = photo_store(request)
-    if row is None or not store.exists(sha):
+    if not ours or not store.exists(sha):
         raise HTTPException(404)
     return _photo_response(store, sha, thumb, "private, no-store")
 
