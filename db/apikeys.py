@@ -18,6 +18,8 @@ KEY_COLUMNS = "id, name, prefix, rate_per_minute, created_by, created_at, revoke
 
 @dataclass(frozen=True)
 class ApiKey:
+    """An API key as lists and the audit log show it; never its hash."""
+
     id: int
     name: str
     prefix: str
@@ -81,6 +83,7 @@ async def all_keys(db: Database) -> list[ApiKey]:
 
 
 async def active_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[ApiKey]:
+    """The unrevoked keys shown with this prefix, read in the caller's transaction."""
     async with conn.execute(
         f"SELECT {KEY_COLUMNS} FROM api_keys WHERE prefix = ? AND revoked_at IS NULL",
         (prefix,),
@@ -89,6 +92,7 @@ async def active_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> li
 
 
 async def key_by_id(conn: aiosqlite.Connection, key_id: int) -> ApiKey | None:
+    """One key by id (revoked ones too), read in the caller's transaction; None if unknown."""
     async with conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)) as cur:
         row = await cur.fetchone()
     return ApiKey.from_row(row) if row else None

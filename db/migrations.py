@@ -25,6 +25,8 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered migration file and its SQL."""
+
     version: int
     name: str
     sql: str

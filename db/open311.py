@@ -124,6 +124,7 @@ async def services(db: Database) -> list[Any]:
 
 
 async def service(db: Database, code: str) -> Any:
+    """One active category as an Open311 service, or None."""
     return await db.fetchone(
         "SELECT code, name_id, description_id, group_id, keywords FROM categories"
         " WHERE code = ? AND active = 1",
@@ -132,5 +133,6 @@ async def service(db: Database, code: str) -> Any:
 
 
 async def kelurahan_exists(db: Database, code: str) -> bool:
+    """Whether a kelurahan/desa (level 4) with this code exists."""
     row = await db.fetchone("SELECT 1 FROM areas WHERE code = ? AND level = 4", (code,))
     return row is not None

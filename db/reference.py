@@ -31,6 +31,8 @@ class ReferenceError(ValueError):
 
 @dataclass(frozen=True)
 class Area:
+    """One row of wilayah.csv: a province, kota/kabupaten, kecamatan or kelurahan/desa."""
+
     code: str
     name: str
     level: int
@@ -67,6 +69,7 @@ async def load_areas(conn: aiosqlite.Connection, province: str) -> int:
 
 
 def read_seed(path: Path = SEED_FILE) -> dict[str, Any]:
+    """Agencies, categories and holidays from the seed file, checked before anything is loaded."""
     try:
         with path.open("rb") as fh:
             seed = tomllib.load(fh)

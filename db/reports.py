@@ -85,10 +85,12 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list[A
 
 
 async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
+    """Whether a tracking code is already taken."""
     return await _one(conn, "SELECT 1 FROM reports WHERE code = ?", (code,)) is not None
 
 
 async def find_by_idempotency_key(conn: aiosqlite.Connection, key: str) -> Any:
+    """The report an idempotency key already made (id, code, request hash, device), or None."""
     return await _one(
         conn,
         "SELECT id, code, request_hash, idempotency_device FROM reports WHERE idempotency_key = ?",
@@ -141,6 +143,7 @@ async def insert_event(
     user_id: int | None = None,
     related_report_id: int | None = None,
 ) -> int:
+    """Append one event to a report's timeline; returns its id."""
     cur = await conn.execute(
         "INSERT INTO report_events (report_id, kind, status_after, public_note, internal_note,"
         " actor, user_id, related_report_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -171,6 +174,7 @@ async def insert_photo(
     created_at: str,
     event_id: int | None = None,
 ) -> None:
+    """Attach a stored photo to a report, or to one of its events."""
     await conn.execute(
         "INSERT INTO photos (report_id, event_id, sha256, width, height, position, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -179,19 +183,23 @@ async def insert_photo(
 
 
 async def holidays(conn: aiosqlite.Connection) -> set[date]:
+    """The holidays as dates, for working-day arithmetic."""
     rows = await _all(conn, "SELECT day FROM holidays")
     return {date.fromisoformat(r["day"]) for r in rows}
 
 
 async def category(conn: aiosqlite.Connection, code: str) -> Any:
+    """One active category (every column), or None."""
     return await _one(conn, "SELECT * FROM categories WHERE code = ? AND active = 1", (code,))
 
 
 async def report_for_update(conn: aiosqlite.Connection, code: str) -> Any:
+    """A report (every column) by tracking code, read in the caller's write transaction."""
     return await _one(conn, "SELECT * FROM reports WHERE code = ?", (code,))
 
 
 async def report_by_id(conn: aiosqlite.Connection, report_id: int) -> Any:
+    """A report (every column) by id, read in the caller's transaction."""
     return await _one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
 
 
@@ -241,6 +249,7 @@ async def events(db: Database, report_id: int) -> list[Any]:
 
 
 async def photos(db: Database, report_id: int) -> list[Any]:
+    """A report's photos: its own first, then those of each event in event order."""
     return await db.fetchall(
         "SELECT * FROM photos WHERE report_id = ?"
         " ORDER BY event_id IS NOT NULL, event_id, position, id",
@@ -278,6 +287,7 @@ async def default_agency(db: Database, code: str) -> str | None:
 
 
 async def categories(db: Database) -> list[Any]:
+    """The active categories in display order."""
     return await db.fetchall("SELECT * FROM categories WHERE active = 1 ORDER BY sort_order")
 
 

@@ -163,6 +163,7 @@ async def canned_replies(db: Database, category_code: str) -> list[Any]:
 
 
 async def agencies(db: Database) -> list[Any]:
+    """Every agency (code and names), in name order."""
     return await db.fetchall("SELECT code, name_id, name_en FROM agencies ORDER BY name_id")
 
 
@@ -207,6 +208,8 @@ class Cursor:
 
 @dataclass
 class InboxFilter:
+    """What the inbox (and its export) is filtered by."""
+
     statuses: tuple[str, ...] = ()  # empty: every status
     # What the statuses asked for imply about deadlines (open cases always have one,
     # closed ones never): lets the page skip a keyset run that cannot match anything.

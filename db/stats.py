@@ -74,11 +74,13 @@ async def area_names(db: Database, codes: Iterable[str]) -> dict[str, Any]:
 
 
 async def agency_names(db: Database) -> dict[str, Any]:
+    """code → row (name_id, name_en) of every agency."""
     rows = await db.fetchall("SELECT code, name_id, name_en FROM agencies")
     return {r["code"]: r for r in rows}
 
 
 async def category_names(db: Database) -> dict[str, Any]:
+    """code → row (name_id, name_en) of every category, inactive ones too."""
     rows = await db.fetchall("SELECT code, name_id, name_en FROM categories")
     return {r["code"]: r for r in rows}
 
@@ -87,6 +89,7 @@ async def category_names(db: Database) -> dict[str, Any]:
 
 
 async def overdue_total(db: Database, now: str) -> int:
+    """How many open reports are past their next deadline across the city."""
     row = await db.fetchone(
         f"SELECT COUNT(*) AS n FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?", (now,)
     )
