@@ -1,5 +1,5 @@
 """The layout rules the code must keep (STYLE.md 5, DESIGN.md "Layout"): SQL lives only in
-db/, and route modules do not import each other.
+db/, db/ never imports web/, and route modules do not import each other.
 
 Both are checked by reading the source with `ast`, not by grepping: a string of SQL split
 over several lines, built as an f-string or run through any connection is still found, and
@@ -113,26 +113,48 @@ def sql_outside_db(root: Path) -> dict[str, list[Finding]]:
     return found
 
 
-def route_imports(source: str, module: str) -> list[str]:
-    """The route modules (web.routes.x) that the route module `module` imports."""
+def imported_modules(source: str, package: str) -> list[str]:
+    """Every module a module of `package` imports, by full dotted name (relative imports
+    resolved; `from a import b` counts as both a and a.b, since b may be a module)."""
     found: list[str] = []
-    package = "web.routes"
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:  # relative: from . import x, from .x import y
-                base = ".".join([package, base]) if base else package
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
             targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
         else:
             continue
-        for target in targets:
-            parts = target.split(".")
-            if parts[:2] == ["web", "routes"] and len(parts) >= 3:
-                imported = ".".join(parts[:3])
-                if imported != module and imported not in found:
-                    found.append(imported)
+        found.extend(t for t in targets if t not in found)
+    return found
+
+
+def route_imports(source: str, module: str) -> list[str]:
+    """The route modules (web.routes.x) that the route module `module` imports."""
+    found: list[str] = []
+    for target in imported_modules(source, "web.routes"):
+        parts = target.split(".")
+        if parts[:2] == ["web", "routes"] and len(parts) >= 3:
+            imported = ".".join(parts[:3])
+            if imported != module and imported not in found:
+                found.append(imported)
+    return found
+
+
+def web_imports_in_db(root: Path) -> dict[str, list[str]]:
+    """db/ module → the web modules it imports (db/ sits below web/ and never reaches up)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((root / "db").glob("*.py")):
+        imported = [
+            name
+            for name in imported_modules(path.read_text(encoding="utf-8"), "db")
+            if name == "web" or name.startswith("web.")
+        ]
+        if imported:
+            found[f"db/{path.name}"] = imported
     return found
 
 
@@ -163,6 +185,11 @@ def test_files_waiting_for_their_sql_to_move_are_listed_only_while_they_hold_som
     found = sql_outside_db(ROOT)
     done = sorted(path for path in SQL_NOT_YET_MOVED if path not in found)
     assert not done, f"no SQL left in {done}: take them off SQL_NOT_YET_MOVED"
+
+
+def test_db_never_imports_web() -> None:
+    found = web_imports_in_db(ROOT)
+    assert not found, f"db/ must not import web/ (pass values in instead): {found}"
 
 
 @pytest.mark.xfail(strict=True, reason="phase 2: routes by capability")
@@ -253,3 +280,14 @@ def test_the_route_import_check_sees_every_form_of_import(
     snippet: str, imported: list[str]
 ) -> None:
     assert route_imports(snippet, "web.routes.open311") == imported
+
+
+def test_the_db_import_check_finds_a_db_module_that_imports_web(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "db", tmp_path / "db", ignore=shutil.ignore_patterns("data"))
+    assert web_imports_in_db(tmp_path) == {}
+    (tmp_path / "db" / "clocked.py").write_text(
+        "from web.clock import to_text\nfrom web import lifecycle\n", encoding="utf-8"
+    )
+    assert web_imports_in_db(tmp_path) == {
+        "db/clocked.py": ["web.clock", "web.clock.to_text", "web", "web.lifecycle"]
+    }
