@@ -1,4 +1,4 @@
-"""SQL for Open311 API keys and their per-minute request counts.
+"""SQL for Open311 API keys (their per-minute request counts are in db/ratelimit.py).
 
 Only the sha256 of a key is stored (the key itself is shown once, when it is made), with a
 short prefix so that people can tell keys apart in lists and revoke one by it.
@@ -18,6 +18,8 @@ KEY_COLUMNS = "id, name, prefix, rate_per_minute, created_by, created_at, revoke
 
 @dataclass(frozen=True)
 class ApiKey:
+    """An API key as lists and the audit log show it; never its hash."""
+
     id: int
     name: str
     prefix: str
@@ -81,6 +83,7 @@ async def all_keys(db: Database) -> list[ApiKey]:
 
 
 async def active_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[ApiKey]:
+    """The unrevoked keys shown with this prefix, read in the caller's transaction."""
     async with conn.execute(
         f"SELECT {KEY_COLUMNS} FROM api_keys WHERE prefix = ? AND revoked_at IS NULL",
         (prefix,),
@@ -89,6 +92,7 @@ async def active_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> li
 
 
 async def key_by_id(conn: aiosqlite.Connection, key_id: int) -> ApiKey | None:
+    """One key by id (revoked ones too), read in the caller's transaction; None if unknown."""
     async with conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)) as cur:
         row = await cur.fetchone()
     return ApiKey.from_row(row) if row else None
@@ -101,25 +105,3 @@ async def revoke(conn: aiosqlite.Connection, key_id: int, revoked_at: str) -> bo
         (revoked_at, key_id),
     )
     return cur.rowcount == 1
-
-
-async def take_rate_slot(
-    conn: aiosqlite.Connection, bucket: str, *, limit: int, since: str, now: str
-) -> str | None:
-    """Count one request in `bucket` unless `limit` were already counted after `since`.
-
-    Runs inside the caller's write transaction, so the count and the insert are one step and
-    concurrent requests cannot both take the last slot. Rows at or before `since` are pruned.
-    Returns None when the request is allowed, else the time of the oldest counted request
-    (the slot frees up one window after it).
-    """
-    await conn.execute("DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, since))
-    async with conn.execute(
-        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM rate_events WHERE bucket = ?", (bucket,)
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    if row["n"] >= limit:
-        return str(row["oldest"])
-    await conn.execute("INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, now))
-    return None

@@ -54,6 +54,8 @@ CONSOLE = Actor(None, "cli")
 
 @dataclass(frozen=True)
 class Entry:
+    """One audit log entry as stored; `before` and `after` decode its JSON."""
+
     id: int
     at: str
     actor_id: int | None

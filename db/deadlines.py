@@ -50,6 +50,7 @@ async def set_category_targets(
 
 
 async def holidays(db: Database) -> list[Any]:
+    """Every holiday (ISO day and name), in date order."""
     return await db.fetchall("SELECT day, name FROM holidays ORDER BY day")
 
 
@@ -70,6 +71,7 @@ async def save_holiday(conn: aiosqlite.Connection, day: str, name: str) -> None:
 
 
 async def delete_holiday(conn: aiosqlite.Connection, day: str) -> bool:
+    """Remove the holiday on a day (ISO date); False when there was none."""
     cur = await conn.execute("DELETE FROM holidays WHERE day = ?", (day,))
     return cur.rowcount == 1
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from db.database import Database
+from db.reports import REPORT_JOINS
 from db.staff import InboxFilter, Scoped, contact_columns, filter_sql, scope_clause
 
 BATCH_SIZE = 1000
@@ -27,13 +28,6 @@ EXPORT_COLUMNS = """
     r.response_due_at, r.first_response_at, r.dispatch_due_at, r.resolution_due_at,
     r.resolved_at, r.closed_at, r.next_due_at, r.reopen_count, r.rating,
     r.anonymous, r.confidential, r.address, r.rt_rw, r.lat, r.lon, r.description
-"""
-EXPORT_JOINS = """
-    FROM reports r
-    JOIN categories c ON c.code = r.category_code
-    JOIN areas a ON a.code = r.area_code
-    LEFT JOIN areas k ON k.code = a.parent_code
-    LEFT JOIN agencies g ON g.code = r.agency_code
 """
 CONTACT = ("reporter_name", "reporter_phone", "reporter_email")
 
@@ -57,7 +51,7 @@ async def report_batches(
     where, params = filter_sql(f, now)
     condition = " AND ".join([scope, *where, "r.id > ?"])
     sql = (
-        f"SELECT {EXPORT_COLUMNS}, {contact} {EXPORT_JOINS} WHERE {condition} ORDER BY r.id LIMIT ?"
+        f"SELECT {EXPORT_COLUMNS}, {contact} {REPORT_JOINS} WHERE {condition} ORDER BY r.id LIMIT ?"
     )
     last_id = 0
     while True:

@@ -12,8 +12,12 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from db.database import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -21,6 +25,8 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered migration file and its SQL."""
+
     version: int
     name: str
     sql: str
@@ -91,3 +97,10 @@ async def apply_migrations(conn: aiosqlite.Connection, folder: Path = MIGRATIONS
             raise
         applied_now.append(migration.version)
     return applied_now
+
+
+async def applied_count(db: Database) -> int:
+    """How many migrations the database has applied: a read that fails when the file is
+    missing, unreadable or not ours (the health check answers with it)."""
+    row = await db.fetchone("SELECT COUNT(*) AS n FROM schema_migrations")
+    return int(row["n"])

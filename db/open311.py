@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.database import Database
+from db.reports import REPORT_JOINS
 
-_PUBLIC_REQUEST_SQL = """
+_PUBLIC_REQUEST_SQL = f"""
     SELECT r.id, r.code, r.category_code, c.name_id AS service_name, r.description,
            r.address, r.rt_rw,
            CASE WHEN r.anonymous = 0 AND r.location_source = 'form' THEN r.lat END AS lat,
            CASE WHEN r.anonymous = 0 AND r.location_source = 'form' THEN r.lon END AS lon,
            r.status, r.received_at, r.updated_at, r.resolution_due_at,
            COALESCE(g.name_id, '') AS agency_name, r.media_url, r.channel
-      FROM reports r
-      JOIN categories c ON c.code = r.category_code
-      LEFT JOIN agencies g ON g.code = r.agency_code
+      {REPORT_JOINS}
      WHERE r.confidential = 0 AND c.confidential = 0
 """
 # An event is public when it changed the status or carries a public note; an event with
@@ -125,6 +124,7 @@ async def services(db: Database) -> list[Any]:
 
 
 async def service(db: Database, code: str) -> Any:
+    """One active category as an Open311 service, or None."""
     return await db.fetchone(
         "SELECT code, name_id, description_id, group_id, keywords FROM categories"
         " WHERE code = ? AND active = 1",
@@ -133,5 +133,6 @@ async def service(db: Database, code: str) -> Any:
 
 
 async def kelurahan_exists(db: Database, code: str) -> bool:
+    """Whether a kelurahan/desa (level 4) with this code exists."""
     row = await db.fetchone("SELECT 1 FROM areas WHERE code = ? AND level = 4", (code,))
     return row is not None

@@ -1,85 +1,113 @@
-"""Counting events per bucket in a sliding window (failed logins, unknown-code lookups,
-API calls), in the database so every server process sees the same counts."""
+"""The `rate_events` table: events counted per bucket in sliding windows, in the database so
+that every server process sees the same counts. The one module that reads or writes it —
+failed logins (web/auth.py), unknown tracking codes (web/routes/resident.py), new reports
+(web/limits.py) and Open311 requests per API key (web/apikeys.py) all count here.
+
+A *bucket* is one counter: text of the form "purpose:key", where the key is a keyed hash
+(never a typed username or a client's address) or an id ("apikey:7"). A *window* is a span
+of time back from now: an event counts in it when it happened after `now - window`. A
+`Limit` allows at most `events` events in its window. Events a bucket no longer needs are
+forgotten when it counts a new one, so the table stays as small as the windows.
+
+Policies (how many, how long, what a refusal says) belong to the callers; this module
+only counts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+import aiosqlite
 
 from db.database import Database
+from db.timestamps import from_text, to_text
 
 
-def _text(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+class Limit(NamedTuple):
+    """At most `events` events in any `window`."""
+
+    window: timedelta
+    events: int
 
 
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+async def events(db: Database, bucket: str, window: timedelta, now: datetime) -> list[datetime]:
+    """When the events of a bucket within the window happened, oldest first."""
+    rows = await db.fetchall(
+        "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at",
+        (bucket, to_text(now - window)),
+    )
+    return [from_text(r["at"]) for r in rows]
 
 
-async def count_recent(db: Database, bucket: str, window: timedelta, now: datetime) -> int:
+async def count(db: Database, bucket: str, window: timedelta, now: datetime) -> int:
+    """How many events a bucket counted within the window."""
     row = await db.fetchone(
         "SELECT COUNT(*) AS n FROM rate_events WHERE bucket = ? AND at > ?",
-        (bucket, _text(now - window)),
+        (bucket, to_text(now - window)),
     )
     return int(row["n"])
 
 
-async def record(db: Database, bucket: str, now: datetime, keep: timedelta) -> None:
-    """Record one event, and forget this bucket's events older than `keep`."""
-    async with db.write() as conn:
+async def record(
+    conn: aiosqlite.Connection, buckets: Sequence[str], now: datetime, *, keep: timedelta
+) -> None:
+    """Count one event in each bucket, in the caller's write transaction, and forget their
+    events older than `keep` (the longest window anyone asks about these buckets)."""
+    for bucket in buckets:
         await conn.execute(
-            "INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, _text(now))
+            "INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, to_text(now))
         )
-        await conn.execute(
-            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, _text(now - keep))
-        )
+        await _forget(conn, bucket, now - keep)
 
 
-async def clear(db: Database, bucket: str) -> None:
-    async with db.write() as conn:
-        await conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,))
+async def clear(conn: aiosqlite.Connection, bucket: str) -> None:
+    """Forget every event of a bucket (a successful login clears the account's failures)."""
+    await conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,))
 
 
 async def take_slot(
-    db: Database,
+    conn: aiosqlite.Connection,
     bucket: str,
-    limits: Sequence[tuple[timedelta, int]],
+    limits: Sequence[Limit],
     now: datetime,
     ref: str | None = None,
 ) -> datetime | None:
-    """Count one event in `bucket` unless a limit (at most n events within a window) is
-    already reached; the count and the insert are one write transaction, so concurrent
-    requests cannot both take the last slot. An event with the same `ref` (a submission's
-    idempotency key, retried while the first try is still at work) is counted only once.
+    """Count one event in `bucket` unless one of the limits is already reached.
 
-    Returns None when counted, else the moment the first full window frees a slot.
+    Runs in the caller's write transaction, so the count and the insert are one step and
+    concurrent requests cannot both take the last slot. An event with the same `ref` (a
+    submission's idempotency key, retried while the first try is still at work) is counted
+    only once. Returns None when counted, else the moment the fullest window frees a slot.
     """
-    longest = max(window for window, _limit in limits)
-    async with db.write() as conn:
+    await _forget(conn, bucket, now - max(window for window, _events in limits))
+    if ref is not None:
+        async with conn.execute(
+            "SELECT 1 FROM rate_events WHERE bucket = ? AND ref = ? LIMIT 1", (bucket, ref)
+        ) as cur:
+            if await cur.fetchone() is not None:
+                return None
+    free_at: datetime | None = None
+    for window, allowed in limits:
+        async with conn.execute(
+            "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at DESC"
+            " LIMIT 1 OFFSET ?",
+            (bucket, to_text(now - window), allowed - 1),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None:  # `allowed` events in the window: free once the oldest leaves
+            moment = from_text(row["at"]) + window
+            free_at = moment if free_at is None else max(free_at, moment)
+    if free_at is None:
         await conn.execute(
-            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, _text(now - longest))
+            "INSERT INTO rate_events (bucket, at, ref) VALUES (?, ?, ?)",
+            (bucket, to_text(now), ref),
         )
-        if ref is not None:
-            async with conn.execute(
-                "SELECT 1 FROM rate_events WHERE bucket = ? AND ref = ? LIMIT 1", (bucket, ref)
-            ) as cur:
-                if await cur.fetchone() is not None:
-                    return None
-        free_at: datetime | None = None
-        for window, limit in limits:
-            async with conn.execute(
-                "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at DESC"
-                " LIMIT 1 OFFSET ?",
-                (bucket, _text(now - window), limit - 1),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is not None:  # `limit` events in the window: free once the oldest leaves
-                moment = _parse(row["at"]) + window
-                free_at = moment if free_at is None else max(free_at, moment)
-        if free_at is None:
-            await conn.execute(
-                "INSERT INTO rate_events (bucket, at, ref) VALUES (?, ?, ?)",
-                (bucket, _text(now), ref),
-            )
     return free_at
+
+
+async def _forget(conn: aiosqlite.Connection, bucket: str, before: datetime) -> None:
+    await conn.execute(
+        "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, to_text(before))
+    )

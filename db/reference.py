@@ -16,6 +16,7 @@ import aiosqlite
 
 from db import audit
 from db.audit import CONSOLE, Actor
+from db.timestamps import to_text
 
 DATA_DIR = Path(__file__).parent / "data"
 WILAYAH_CSV = DATA_DIR / "wilayah.csv"
@@ -30,6 +31,8 @@ class ReferenceError(ValueError):
 
 @dataclass(frozen=True)
 class Area:
+    """One row of wilayah.csv: a province, kota/kabupaten, kecamatan or kelurahan/desa."""
+
     code: str
     name: str
     level: int
@@ -66,6 +69,7 @@ async def load_areas(conn: aiosqlite.Connection, province: str) -> int:
 
 
 def read_seed(path: Path = SEED_FILE) -> dict[str, Any]:
+    """Agencies, categories and holidays from the seed file, checked before anything is loaded."""
     try:
         with path.open("rb") as fh:
             seed = tomllib.load(fh)
@@ -175,7 +179,7 @@ async def _record_changes(
     old_holidays: dict[str, Any],
     actor: Actor,
 ) -> None:
-    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = to_text(datetime.now(UTC))
     record = partial(audit.record, conn, at=at, actor=actor)
     for c in seed.get("categories", []):
         after = {"default_agency_code": c["agency"], "confidential": bool(c.get("confidential"))}

@@ -85,10 +85,12 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list[A
 
 
 async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
+    """Whether a tracking code is already taken."""
     return await _one(conn, "SELECT 1 FROM reports WHERE code = ?", (code,)) is not None
 
 
 async def find_by_idempotency_key(conn: aiosqlite.Connection, key: str) -> Any:
+    """The report an idempotency key already made (id, code, request hash, device), or None."""
     return await _one(
         conn,
         "SELECT id, code, request_hash, idempotency_device FROM reports WHERE idempotency_key = ?",
@@ -141,6 +143,7 @@ async def insert_event(
     user_id: int | None = None,
     related_report_id: int | None = None,
 ) -> int:
+    """Append one event to a report's timeline; returns its id."""
     cur = await conn.execute(
         "INSERT INTO report_events (report_id, kind, status_after, public_note, internal_note,"
         " actor, user_id, related_report_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -171,6 +174,7 @@ async def insert_photo(
     created_at: str,
     event_id: int | None = None,
 ) -> None:
+    """Attach a stored photo to a report, or to one of its events."""
     await conn.execute(
         "INSERT INTO photos (report_id, event_id, sha256, width, height, position, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -179,28 +183,34 @@ async def insert_photo(
 
 
 async def holidays(conn: aiosqlite.Connection) -> set[date]:
+    """The holidays as dates, for working-day arithmetic."""
     rows = await _all(conn, "SELECT day FROM holidays")
     return {date.fromisoformat(r["day"]) for r in rows}
 
 
 async def category(conn: aiosqlite.Connection, code: str) -> Any:
+    """One active category (every column), or None."""
     return await _one(conn, "SELECT * FROM categories WHERE code = ? AND active = 1", (code,))
 
 
 async def report_for_update(conn: aiosqlite.Connection, code: str) -> Any:
+    """A report (every column) by tracking code, read in the caller's write transaction."""
     return await _one(conn, "SELECT * FROM reports WHERE code = ?", (code,))
 
 
 async def report_by_id(conn: aiosqlite.Connection, report_id: int) -> Any:
+    """A report (every column) by id, read in the caller's transaction."""
     return await _one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
 
 
-PUBLIC_REPORT_SQL = """
-    SELECT r.*, c.name_id AS category_name_id, c.name_en AS category_name_en,
-           c.confidential AS category_confidential,
-           a.name AS area_name, k.name AS kecamatan_name, kota.name AS kota_name,
-           g.name_id AS agency_name_id, g.name_en AS agency_name_en,
-           d.code AS duplicate_of_code
+# The one join of a report with what is named by code in it: its category (c), its
+# kelurahan (a) with kecamatan (k) and kota (kota), its agency (g) and the report it was
+# merged into (d). Tracking, the staff case page and inbox, Open311, exports and the figures
+# all select from it. Every report has a category and an area (NOT NULL foreign keys), so
+# the inner joins never drop a row. SQLite leaves out a LEFT JOIN on a unique key whose
+# table nothing else reads, so an unused kota, agency or merged-into join costs nothing; the
+# kecamatan join stays (the kota join reads it), one lookup in the small areas table a row.
+REPORT_JOINS = """
       FROM reports r
       JOIN categories c ON c.code = r.category_code
       JOIN areas a ON a.code = r.area_code
@@ -209,11 +219,20 @@ PUBLIC_REPORT_SQL = """
       LEFT JOIN agencies g ON g.code = r.agency_code
       LEFT JOIN reports d ON d.id = r.duplicate_of
 """
+# The names report pages show, selected from REPORT_JOINS.
+REPORT_NAMES = """
+    c.name_id AS category_name_id, c.name_en AS category_name_en,
+    c.confidential AS category_confidential,
+    a.name AS area_name, k.name AS kecamatan_name, kota.name AS kota_name,
+    g.name_id AS agency_name_id, g.name_en AS agency_name_en,
+    d.code AS duplicate_of_code
+"""
 
 
 async def report_with_names(db: Database, code: str) -> Any:
-    """A report joined with the names pages show (category, kelurahan, agency)."""
-    return await db.fetchone(PUBLIC_REPORT_SQL + " WHERE r.code = ?", (code,))
+    """A report (every column) with the names pages show: category, kelurahan, kecamatan,
+    kota, agency and the tracking code it was merged into; None for an unknown code."""
+    return await db.fetchone(f"SELECT r.*, {REPORT_NAMES} {REPORT_JOINS} WHERE r.code = ?", (code,))
 
 
 async def events(db: Database, report_id: int) -> list[Any]:
@@ -230,6 +249,7 @@ async def events(db: Database, report_id: int) -> list[Any]:
 
 
 async def photos(db: Database, report_id: int) -> list[Any]:
+    """A report's photos: its own first, then those of each event in event order."""
     return await db.fetchall(
         "SELECT * FROM photos WHERE report_id = ?"
         " ORDER BY event_id IS NOT NULL, event_id, position, id",
@@ -237,23 +257,38 @@ async def photos(db: Database, report_id: int) -> list[Any]:
     )
 
 
-async def categories(db: Database) -> list[Any]:
-    return await db.fetchall("SELECT * FROM categories WHERE active = 1 ORDER BY sort_order")
-
-
-async def kelurahan_grouped(db: Database) -> list[Any]:
-    """Every kelurahan/desa with its kecamatan and kota, for the grouped picker."""
-    return await db.fetchall(
-        "SELECT kel.code, kel.name, kec.code AS kecamatan_code, kec.name AS kecamatan_name,"
-        " kota.name AS kota_name"
-        " FROM areas kel JOIN areas kec ON kec.code = kel.parent_code"
-        " JOIN areas kota ON kota.code = kec.parent_code"
-        " WHERE kel.level = 4 ORDER BY kota.name, kec.name, kel.name"
+async def photo_is_public(db: Database, sha256: str) -> bool:
+    """Whether a stored photo belongs to at least one report that is not confidential."""
+    row = await db.fetchone(
+        "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id"
+        " WHERE p.sha256 = ? AND r.confidential = 0 LIMIT 1",
+        (sha256,),
     )
+    return row is not None
 
 
-async def area(db: Database, code: str) -> Any:
-    return await db.fetchone("SELECT * FROM areas WHERE code = ?", (code,))
+async def photo_of_report(db: Database, sha256: str, report_id: int) -> bool:
+    """Whether a stored photo belongs to this report."""
+    row = await db.fetchone(
+        "SELECT 1 FROM photos WHERE sha256 = ? AND report_id = ?", (sha256, report_id)
+    )
+    return row is not None
+
+
+async def default_agency(db: Database, code: str) -> str | None:
+    """The agency a report's category is forwarded to by default; None for an unknown code
+    or a category without one."""
+    row = await db.fetchone(
+        "SELECT c.default_agency_code FROM reports r JOIN categories c"
+        " ON c.code = r.category_code WHERE r.code = ?",
+        (code,),
+    )
+    return row["default_agency_code"] if row is not None else None
+
+
+async def categories(db: Database) -> list[Any]:
+    """The active categories in display order."""
+    return await db.fetchall("SELECT * FROM categories WHERE active = 1 ORDER BY sort_order")
 
 
 async def public_statuses(db: Database, codes: list[str]) -> list[Any]:

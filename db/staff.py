@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from db.areas import KELURAHAN_SQL
 from db.database import Database
+from db.reports import REPORT_JOINS, REPORT_NAMES
 
 
 class Scoped(Protocol):
@@ -114,27 +116,15 @@ def contact_columns(
     return columns, [int(account.sees_confidential_contact)] * len(names)
 
 
-CASE_COLUMNS = """
+# The case page's columns: everything but the reporter's contact (`contact_columns`).
+CASE_COLUMNS = f"""
     r.id, r.code, r.category_code, r.area_code, r.agency_code, r.description, r.address,
     r.rt_rw, r.lat, r.lon, r.location_source, r.channel, r.anonymous, r.confidential,
     r.on_behalf, r.on_behalf_no_phone, r.written_at, r.received_at, r.status,
     r.status_changed_at, r.response_due_at, r.first_response_at, r.dispatch_due_at,
     r.resolution_due_at, r.resolved_at, r.closed_at, r.next_due_at, r.duplicate_of,
-    r.rating, r.reopen_count, r.version, r.updated_at,
-    c.name_id AS category_name_id, c.name_en AS category_name_en,
-    c.confidential AS category_confidential, c.default_agency_code,
-    a.name AS area_name, k.name AS kecamatan_name, kota.name AS kota_name,
-    g.name_id AS agency_name_id, g.name_en AS agency_name_en,
-    d.code AS duplicate_of_code
-"""
-CASE_JOINS = """
-      FROM reports r
-      JOIN categories c ON c.code = r.category_code
-      JOIN areas a ON a.code = r.area_code
-      LEFT JOIN areas k ON k.code = a.parent_code
-      LEFT JOIN areas kota ON kota.code = k.parent_code
-      LEFT JOIN agencies g ON g.code = r.agency_code
-      LEFT JOIN reports d ON d.id = r.duplicate_of
+    r.rating, r.reopen_count, r.version, r.updated_at, c.default_agency_code,
+    {REPORT_NAMES}
 """
 
 
@@ -146,7 +136,7 @@ async def load_case(db: Database, code: str, account: Scoped) -> Any:
     scope, scope_params = scope_clause(account)
     contact, contact_params = contact_columns(account)
     return await db.fetchone(
-        f"SELECT {CASE_COLUMNS}, {contact} {CASE_JOINS} WHERE r.code = ? AND {scope}",
+        f"SELECT {CASE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = ? AND {scope}",
         [*contact_params, code, *scope_params],
     )
 
@@ -173,15 +163,13 @@ async def canned_replies(db: Database, category_code: str) -> list[Any]:
 
 
 async def agencies(db: Database) -> list[Any]:
+    """Every agency (code and names), in name order."""
     return await db.fetchall("SELECT code, name_id, name_en FROM agencies ORDER BY name_id")
 
 
 async def kelurahan_in_scope(db: Database, account: Scoped) -> list[Any]:
     """Kelurahan to filter the inbox by: an area officer's own, else all of them."""
-    sql = (
-        "SELECT kel.code, kel.name, kec.name AS kecamatan_name FROM areas kel"
-        " JOIN areas kec ON kec.code = kel.parent_code WHERE kel.level = 4"
-    )
+    sql = KELURAHAN_SQL
     params: list[Any] = []
     if account.role == "officer" and account.area_codes:
         sql += f" AND kel.code IN ({_AREAS_OF_USER})"
@@ -193,11 +181,7 @@ async def kelurahan_of_user(db: Database, user_id: int) -> list[Any]:
     """The kelurahan an officer's areas cover (a kecamatan or kota row covers everything
     below it), with kecamatan and kota, in the order of the grouped picker."""
     return await db.fetchall(
-        "SELECT kel.code, kel.name, kec.code AS kecamatan_code, kec.name AS kecamatan_name,"
-        " kota.name AS kota_name"
-        " FROM areas kel JOIN areas kec ON kec.code = kel.parent_code"
-        " JOIN areas kota ON kota.code = kec.parent_code"
-        f" WHERE kel.level = 4 AND kel.code IN ({_AREAS_OF_USER})"
+        f"{KELURAHAN_SQL} AND kel.code IN ({_AREAS_OF_USER})"
         " ORDER BY kota.name, kec.name, kel.name",
         (user_id,),
     )
@@ -224,6 +208,8 @@ class Cursor:
 
 @dataclass
 class InboxFilter:
+    """What the inbox (and its export) is filtered by."""
+
     statuses: tuple[str, ...] = ()  # empty: every status
     # What the statuses asked for imply about deadlines (open cases always have one,
     # closed ones never): lets the page skip a keyset run that cannot match anything.
@@ -289,8 +275,7 @@ def inbox_queries(
     """
     scope, scope_params = scope_clause(account)
     where, params = filter_sql(f, now, with_status=True)
-    base = f"SELECT {INBOX_COLUMNS} FROM reports r JOIN categories c ON c.code = r.category_code"
-    base += " JOIN areas a ON a.code = r.area_code WHERE " + " AND ".join([scope, *where])
+    base = f"SELECT {INBOX_COLUMNS} {REPORT_JOINS} WHERE " + " AND ".join([scope, *where])
     due_run = None
     if (after is None or after.due is not None) and not f.undated_only:
         keyset, keyset_params = "r.next_due_at IS NOT NULL", []

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from db.database import Database
+from db.reports import REPORT_JOINS
 
 BATCH_SIZE = 1000
 OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
@@ -37,9 +38,7 @@ async def period_batches(
     if public:
         where += f" AND {_PUBLIC_SQL}"
     sql = (
-        f"SELECT {PERIOD_COLUMNS} FROM reports r"
-        " JOIN categories c ON c.code = r.category_code"
-        " JOIN areas a ON a.code = r.area_code"
+        f"SELECT {PERIOD_COLUMNS} {REPORT_JOINS}"
         f" WHERE {where} AND (r.received_at, r.id) > (?, ?)"
         " ORDER BY r.received_at, r.id LIMIT ?"
     )
@@ -75,11 +74,13 @@ async def area_names(db: Database, codes: Iterable[str]) -> dict[str, Any]:
 
 
 async def agency_names(db: Database) -> dict[str, Any]:
+    """code → row (name_id, name_en) of every agency."""
     rows = await db.fetchall("SELECT code, name_id, name_en FROM agencies")
     return {r["code"]: r for r in rows}
 
 
 async def category_names(db: Database) -> dict[str, Any]:
+    """code → row (name_id, name_en) of every category, inactive ones too."""
     rows = await db.fetchall("SELECT code, name_id, name_en FROM categories")
     return {r["code"]: r for r in rows}
 
@@ -88,6 +89,7 @@ async def category_names(db: Database) -> dict[str, Any]:
 
 
 async def overdue_total(db: Database, now: str) -> int:
+    """How many open reports are past their next deadline across the city."""
     row = await db.fetchone(
         f"SELECT COUNT(*) AS n FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?", (now,)
     )
@@ -119,9 +121,7 @@ async def overdue_page(
         " r.area_code, r.agency_code, c.name_id AS category_name_id,"
         " c.name_en AS category_name_en, a.name AS area_name, k.name AS kecamatan_name,"
         " g.name_id AS agency_name_id, g.name_en AS agency_name_en"
-        " FROM reports r JOIN categories c ON c.code = r.category_code"
-        " JOIN areas a ON a.code = r.area_code LEFT JOIN areas k ON k.code = a.parent_code"
-        " LEFT JOIN agencies g ON g.code = r.agency_code"
+        f" {REPORT_JOINS}"
         f" WHERE {_OPEN_SQL} AND r.next_due_at < ?{keyset}"
         " ORDER BY r.next_due_at, r.id LIMIT ?",
         [now, *params, limit + 1],

@@ -6,7 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
-from db import users as user_db
+from db import accounts as account_db
 from tests.test_open311_post import form
 from web.deadlines import to_text, utc_now
 from web.passwords import hash_password
@@ -25,7 +25,7 @@ def log_in(client: TestClient, role: str) -> str:
 
     async def create() -> None:
         async with db.write() as conn:
-            await user_db.create_user(
+            await account_db.create_account(
                 conn,
                 username=username,
                 password_hash=hash_password(PASSWORD),

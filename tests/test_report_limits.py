@@ -124,11 +124,14 @@ def test_the_hourly_limit_holds_beyond_the_burst(settings: Settings) -> None:
     async def take_all() -> list[object]:
         async with Database(settings.db_path) as db:
             results = []
-            for n in range(hourly + 1):
-                moment = start + minute * (n // burst) + timedelta(seconds=n % burst)
-                results.append(await ratelimit.take_slot(db, "b", REPORT_LIMITS, moment))
+            moments = [
+                start + minute * (n // burst) + timedelta(seconds=n % burst)
+                for n in range(hourly + 1)
+            ]
             # Past the hour the client may file again.
-            results.append(await ratelimit.take_slot(db, "b", REPORT_LIMITS, start + hour))
+            for moment in [*moments, start + hour]:
+                async with db.write() as conn:
+                    results.append(await ratelimit.take_slot(conn, "b", REPORT_LIMITS, moment))
             return results
 
     results = asyncio.run(take_all())

@@ -22,7 +22,7 @@ import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
-from db import users as user_db
+from db import accounts as account_db
 from db.database import Database
 from web import auth, domain
 from web.app import create_app
@@ -59,7 +59,7 @@ def add_account(
 ) -> int:
     async def create() -> int:
         async with Database(settings.db_path) as db, db.write() as conn:
-            return await user_db.create_user(
+            return await account_db.create_account(
                 conn,
                 username=username,
                 password_hash=hash_password(password),

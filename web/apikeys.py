@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from db import apikeys as q
+from db import ratelimit
 from db.apikeys import ApiKey
 from db.audit import CONSOLE, Actor
 from db.database import Database
 from web import audit, parse
-from web.deadlines import from_text, to_text, utc_now
+from web.deadlines import to_text, utc_now
 from web.settings import Settings
 
 KEY_PREFIX = "ak_"
@@ -159,17 +160,12 @@ async def take_request_slot(db: Database, key: ApiKey, *, now: datetime | None =
     """
     moment = now or utc_now()
     async with db.write() as conn:
-        oldest = await q.take_rate_slot(
-            conn,
-            f"apikey:{key.id}",
-            limit=key.rate_per_minute,
-            since=to_text(moment - RATE_WINDOW),
-            now=to_text(moment),
+        free_at = await ratelimit.take_slot(
+            conn, f"apikey:{key.id}", [ratelimit.Limit(RATE_WINDOW, key.rate_per_minute)], moment
         )
-    if oldest is None:
+    if free_at is None:
         return 0
-    wait = (from_text(oldest) + RATE_WINDOW - moment).total_seconds()
-    return max(1, math.ceil(wait))
+    return max(1, math.ceil((free_at - moment).total_seconds()))
 
 
 # --- console: `aduan apikey add|list|revoke` -------------------------------------------------

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from babel.dates import format_date
 
+from db import accounts as account_db
 from db import audit as audit_db
-from db import sessions as session_db
 from db import stats as stats_db
 from db.audit import Actor, Entry
 from db.database import Database
@@ -128,7 +128,7 @@ def account_state(row: Mapping[str, Any], areas: Iterable[str]) -> dict[str, Any
 
 async def account_snapshot(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any] | None:
     """`account_state` of an account as it is now in the caller's transaction."""
-    found = await session_db.account_with_areas(conn, user_id)
+    found = await account_db.account_with_areas(conn, user_id)
     return account_state(*found) if found else None
 
 

@@ -30,6 +30,8 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from db import accounts as account_db
+from db import ratelimit
 from db import sessions as q
 from db.database import Database
 from web import formdata, i18n
@@ -133,7 +135,7 @@ async def load_session(db: Database, raw_id: str, now: datetime) -> tuple[Accoun
         agency_name_id=row["agency_name_id"],
         agency_name_en=row["agency_name_en"],
         is_inspectorate=bool(row["is_inspectorate"]),
-        area_codes=tuple(await q.area_codes(db, row["id"])),
+        area_codes=tuple(await account_db.area_codes(db, row["id"])),
     )
     return account, row["csrf_token"]
 
@@ -311,12 +313,12 @@ def _bucket(secret_key: str, kind: str, value: str) -> str:
 
 
 async def _lock_seconds(db: Database, bucket: str, limit: int, now: datetime) -> int:
-    times = await q.failure_times(db, bucket, to_text(now - FAILURE_MEMORY))
-    recent = [t for t in times if from_text(t) > now - FAILURE_WINDOW]
+    times = await ratelimit.events(db, bucket, FAILURE_MEMORY, now)
+    recent = [t for t in times if t > now - FAILURE_WINDOW]
     if len(recent) < limit:
         return 0
     lock = min(FIRST_LOCK * 2 ** (len(times) - limit), LONGEST_LOCK)
-    remaining = from_text(times[-1]) + lock - now
+    remaining = times[-1] + lock - now
     return max(0, math.ceil(remaining.total_seconds()))
 
 
@@ -343,7 +345,7 @@ async def attempt_login(
         await _lock_seconds(db, account_bucket, ACCOUNT_FAILURE_LIMIT, now),
         await _lock_seconds(db, client_bucket, CLIENT_FAILURE_LIMIT, now),
     )
-    user = await q.user_for_login(db, name) if name else None
+    user = await account_db.account_for_login(db, name) if name else None
     user_id = user["id"] if user is not None else None
     if wait:
         log.warning("staff login refused: too many failures account_id=%s", user_id or "-")
@@ -351,15 +353,13 @@ async def attempt_login(
     stored_hash = user["password_hash"] if user is not None and user["active"] else None
     if verify_password(stored_hash, password) and user is not None:
         async with db.write() as conn:
-            await q.clear_failures(conn, account_bucket)
+            await ratelimit.clear(conn, account_bucket)
             if needs_rehash(user["password_hash"]):
-                await q.set_password_hash(conn, user["id"], hash_password(password))
+                await account_db.set_password_hash(conn, user["id"], hash_password(password))
         log.info("staff login ok account_id=%s", user["id"])
         return LoginOutcome(user["id"])
     async with db.write() as conn:
-        await q.record_failure(
-            conn, (account_bucket, client_bucket), to_text(now), to_text(now - FAILURE_MEMORY)
-        )
+        await ratelimit.record(conn, (account_bucket, client_bucket), now, keep=FAILURE_MEMORY)
     log.info("staff login failed account_id=%s", user_id or "-")
     return LoginOutcome(None)
 

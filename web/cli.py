@@ -12,13 +12,12 @@ import logging
 import os
 import secrets
 import shutil
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from db import reference
-from db import users as user_db
+from db import accounts as account_db
+from db import database, reference
 from db.audit import CONSOLE
 from db.database import Database
 from web import apikeys, audit, tasks
@@ -99,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser("add", help="create a staff account")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=user_db.ROLES)
+    add.add_argument("--role", required=True, choices=account_db.ROLES)
     add.add_argument(
         "--area",
         action="append",
@@ -240,21 +239,17 @@ async def user_add(args: argparse.Namespace, settings: Settings) -> int:
     async with Database(settings.db_path) as db:
         await db.migrate()
         async with db.write() as conn:
+            known = await account_db.known_area_codes(conn, args.area, min_level=1)
             for code in args.area:
-                async with conn.execute("SELECT level FROM areas WHERE code = ?", (code,)) as cur:
-                    if await cur.fetchone() is None:
-                        raise CommandError(
-                            f"unknown area code {code!r} (load it with aduan init --region)"
-                        )
-            if args.agency:
-                async with conn.execute(
-                    "SELECT 1 FROM agencies WHERE code = ?", (args.agency,)
-                ) as cur:
-                    if await cur.fetchone() is None:
-                        raise CommandError(f"unknown agency code {args.agency!r}")
-            if await user_db.user_by_username(conn, args.username) is not None:
+                if code not in known:
+                    raise CommandError(
+                        f"unknown area code {code!r} (load it with aduan init --region)"
+                    )
+            if args.agency and not await account_db.agency_exists(conn, args.agency):
+                raise CommandError(f"unknown agency code {args.agency!r}")
+            if await account_db.account_by_username(conn, args.username) is not None:
                 raise CommandError(f"an account named {args.username!r} already exists")
-            user_id = await user_db.create_user(
+            user_id = await account_db.create_account(
                 conn,
                 username=args.username,
                 password_hash=hash_password(password),
@@ -290,20 +285,9 @@ def backup(target: Path, settings: Settings) -> int:
     if target.exists() and any(target.iterdir()):
         raise CommandError(f"{target} is not empty; choose a new folder")
     target.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(settings.db_path, timeout=30)
-    dest = sqlite3.connect(target / settings.db_path.name)
-    try:
-        source.execute("PRAGMA busy_timeout = 30000")
-        # One step, inside one read transaction: copying in slices lets any write by another
-        # connection restart the copy, and a busy server's copy would never finish. WAL lets
-        # the server keep writing meanwhile; the copy is the state when the step began.
-        source.backup(dest, pages=-1)
-        result = dest.execute("PRAGMA integrity_check").fetchone()[0]
-        if result != "ok":
-            raise CommandError(f"backup failed its integrity check: {result}")
-    finally:
-        dest.close()
-        source.close()
+    result = database.backup(settings.db_path, target / settings.db_path.name)
+    if result != "ok":
+        raise CommandError(f"backup failed its integrity check: {result}")
     photos = 0
     if settings.photo_dir.exists():
         for path in settings.photo_dir.rglob("*.jpg"):

@@ -6,7 +6,9 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from db import users as user_db
+from db import accounts as account_db
+from db import areas as area_db
+from db import reports as report_db
 from db.audit import CONSOLE
 from db.database import Database
 from web import audit, domain
@@ -101,11 +103,8 @@ NOTES = {
 
 async def add_demo_data(db: Database, settings: Settings, region: str) -> list[tuple[str, ...]]:
     """Creates demo accounts and reports; returns the logins to print."""
-    kelurahan = await db.fetchall(
-        "SELECT code, name FROM areas WHERE level = 4 AND code LIKE ? ORDER BY code LIMIT 6",
-        # Central Jakarta's Gambir for the default region, else the province's first kecamatan
-        ("31.71.01.%" if region == "31" else region + ".%",),
-    )
+    # Central Jakarta's Gambir for the default region, else the province's first kecamatan
+    kelurahan = await area_db.kelurahan_under(db, "31.71.01" if region == "31" else region, limit=6)
     if not kelurahan:
         return []
     first, second = kelurahan[0], kelurahan[min(1, len(kelurahan) - 1)]
@@ -121,9 +120,9 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
     password_hash = hash_password(DEMO_PASSWORD)
     async with db.write() as conn:
         for username, role, agency, areas, scope in accounts:
-            if await user_db.user_by_username(conn, username) is not None:
+            if await account_db.account_by_username(conn, username) is not None:
                 continue
-            user_id = await user_db.create_user(
+            user_id = await account_db.create_account(
                 conn,
                 username=username,
                 password_hash=password_hash,
@@ -143,8 +142,7 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
                 after=await audit.account_snapshot(conn, user_id),
             )
             logins.append((username, DEMO_PASSWORD, role, scope))
-        async with conn.execute("SELECT id FROM users WHERE username = 'petugas1'") as cur:
-            officer = await cur.fetchone()
+        officer = await account_db.account_by_username(conn, "petugas1")
     if officer is None:  # the demo accounts existed from an earlier run with other names
         return logins
     rng = random.Random(31)
@@ -189,12 +187,7 @@ async def _play(
     for number, kind in enumerate(history, start=1):
         extra: dict[str, Any] = {}
         if kind == "dispatch":
-            row = await db.fetchone(
-                "SELECT c.default_agency_code FROM reports r JOIN categories c"
-                " ON c.code = r.category_code WHERE r.code = ?",
-                (code,),
-            )
-            extra["agency_code"] = row["default_agency_code"]
+            extra["agency_code"] = await report_db.default_agency(db, code)
         if kind == "duplicate":
             extra["duplicate_of_code"] = created[0] if created[0] != code else created[1]
         action = domain.Action(

@@ -27,7 +27,7 @@ from web.photos import PhotoStore
 # were accepted before) is cut to 6 a minute and 30 an hour. Addresses shared by many
 # people (mobile carriers' NAT, an office) rarely have 30 residents filing in one hour;
 # desks that file for many residents use staff intake, which is not limited.
-REPORT_LIMITS = ((timedelta(minutes=1), 6), (timedelta(hours=1), 30))
+REPORT_LIMITS = (ratelimit.Limit(timedelta(minutes=1), 6), ratelimit.Limit(timedelta(hours=1), 30))
 
 # Photos kept from failed attempts per client and not used by any report: three forms'
 # worth, so two residents behind one address can each fix a form without choosing photos
@@ -44,9 +44,10 @@ async def take_report_slot(
     one idempotency key count once."""
     now = utc_now()
     ref = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32] if idempotency_key else None
-    free_at = await ratelimit.take_slot(
-        request.state.db, bucket or client_bucket(request, "report"), REPORT_LIMITS, now, ref
-    )
+    async with request.state.db.write() as conn:
+        free_at = await ratelimit.take_slot(
+            conn, bucket or client_bucket(request, "report"), REPORT_LIMITS, now, ref
+        )
     if free_at is None:
         return 0
     return max(1, math.ceil((free_at - now).total_seconds()))

@@ -390,14 +390,15 @@ async def _load_public(request: Request, typed: str) -> Any:
         return report
     bucket = client_bucket(request, "lookup")
     now = utc_now()
-    if await ratelimit.count_recent(db, bucket, LOOKUP_WINDOW, now) >= LOOKUP_LIMIT:
+    if await ratelimit.count(db, bucket, LOOKUP_WINDOW, now) >= LOOKUP_LIMIT:
         raise HTTPException(
             429,
             _("Terlalu banyak kode yang tidak dikenal. Tunggu 10 menit lalu coba lagi."),
             headers={"Retry-After": str(int(LOOKUP_WINDOW.total_seconds()))},
         )
     try:
-        await ratelimit.record(db, bucket, now, keep=LOOKUP_WINDOW)
+        async with db.write() as conn:
+            await ratelimit.record(conn, [bucket], now, keep=LOOKUP_WINDOW)
     except Exception as exc:
         # A full disk must not turn "not found" into an error; the count resumes later.
         if not errors.is_storage_error(exc):
@@ -583,13 +584,9 @@ def _split_photo_name(name: str) -> tuple[str, bool]:
 async def public_photo(request: Request) -> Response:
     """Photos of reports whose content is public; named by hash, so cached for a year."""
     sha, thumb = _split_photo_name(request.path_params["name"])
-    row = await request.state.db.fetchone(
-        "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id"
-        " WHERE p.sha256 = ? AND r.confidential = 0 LIMIT 1",
-        (sha,),
-    )
+    public = await q.photo_is_public(request.state.db, sha)
     store = photo_store(request)
-    if row is None or not store.exists(sha):
+    if not public or not store.exists(sha):
         raise HTTPException(404)
     return _photo_response(store, sha, thumb, "public, max-age=31536000, immutable")
 
@@ -598,11 +595,9 @@ async def private_photo(request: Request) -> Response:
     """Photos of a confidential report, for the holder of its private link only."""
     report = await _load_private(request)
     sha, thumb = _split_photo_name(request.path_params["name"])
-    row = await request.state.db.fetchone(
-        "SELECT 1 FROM photos WHERE sha256 = ? AND report_id = ?", (sha, report["id"])
-    )
+    ours = await q.photo_of_report(request.state.db, sha, report["id"])
     store = photo_store(request)
-    if row is None or not store.exists(sha):
+    if not ours or not store.exists(sha):
         raise HTTPException(404)
     return _photo_response(store, sha, thumb, "private, no-store")
 

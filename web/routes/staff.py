@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from db import areas as area_db
 from db import reports as report_db
 from db import staff as staff_db
 from web import auth, codes, domain, parse, text
@@ -318,7 +319,7 @@ async def _case_response(
         "canned": await staff_db.canned_replies(db, case["category_code"]),
         "agencies": await staff_db.agencies(db) if "dispatch" in actions else [],
         "categories": await report_db.categories(db) if "recategorise" in actions else [],
-        "kelurahan": await report_db.kelurahan_grouped(db) if "recategorise" in actions else [],
+        "kelurahan": await area_db.kelurahan_list(db) if "recategorise" in actions else [],
         "action_photos": ACTION_PHOTOS,
     }
     return render(request, "staf/laporan.html", context, status_code=status_code)

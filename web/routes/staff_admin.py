@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from db import accounts as account_db
+from db import areas as area_db
 from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
-from db import users as user_db
 from web import audit, auth, codes, domain, parse, receipts, text
 from web.deadlines import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
@@ -87,7 +88,7 @@ async def _choices(
     if account.takes_complaints_for_own_areas:
         rows = await staff_db.kelurahan_of_user(db, account.id)
     else:
-        rows = await report_db.kelurahan_grouped(db)
+        rows = await area_db.kelurahan_list(db)
     groups: list[Any] = []
     for row in rows:
         label = f"{row['kecamatan_name']} ({row['kota_name']})"
@@ -160,7 +161,7 @@ async def intake(request: Request) -> Response:
         await form_data.close()
     if channel not in domain.STAFF_CHANNELS:
         form.errors["channel"] = _("Pilih lewat apa warga menyampaikan pengaduan.")
-    area = await report_db.area(request.state.db, form.values["area"])
+    area = await area_db.area(request.state.db, form.values["area"])
     if "area" in form.errors and area is not None and area["level"] == 4:
         form.errors["area"] = _(
             "Kelurahan ini di luar wilayah tugas Anda. Pilih kelurahan dari daftar, atau "
@@ -228,7 +229,7 @@ async def accounts(request: Request) -> Response:
     context = _admin_context(request)
     context.update(await _scope_choices(request))
     context.update(
-        accounts=await session_db.list_accounts(request.state.db),
+        accounts=await account_db.list_accounts(request.state.db),
         values={"role": "officer"},
         errors={},
     )
@@ -240,12 +241,12 @@ async def _scope_from_form(
 ) -> tuple[str, str | None, list[str]]:
     """Role, agency and area codes from a form, checked against the reference tables."""
     role = str(form.get("role") or "")
-    if role not in user_db.ROLES:
+    if role not in account_db.ROLES:
         errors["role"] = _("Pilih peran akun.")
     areas = [str(a) for a in form.getlist("areas") if str(a)]
     agency = str(form.get("agency_code") or "") or None
     async with request.state.db.read() as conn:
-        known = await session_db.known_area_codes(conn, areas)
+        known = await account_db.known_area_codes(conn, areas)
     agency_rows = await staff_db.agencies(request.state.db)
     if set(areas) - known:
         errors["areas"] = _("Ada kode wilayah yang tidak dikenal.")
@@ -288,10 +289,10 @@ async def create_account(request: Request) -> Response:
     role, agency, areas = await _scope_from_form(request, form, errors)
     if not errors:
         async with request.state.db.write() as conn:
-            if await session_db.username_taken(conn, values["username"]):
+            if await account_db.account_by_username(conn, values["username"]) is not None:
                 errors["username"] = _("Nama pengguna itu sudah dipakai.")
             else:
-                user_id = await user_db.create_user(
+                user_id = await account_db.create_account(
                     conn,
                     username=values["username"],
                     password_hash=hash_password(str(form.get("password"))),
@@ -314,7 +315,7 @@ async def create_account(request: Request) -> Response:
         context = _admin_context(request)
         context.update(await _scope_choices(request))
         context.update(
-            accounts=await session_db.list_accounts(request.state.db),
+            accounts=await account_db.list_accounts(request.state.db),
             values=values,
             errors=errors,
         )
@@ -327,7 +328,7 @@ async def _target(request: Request) -> Any:
         user_id = parse.identifier(request.path_params["user_id"])
     except parse.ParamError:
         raise HTTPException(404) from None
-    target = await session_db.account_by_id(request.state.db, user_id)
+    target = await account_db.account_by_id(request.state.db, user_id)
     if target is None:
         raise HTTPException(404)
     return target
@@ -341,7 +342,7 @@ async def _edit_page(
     db = request.state.db
     context.update(
         target=target,
-        target_areas=await session_db.area_codes(db, target["id"]),
+        target_areas=await account_db.area_codes(db, target["id"]),
         errors=errors or {},
     )
     return render(request, "staf/admin_akun_ubah.html", context, status_code=status_code)
@@ -367,10 +368,10 @@ async def account_scope(request: Request) -> Response:
         return await _edit_page(request, target, errors=errors, status_code=422)
     new_name = display_name.text[:120] or target["username"]
     async with request.state.db.write() as conn:
-        found = await session_db.account_with_areas(conn, target["id"])
+        found = await account_db.account_with_areas(conn, target["id"])
         if found is None:
             raise HTTPException(404)
-        await session_db.set_scope(
+        await account_db.set_scope(
             conn,
             target["id"],
             role=role,
@@ -402,7 +403,7 @@ async def account_password(request: Request) -> Response:
     if error:
         return await _edit_page(request, target, errors={"password": error}, status_code=422)
     async with request.state.db.write() as conn:
-        await session_db.set_password_hash(conn, target["id"], hash_password(password))
+        await account_db.set_password_hash(conn, target["id"], hash_password(password))
         ended = await session_db.delete_user_sessions(conn, target["id"])
         await audit.record(
             conn,
@@ -429,7 +430,7 @@ async def account_active(request: Request) -> Response:
         return await _edit_page(request, target, errors={"active": message}, status_code=422)
     async with request.state.db.write() as conn:
         was_active = bool((await audit.account_snapshot(conn, target["id"]) or {}).get("active"))
-        await session_db.set_active(conn, target["id"], active)
+        await account_db.set_active(conn, target["id"], active)
         ended = 0 if active else await session_db.delete_user_sessions(conn, target["id"])
         if was_active != active:
             after: dict[str, Any] = {"username": target["username"], "active": active}
