@@ -4,23 +4,16 @@ API calls), in the database so every server process sees the same counts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from db.database import Database
-
-
-def _text(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+from web.clock import from_text, to_text
 
 
 async def count_recent(db: Database, bucket: str, window: timedelta, now: datetime) -> int:
     row = await db.fetchone(
         "SELECT COUNT(*) AS n FROM rate_events WHERE bucket = ? AND at > ?",
-        (bucket, _text(now - window)),
+        (bucket, to_text(now - window)),
     )
     return int(row["n"])
 
@@ -29,10 +22,10 @@ async def record(db: Database, bucket: str, now: datetime, keep: timedelta) -> N
     """Record one event, and forget this bucket's events older than `keep`."""
     async with db.write() as conn:
         await conn.execute(
-            "INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, _text(now))
+            "INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, to_text(now))
         )
         await conn.execute(
-            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, _text(now - keep))
+            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, to_text(now - keep))
         )
 
 
@@ -58,7 +51,7 @@ async def take_slot(
     longest = max(window for window, _limit in limits)
     async with db.write() as conn:
         await conn.execute(
-            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, _text(now - longest))
+            "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, to_text(now - longest))
         )
         if ref is not None:
             async with conn.execute(
@@ -71,15 +64,15 @@ async def take_slot(
             async with conn.execute(
                 "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at DESC"
                 " LIMIT 1 OFFSET ?",
-                (bucket, _text(now - window), limit - 1),
+                (bucket, to_text(now - window), limit - 1),
             ) as cur:
                 row = await cur.fetchone()
             if row is not None:  # `limit` events in the window: free once the oldest leaves
-                moment = _parse(row["at"]) + window
+                moment = from_text(row["at"]) + window
                 free_at = moment if free_at is None else max(free_at, moment)
         if free_at is None:
             await conn.execute(
                 "INSERT INTO rate_events (bucket, at, ref) VALUES (?, ?, ?)",
-                (bucket, _text(now), ref),
+                (bucket, to_text(now), ref),
             )
     return free_at

@@ -7,7 +7,6 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import aiosqlite
 
 from db import audit
 from db.audit import CONSOLE, Actor
+from web.clock import to_text, utc_now
 
 DATA_DIR = Path(__file__).parent / "data"
 WILAYAH_CSV = DATA_DIR / "wilayah.csv"
@@ -175,7 +175,7 @@ async def _record_changes(
     old_holidays: dict[str, Any],
     actor: Actor,
 ) -> None:
-    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = to_text(utc_now())
     record = partial(audit.record, conn, at=at, actor=actor)
     for c in seed.get("categories", []):
         after = {"default_agency_code": c["agency"], "confidential": bool(c.get("confidential"))}

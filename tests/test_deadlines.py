@@ -9,7 +9,7 @@ import them from here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from db.database import Database
 from tests.test_staff_auth import add_account, hidden, login, report_row, rows, run_async
 from web import domain
+from web.clock import to_text
 from web.deadlines import add_working_days, autoclose_at, due_after
 from web.settings import Settings
 
@@ -35,10 +36,6 @@ SEEDED_HOLIDAYS = {date(2026, 12, 24), date(2026, 12, 25), date(2027, 1, 1)}
 def wib(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
     """A moment given in Jakarta time (as people there say it), as an aware datetime."""
     return datetime(year, month, day, hour, minute, tzinfo=WIB)
-
-
-def utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def create(
@@ -203,19 +200,19 @@ def test_a_report_gets_its_three_due_times_when_it_arrives(settings: Settings) -
     # "sampah": first response 24 hours, forwarded in 1 working day, resolved in 3.
     code = create(settings, wib(2026, 3, 6, 17))  # Friday 17:00
     report = report_row(settings, code)
-    assert report["response_due_at"] == utc_text(wib(2026, 3, 7, 17))  # clock hours: Saturday
-    assert report["dispatch_due_at"] == utc_text(wib(2026, 3, 9, 17))
-    assert report["resolution_due_at"] == utc_text(wib(2026, 3, 11, 17))
+    assert report["response_due_at"] == to_text(wib(2026, 3, 7, 17))  # clock hours: Saturday
+    assert report["dispatch_due_at"] == to_text(wib(2026, 3, 9, 17))
+    assert report["resolution_due_at"] == to_text(wib(2026, 3, 11, 17))
     assert report["next_due_at"] == report["response_due_at"]
 
 
 def test_each_step_waits_on_its_own_deadline(settings: Settings) -> None:
     code = create(settings, wib(2026, 3, 2, 9))  # Monday
     move(settings, code, "verify", wib(2026, 3, 2, 11))
-    assert report_row(settings, code)["next_due_at"] == utc_text(wib(2026, 3, 3, 9))
+    assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 3, 9))
     move(settings, code, "progress", wib(2026, 3, 2, 12))  # the kelurahan works on it itself
     report = report_row(settings, code)
-    assert report["next_due_at"] == report["resolution_due_at"] == utc_text(wib(2026, 3, 5, 9))
+    assert report["next_due_at"] == report["resolution_due_at"] == to_text(wib(2026, 3, 5, 9))
     move(settings, code, "resolve", wib(2026, 3, 3, 9))
     assert report_row(settings, code)["next_due_at"] is None
 
@@ -228,21 +225,21 @@ def test_forwarding_gives_the_agency_its_full_resolution_time_from_that_moment(
     move(settings, code, "dispatch", wib(2026, 3, 4, 15), agency_code="DLH")  # Wednesday
     report = report_row(settings, code)
     # 3 working days from Wednesday 15:00 → Monday 15:00, not Thursday 09:00.
-    assert report["resolution_due_at"] == utc_text(wib(2026, 3, 9, 15))
+    assert report["resolution_due_at"] == to_text(wib(2026, 3, 9, 15))
     assert report["next_due_at"] == report["resolution_due_at"]
     # Forwarding again to the same agency does not restart its clock …
     move(settings, code, "dispatch", wib(2026, 3, 6, 9), agency_code="DLH")
-    assert report_row(settings, code)["resolution_due_at"] == utc_text(wib(2026, 3, 9, 15))
+    assert report_row(settings, code)["resolution_due_at"] == to_text(wib(2026, 3, 9, 15))
     # … forwarding to another agency gives that agency its own time.
     move(settings, code, "dispatch", wib(2026, 3, 6, 9), agency_code="SDA")
-    assert report_row(settings, code)["resolution_due_at"] == utc_text(wib(2026, 3, 11, 9))
+    assert report_row(settings, code)["resolution_due_at"] == to_text(wib(2026, 3, 11, 9))
 
 
 def test_a_reopened_report_gets_a_new_resolution_deadline(settings: Settings) -> None:
     code = create(settings, wib(2026, 3, 2, 9))
     move(settings, code, "resolve", wib(2026, 3, 3, 9))
     answer(settings, code, wib(2026, 3, 5, 10), fixed=False, note="Masih menumpuk.")
-    assert report_row(settings, code)["next_due_at"] == utc_text(wib(2026, 3, 10, 10))
+    assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 10, 10))
 
 
 # --- admin: targets per category ----------------------------------------------------------
@@ -277,7 +274,7 @@ def test_an_admin_sets_a_categorys_targets_and_new_reports_follow_them(
     assert (saved["response_amount"], saved["response_unit"]) == (2, "workdays")
     assert "Tenggat sudah disimpan." in client.get("/staf/admin/tenggat?ok=sampah").text
     code = create(settings, wib(2026, 3, 6, 17))  # Friday 17:00 + 2 working days
-    assert report_row(settings, code)["response_due_at"] == utc_text(wib(2026, 3, 10, 17))
+    assert report_row(settings, code)["response_due_at"] == to_text(wib(2026, 3, 10, 17))
 
 
 def test_a_wrong_target_is_refused_with_the_typed_values_kept(
@@ -358,7 +355,7 @@ def test_an_admin_adds_a_holiday_and_working_days_skip_it(
     assert "Hari libur sudah disimpan." in client.get(response.headers["location"]).text
     # Wednesday 18 March + 1 working day: Thursday 19 is Nyepi → Friday 20.
     code = create(settings, wib(2026, 3, 18, 10))
-    assert report_row(settings, code)["dispatch_due_at"] == utc_text(wib(2026, 3, 20, 10))
+    assert report_row(settings, code)["dispatch_due_at"] == to_text(wib(2026, 3, 20, 10))
     # The same date again renames it.
     client.post(
         "/staf/admin/libur", data={"csrf_token": token, "day": "2026-03-19", "name": "Nyepi"}
@@ -375,7 +372,7 @@ def test_an_admin_removes_a_holiday(client: TestClient, settings: Settings) -> N
     assert response.status_code == 303
     assert rows(settings, "SELECT COUNT(*) FROM holidays WHERE day = '2026-12-24'")[0][0] == 0
     code = create(settings, wib(2026, 12, 23, 10))
-    assert report_row(settings, code)["dispatch_due_at"] == utc_text(wib(2026, 12, 24, 10))
+    assert report_row(settings, code)["dispatch_due_at"] == to_text(wib(2026, 12, 24, 10))
     again = client.post("/staf/admin/libur/2026-12-24/hapus", data={"csrf_token": token})
     assert again.status_code == 404
 

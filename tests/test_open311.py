@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from web import codes, domain
-from web.deadlines import utc_now
+from web.clock import to_text, utc_now
 
 BASE = "/open311/v2"
 KELURAHAN = "31.71.01.1001"  # Gambir, Jakarta Pusat
@@ -287,7 +287,7 @@ def test_dates_default_to_the_last_90_days_and_may_span_at_most_90(client: TestC
     old = file_report(client, days_ago=120)
     assert request_ids(client.get(f"{BASE}/requests.json"), "json") == [display(recent)]
     start = (utc_now() - timedelta(days=150)).strftime("%Y-%m-%dT%H:%M:%S+07:00")
-    end = (utc_now() - timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = to_text(utc_now() - timedelta(days=100))
     response = client.get(f"{BASE}/requests.json", params={"start_date": start, "end_date": end})
     assert request_ids(response, "json") == [display(old)]
     # start alone means the 90 days after it; end alone the 90 days before it

@@ -30,7 +30,7 @@ from test_staff_auth import (
 from db import reports as report_db
 from db.database import Database
 from web import domain
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.settings import Settings
 
 FORMS: dict[str, dict[str, str]] = {

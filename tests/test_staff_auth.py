@@ -26,7 +26,7 @@ from db import users as user_db
 from db.database import Database
 from web import auth, domain
 from web.app import create_app
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.passwords import hash_password
 from web.settings import Settings
 

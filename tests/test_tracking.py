@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from db.database import Database
 from tests.images import camera_like, encode
 from web import domain
-from web.deadlines import utc_now
+from web.clock import to_text, utc_now
 from web.settings import Settings
 
 GAMBIR = "31.71.01.1001"
@@ -221,7 +221,7 @@ def test_not_fixed_within_14_days_reopens_with_a_timeline_event(
         settings,
         code,
         "resolved_at",
-        (utc_now() - timedelta(days=13)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        to_text(utc_now() - timedelta(days=13)),
     )
     response = client.post(
         f"/t/{code}/p/{token}/jawab",
@@ -247,7 +247,7 @@ def test_not_fixed_after_14_days_is_refused_and_the_note_is_kept(
         settings,
         code,
         "resolved_at",
-        (utc_now() - timedelta(days=15)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        to_text(utc_now() - timedelta(days=15)),
     )
     assert "Batas 14 hari" in client.get(f"/t/{code}/p/{token}").text
     response = client.post(

@@ -23,7 +23,7 @@ from db.apikeys import ApiKey
 from db.audit import CONSOLE, Actor
 from db.database import Database
 from web import audit, parse
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.settings import Settings
 
 KEY_PREFIX = "ak_"

@@ -28,7 +28,7 @@ from db import stats as stats_db
 from db.audit import Actor, Entry
 from db.database import Database
 from web import i18n
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from db import sessions as q
 from db.database import Database
 from web import formdata, i18n
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
 from web.passwords import hash_password, needs_rehash, verify_password
 

@@ -14,20 +14,9 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from web.clock import start_of_day
+
 UNITS = ("hours", "workdays")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def to_text(moment: datetime) -> str:
-    """The stored form: UTC, fixed width, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def from_text(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def is_working_day(day: date, holidays: Collection[date]) -> bool:
@@ -61,7 +50,7 @@ def add_working_days(
     day = local.date()
     if not is_working_day(day, holidays):
         day = next_working_day(day, holidays)
-        local = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+        local = start_of_day(day, tz)
     remaining = days
     while remaining > 0:
         day = next_working_day(day + timedelta(days=1), holidays)

@@ -10,7 +10,7 @@ from db import users as user_db
 from db.audit import CONSOLE
 from db.database import Database
 from web import audit, domain
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.passwords import hash_password
 from web.settings import Settings
 

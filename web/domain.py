@@ -16,7 +16,8 @@ from typing import Any
 from db import reports as q
 from db.database import Database
 from web import codes
-from web.deadlines import due_after, from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
+from web.deadlines import due_after
 from web.i18n import lazy_gettext as N_
 from web.text import visible_length
 

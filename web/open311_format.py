@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response
 
 from web import codes, domain
-from web.deadlines import from_text
+from web.clock import from_text
 from web.i18n import gettext as _
 from web.settings import Settings
 

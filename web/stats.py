@@ -26,14 +26,13 @@ import statistics
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
-from web import i18n, parse
-from web.deadlines import from_text
+from web import clock, i18n, parse
+from web.clock import from_text
 from web.i18n import lazy_gettext as N_
 
 OPEN_STATUSES = frozenset({"received", "verified", "dispatched", "in_progress"})
@@ -76,10 +75,7 @@ class Period:
 
     def bounds(self, tz: str) -> tuple[str, str]:
         """[start, end) as stored UTC text, for `received_at >= start AND < end`."""
-        zone = ZoneInfo(tz)
-        start = datetime.combine(self.first, datetime.min.time(), tzinfo=zone)
-        end = datetime.combine(self.last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-        return _utc_text(start), _utc_text(end)
+        return clock.day_range(self.first, self.last, tz)
 
     @property
     def month_value(self) -> str:
@@ -88,10 +84,6 @@ class Period:
     @property
     def quarter_value(self) -> str:
         return f"{self.first.year}-Q{(self.first.month - 1) // 3 + 1}"
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def month(year: int, number: int) -> Period:
@@ -116,10 +108,6 @@ def last_full_quarter(today: date) -> Period:
     if current == 1:
         return quarter(today.year - 1, 4)
     return quarter(today.year, current - 1)
-
-
-def local_today(tz: str, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
 
 
 def parse_period(query: Mapping[str, str], today: date) -> tuple[Period, str]:

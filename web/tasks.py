@@ -23,7 +23,8 @@ import anyio
 from db import deadlines as deadline_db
 from db import reports as q
 from db.database import Database
-from web.deadlines import autoclose_at, autoclose_candidates_before, from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
+from web.deadlines import autoclose_at, autoclose_candidates_before
 from web.photos import PhotoStore
 from web.settings import Settings
 

@@ -26,9 +26,9 @@ from db import exports as export_db
 from db import staff as staff_db
 from db import stats as stats_db
 from db.database import Database
-from web import auth, codes, domain, i18n, parse, stats
+from web import auth, clock, codes, domain, i18n, parse, stats
 from web.charts import Bar, bar_chart
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -183,7 +183,7 @@ def csv_response(body: AsyncIterator[bytes], filename: str) -> StreamingResponse
 async def _dashboard_data(request: Request) -> dict[str, Any]:
     tz = _tz(request)
     params = {k: v.strip()[:20] for k, v in request.query_params.items()}
-    today = stats.local_today(tz)
+    today = clock.local_today(tz)
     period, period_error = stats.parse_period(params, today)
     grouping = params.get("kelompok", "kelurahan")
     if grouping not in stats.GROUPINGS:

@@ -28,7 +28,7 @@ from db.apikeys import ApiKey
 from web import apikeys, codes, domain, formdata, i18n, limits, parse, text
 from web import open311_format as out
 from web.client import client_bucket, keyed_bucket
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.i18n import gettext as _
 from web.settings import Settings
 

@@ -20,7 +20,7 @@ from db import areas, ratelimit
 from db import reports as q
 from web import codes, domain, errors, formdata, limits, parse, receipts, text, timeline
 from web.client import client_bucket
-from web.deadlines import utc_now
+from web.clock import utc_now
 from web.forms import (
     MAX_PHOTOS,
     ReportDraft,

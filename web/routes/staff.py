@@ -21,7 +21,7 @@ from db import reports as report_db
 from db import staff as staff_db
 from web import auth, codes, domain, parse, text
 from web.client import client_id
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_

@@ -24,7 +24,7 @@ from db import sessions as session_db
 from db import staff as staff_db
 from db import users as user_db
 from web import audit, auth, codes, domain, parse, receipts, text
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
