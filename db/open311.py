@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.database import Database
+from web.lifecycle.rules import PUBLIC_EVENT_KINDS
 
 _PUBLIC_REQUEST_SQL = """
     SELECT r.id, r.code, r.category_code, c.name_id AS service_name, r.description,
@@ -30,9 +31,10 @@ _PUBLIC_REQUEST_SQL = """
       LEFT JOIN agencies g ON g.code = r.agency_code
      WHERE r.confidential = 0 AND c.confidential = 0
 """
-# An event is public when it changed the status or carries a public note; an event with
+# web.lifecycle.rules.is_public_event in SQL: a public kind, or a public note. An event with
 # only an internal note (and the photos attached to it) is for staff.
-_PUBLIC_EVENT = "(e.status_after IS NOT NULL OR e.public_note != '')"
+_PUBLIC_KINDS = ", ".join(f"'{kind}'" for kind in sorted(PUBLIC_EVENT_KINDS))
+_PUBLIC_EVENT = f"(e.kind IN ({_PUBLIC_KINDS}) OR e.public_note != '')"
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ async def public_events(db: Database, report_ids: Sequence[int]) -> list[Any]:
     if not report_ids:
         return []
     return await db.fetchall(
-        "SELECT e.report_id, e.kind, e.status_after, e.public_note, e.created_at"
+        "SELECT e.id, e.report_id, e.kind, e.status_after, e.public_note, e.created_at"
         f" FROM report_events e WHERE e.report_id IN ({_marks(report_ids)})"
         f" AND {_PUBLIC_EVENT} ORDER BY e.report_id, e.id",
         list(report_ids),
@@ -97,11 +99,11 @@ async def public_events(db: Database, report_ids: Sequence[int]) -> list[Any]:
 
 
 async def public_photos(db: Database, report_ids: Sequence[int]) -> list[Any]:
-    """Photo hashes of several reports: the report's own first, then those of public events."""
+    """Photos of several reports: the report's own first, then those of public events."""
     if not report_ids:
         return []
     return await db.fetchall(
-        "SELECT p.report_id, p.sha256 FROM photos p"
+        "SELECT p.report_id, p.event_id, p.sha256 FROM photos p"
         " LEFT JOIN report_events e ON e.id = p.event_id"
         f" WHERE p.report_id IN ({_marks(report_ids)})"
         f" AND (p.event_id IS NULL OR {_PUBLIC_EVENT})"

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from db.database import Database
 from tests.test_deadlines import GAMBIR, answer, create, move, wib
 from tests.test_staff_auth import report_row, rows
-from web import cli, tasks
+from web import cli, lifecycle, tasks
 from web.clock import to_text
 from web.settings import Settings, SettingsError
 
@@ -26,7 +26,7 @@ DUE = wib(2026, 3, 16, 10)
 def close_at(settings: Settings, now: datetime, workdays: int = 10) -> int:
     async def run() -> int:
         async with Database(settings.db_path) as db:
-            return await tasks.close_unanswered(db, workdays=workdays, now=now)
+            return await lifecycle.close_unanswered(db, workdays=workdays, now=now)
 
     return asyncio.run(run())
 

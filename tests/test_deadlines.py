@@ -2,7 +2,7 @@
 and the admin pages that set the targets and the holidays.
 
 The helpers at the top build synthetic histories at chosen times (reports created, moved
-and answered through web.domain with `now=`); the other deadline and dashboard tests
+and answered through web.lifecycle with `now=`); the other deadline and dashboard tests
 import them from here.
 """
 
@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 
 from db.database import Database
 from tests.test_staff_auth import add_account, hidden, login, report_row, rows, run_async
-from web import domain
+from web import lifecycle
 from web.clock import to_text
-from web.deadlines import add_working_days, autoclose_at, due_after
+from web.lifecycle.deadlines import add_working_days, autoclose_at, due_after
 from web.settings import Settings
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -48,11 +48,11 @@ def create(
     **fields: Any,
 ) -> str:
     """A report received at `at`, through the domain; returns its tracking code."""
-    new = domain.NewReport(category=category, area=area, description=description, **fields)
+    new = lifecycle.NewReport(category=category, area=area, description=description, **fields)
 
     async def run() -> str:
         async with Database(settings.db_path) as db:
-            created = await domain.create_report(db, new, now=at, tz=settings.timezone)
+            created = await lifecycle.create_report(db, new, now=at, tz=settings.timezone)
             return created.code
 
     return run_async(run())
@@ -66,8 +66,8 @@ def move(settings: Settings, code: str, kind: str, at: datetime, **fields: Any) 
     async def run() -> None:
         async with Database(settings.db_path) as db:
             row = await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,))
-            action = domain.Action(kind=kind, expected_version=row["version"], **fields)
-            await domain.apply_action(db, code, action, now=at, tz=settings.timezone)
+            action = lifecycle.Action(kind=kind, expected_version=row["version"], **fields)
+            await lifecycle.apply_action(db, code, action, now=at, tz=settings.timezone)
 
     run_async(run())
 
@@ -85,7 +85,7 @@ def answer(
 
     async def run() -> str:
         async with Database(settings.db_path) as db:
-            return await domain.resident_answer(
+            return await lifecycle.resident_answer(
                 db, code, fixed=fixed, rating=rating, note=note, now=at, tz=settings.timezone
             )
 
@@ -99,10 +99,10 @@ def create_many(settings: Settings, moments: Sequence[datetime], area: str = GAM
         async with Database(settings.db_path) as db:
             made = []
             for index, moment in enumerate(moments):
-                new = domain.NewReport(
+                new = lifecycle.NewReport(
                     category="sampah", area=area, description=f"Laporan nomor {index}"
                 )
-                made.append((await domain.create_report(db, new, now=moment)).code)
+                made.append((await lifecycle.create_report(db, new, now=moment)).code)
             return made
 
     return run_async(run())

@@ -26,7 +26,7 @@ from db import exports as export_db
 from db import staff as staff_db
 from db import stats as stats_db
 from db.database import Database
-from web import auth, clock, codes, domain, i18n, parse, stats
+from web import auth, clock, codes, i18n, lifecycle, parse, stats
 from web.charts import Bar, bar_chart
 from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
@@ -360,7 +360,7 @@ async def overdue(request: Request) -> Response:
             "agency_chart": agency_chart if by_agency else None,
             "next_cursor": next_cursor,
             "paged": cursor is not None,
-            "status_labels": domain.STATUS_LABELS,
+            "status_labels": lifecycle.STATUS_LABELS,
         },
     )
 
@@ -379,12 +379,12 @@ def export_filter(request: Request) -> staff_db.InboxFilter:
     no status means the open cases, `semua` every status."""
     params = {k: request.query_params.get(k, "").strip()[:100] for k in EXPORT_FILTERS}
     status = params["status"]
-    if status in domain.STATUS_LABELS:
+    if status in lifecycle.STATUS_LABELS:
         statuses: tuple[str, ...] = (status,)
     elif status == "semua":
         statuses = ()
     else:
-        statuses = tuple(sorted(domain.OPEN_STATUSES))
+        statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
     text = params["q"]
     return staff_db.InboxFilter(
         statuses=statuses,
@@ -440,15 +440,15 @@ async def export_reports(request: Request) -> Response:
         _("Email pelapor"),
     ]
     yes, no = _("ya"), _("tidak")
-    status_labels = {k: translate(v) for k, v in domain.STATUS_LABELS.items()}
-    channel_labels = {k: translate(v) for k, v in domain.CHANNEL_LABELS.items()}
+    status_labels = {k: translate(v) for k, v in lifecycle.STATUS_LABELS.items()}
+    channel_labels = {k: translate(v) for k, v in lifecycle.CHANNEL_LABELS.items()}
 
     def local(value: str | None) -> str:
         return from_text(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
     def line(r: Any) -> list[Any]:
         late = (
-            r["status"] in domain.OPEN_STATUSES
+            r["status"] in lifecycle.OPEN_STATUSES
             and bool(r["next_due_at"])
             and r["next_due_at"] < now
         )

@@ -22,10 +22,10 @@ from starlette.routing import Route
 from db import deadlines as deadline_db
 from web import audit, auth, parse, text
 from web.clock import local_today
-from web.deadlines import UNITS
 from web.i18n import current_language, translate
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
+from web.lifecycle.deadlines import UNITS
 from web.templating import render
 
 TARGET_LABELS = {
