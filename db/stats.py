@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from db.database import Database
+from web.lifecycle.rules import OPEN_STATUSES
 
 BATCH_SIZE = 1000
-OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
-_OPEN_SQL = "r.status IN ('received', 'verified', 'dispatched', 'in_progress')"
+# web.lifecycle.rules.OPEN_STATUSES in SQL: an open report past its next_due_at is overdue.
+_OPEN_SQL = "r.status IN ({})".format(", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES)))
 _PUBLIC_SQL = "r.confidential = 0 AND c.confidential = 0"
 
 # Only what the figures need; nothing personal is ever selected here.

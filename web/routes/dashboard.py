@@ -447,11 +447,7 @@ async def export_reports(request: Request) -> Response:
         return from_text(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
     def line(r: Any) -> list[Any]:
-        late = (
-            r["status"] in lifecycle.OPEN_STATUSES
-            and bool(r["next_due_at"])
-            and r["next_due_at"] < now
-        )
+        late = lifecycle.is_overdue(r, now)
         return [
             r["code"],
             local(r["received_at"]),
