@@ -17,8 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from web.clock import start_of_day
+from web.i18n import lazy_gettext as N_
 
 UNITS = ("hours", "workdays")
+UNIT_LABELS = {"hours": N_("jam"), "workdays": N_("hari kerja")}
 
 
 def is_working_day(day: date, holidays: Collection[date]) -> bool:
