@@ -219,3 +219,8 @@ def test_a_refusal_without_parameters_may_hold_a_percent_sign() -> None:
     assert lifecycle.message(lifecycle.DomainError("Diskon 100% tidak ada.")) == (
         "Diskon 100% tidak ada."
     )
+
+
+def test_only_a_resolved_report_awaits_the_residents_answer() -> None:
+    for status in rules.STATUS_LABELS:
+        assert rules.awaits_answer(report(status=status)) is (status == "resolved"), status

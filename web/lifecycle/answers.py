@@ -11,7 +11,7 @@ from web.clock import to_text, utc_now
 from web.i18n import lazy_gettext as N_
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import Conflict, DomainError
-from web.lifecycle.rules import can_reopen
+from web.lifecycle.rules import awaits_answer, can_reopen
 from web.text import visible_length
 
 
@@ -34,7 +34,7 @@ async def resident_answer(
     stamp = to_text(moment)
     async with db.write() as conn:
         report = await q.report_for_update(conn, code)
-        if report is None or report["status"] != "resolved":
+        if report is None or not awaits_answer(report):
             raise DomainError(N_("Laporan ini tidak sedang menunggu jawaban Anda."))
         if fixed:
             if rating is not None and not 1 <= rating <= 5:

@@ -173,9 +173,15 @@ def is_public_event(event: Mapping[str, Any]) -> bool:
     return event["kind"] in PUBLIC_EVENT_KINDS or bool(event["public_note"])
 
 
+def awaits_answer(report: Mapping[str, Any]) -> bool:
+    """Whether the resident is asked "Sudah beres?": the report is resolved, not yet
+    confirmed, reopened or closed by the system."""
+    return bool(report["status"] == "resolved")
+
+
 def can_reopen(report: Mapping[str, Any], now: datetime) -> bool:
     """Whether the resident may still answer "belum beres": a resolved report, within
     REOPEN_WINDOW of its resolution."""
-    if report["status"] != "resolved" or not report["resolved_at"]:
+    if not awaits_answer(report) or not report["resolved_at"]:
         return False
     return now - from_text(report["resolved_at"]) <= REOPEN_WINDOW

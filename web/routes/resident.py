@@ -454,6 +454,7 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
         "photos": [] if hidden else grouped.report,
         "channel_label": translate(lifecycle.CHANNEL_LABELS[report["channel"]]),
         "private_token": private_token(request, report["code"]) if private else "",
+        "awaits_answer": lifecycle.awaits_answer(report),
         "can_reopen": lifecycle.can_reopen(report, utc_now()),
         "answer_error": "",
         "answer_field": "",
@@ -533,7 +534,7 @@ async def answer(request: Request) -> Response:
         # Shown as it is now: another tab or the nightly close may have answered first.
         report = await q.report_with_names(request.state.db, report["code"])
         context = await _page_context(request, report, private=True)
-        if isinstance(exc, lifecycle.Conflict) or report["status"] != "resolved":
+        if isinstance(exc, lifecycle.Conflict) or not lifecycle.awaits_answer(report):
             field = ""  # no longer waiting for an answer: said at the top
         else:
             field = "rating" if fixed else "note"
