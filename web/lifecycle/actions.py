@@ -18,7 +18,7 @@ from web.clock import from_text, to_text, utc_now
 from web.i18n import lazy_gettext as N_
 from web.lifecycle.create import StoredPhoto, add_photos
 from web.lifecycle.deadlines import deadlines_for
-from web.lifecycle.errors import Conflict, DomainError, not_allowed
+from web.lifecycle.errors import CHANGED_MEANWHILE, Conflict, DomainError, not_allowed
 from web.lifecycle.rules import RESPONDING_ACTIONS, TRANSITIONS, clock_start, next_due
 from web.text import visible_length
 
@@ -176,12 +176,7 @@ async def apply_action(
         if report is None:
             raise DomainError(N_("Laporan tidak ditemukan."))
         if report["version"] != action.expected_version:
-            raise Conflict(
-                N_(
-                    "Laporan ini baru saja diubah petugas lain. Periksa keadaan "
-                    "terbarunya di bawah, lalu ulangi bila masih perlu."
-                )
-            )
+            raise Conflict(CHANGED_MEANWHILE)
         if report["status"] not in allowed_from:
             raise not_allowed(report["status"])
         change = Change(conn, report, action, moment, tz, {"updated_at": stamp}, dict(report))

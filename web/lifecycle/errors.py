@@ -9,6 +9,11 @@ from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.lifecycle.rules import STATUS_LABELS
 
+# The refusal when the report changed since the form was shown.
+CHANGED_MEANWHILE = N_(
+    "Laporan ini baru saja diubah petugas lain. Periksa keadaan terbarunya di bawah, "
+    "lalu ulangi bila masih perlu."
+)
 # Parameters that name a status are shown as the status's name, in the reader's language.
 _LABELLED_PARAMS = {"status": STATUS_LABELS}
 

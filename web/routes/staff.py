@@ -27,6 +27,7 @@ from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.lifecycle import timeline
+from web.lifecycle.errors import CHANGED_MEANWHILE
 from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
 from web.routes import staff_admin
 from web.templating import bad_cursor_page, render
@@ -52,10 +53,6 @@ DONE_MESSAGES = {
     "note": N_("Catatan internal sudah disimpan."),
     "recategorise": N_("Data laporan sudah diperbarui."),
 }
-CHANGED_MEANWHILE = N_(
-    "Laporan ini baru saja diubah petugas lain. Periksa keadaan terbarunya di bawah, "
-    "lalu ulangi bila masih perlu."
-)
 
 
 def _db(request: Request) -> Any:
