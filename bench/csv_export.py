@@ -31,6 +31,7 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import live_server
+from web.clock import to_text
 from web.passwords import hash_password
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
@@ -42,10 +43,6 @@ WORDS = (
     "saluran air tersumbat lumpur pohon tumbang halte rusak parkir liar di trotoar"
 ).split()
 STATUSES = ("received", "verified", "dispatched", "in_progress", "resolved", "closed", "rejected")
-
-
-def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def synthetic_reports(db_path: Path, count: int) -> None:
@@ -79,16 +76,16 @@ def synthetic_reports(db_path: Path, count: int) -> None:
                 f"warga{index}@example.id",
                 int(rng.random() < 0.1),
                 int(rng.random() < 0.03),
-                stamp(received),
+                to_text(received),
                 status,
-                stamp(received),
-                stamp(received + timedelta(hours=24)),
-                stamp(received + timedelta(hours=rng.randint(1, 48))) if responded else None,
-                stamp(received + timedelta(days=3)),
-                stamp(received + timedelta(days=7)),
-                stamp(received + timedelta(days=rng.randint(1, 12))) if resolved else None,
-                None if resolved or status == "rejected" else stamp(received + timedelta(days=7)),
-                stamp(received),
+                to_text(received),
+                to_text(received + timedelta(hours=24)),
+                to_text(received + timedelta(hours=rng.randint(1, 48))) if responded else None,
+                to_text(received + timedelta(days=3)),
+                to_text(received + timedelta(days=7)),
+                to_text(received + timedelta(days=rng.randint(1, 12))) if resolved else None,
+                None if resolved or status == "rejected" else to_text(received + timedelta(days=7)),
+                to_text(received),
                 rng.choice((None, 3, 4, 5)) if status == "closed" else None,
             )
 
@@ -105,7 +102,7 @@ def synthetic_reports(db_path: Path, count: int) -> None:
         conn.execute(
             "INSERT INTO users (username, display_name, password_hash, role, created_at)"
             " VALUES ('bench', 'Bench', ?, 'admin', ?)",
-            (hash_password(PASSWORD), stamp(start)),
+            (hash_password(PASSWORD), to_text(start)),
         )
     conn.close()
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from db import reference  # noqa: E402
 from db import staff as staff_db  # noqa: E402
 from db.database import Database  # noqa: E402
-from web.deadlines import to_text  # noqa: E402
+from web.clock import to_text  # noqa: E402
 
 # Share of each status among a city's reports after a few years: most are closed.
 STATUS_MIX = [

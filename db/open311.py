@@ -29,9 +29,14 @@ _PUBLIC_REQUEST_SQL = f"""
       {REPORT_JOINS}
      WHERE r.confidential = 0 AND c.confidential = 0
 """
-# An event is public when it changed the status or carries a public note; an event with
-# only an internal note (and the photos attached to it) is for staff.
-_PUBLIC_EVENT = "(e.status_after IS NOT NULL OR e.public_note != '')"
+
+
+def _public_event(public_kinds: Collection[str]) -> tuple[str, list[str]]:
+    """web.lifecycle.rules.is_public_event in SQL, with the kinds the caller passes
+    (`PUBLIC_EVENT_KINDS`): a public kind, or a public note. An event with only an internal
+    note (and the photos attached to it) is for staff."""
+    kinds = sorted(public_kinds)
+    return f"(e.kind IN ({_marks(kinds)}) OR e.public_note != '')", kinds
 
 
 @dataclass(frozen=True)
@@ -83,29 +88,35 @@ async def public_request(db: Database, code: str) -> Any:
     return await db.fetchone(_PUBLIC_REQUEST_SQL + " AND r.code = ?", (code,))
 
 
-async def public_events(db: Database, report_ids: Sequence[int]) -> list[Any]:
+async def public_events(
+    db: Database, report_ids: Sequence[int], public_kinds: Collection[str]
+) -> list[Any]:
     """The public timeline of several reports, oldest first; never the internal note."""
     if not report_ids:
         return []
+    public, kinds = _public_event(public_kinds)
     return await db.fetchall(
-        "SELECT e.report_id, e.kind, e.status_after, e.public_note, e.created_at"
+        "SELECT e.id, e.report_id, e.kind, e.status_after, e.public_note, e.created_at"
         f" FROM report_events e WHERE e.report_id IN ({_marks(report_ids)})"
-        f" AND {_PUBLIC_EVENT} ORDER BY e.report_id, e.id",
-        list(report_ids),
+        f" AND {public} ORDER BY e.report_id, e.id",
+        [*report_ids, *kinds],
     )
 
 
-async def public_photos(db: Database, report_ids: Sequence[int]) -> list[Any]:
-    """Photo hashes of several reports: the report's own first, then those of public events."""
+async def public_photos(
+    db: Database, report_ids: Sequence[int], public_kinds: Collection[str]
+) -> list[Any]:
+    """Photos of several reports: the report's own first, then those of public events."""
     if not report_ids:
         return []
+    public, kinds = _public_event(public_kinds)
     return await db.fetchall(
-        "SELECT p.report_id, p.sha256 FROM photos p"
+        "SELECT p.report_id, p.event_id, p.sha256 FROM photos p"
         " LEFT JOIN report_events e ON e.id = p.event_id"
         f" WHERE p.report_id IN ({_marks(report_ids)})"
-        f" AND (p.event_id IS NULL OR {_PUBLIC_EVENT})"
+        f" AND (p.event_id IS NULL OR {public})"
         " ORDER BY p.report_id, COALESCE(p.event_id, 0), p.position, p.id",
-        list(report_ids),
+        [*report_ids, *kinds],
     )
 
 

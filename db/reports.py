@@ -1,5 +1,5 @@
 """SQL for reports, their timeline events and photos. Functions take a connection (or the
-Database for reads) and return plain rows; business rules live in web/domain.py."""
+Database for reads) and return plain rows; the rules live in web/lifecycle/."""
 
 from __future__ import annotations
 
@@ -193,6 +193,18 @@ async def category(conn: aiosqlite.Connection, code: str) -> Any:
     return await _one(conn, "SELECT * FROM categories WHERE code = ? AND active = 1", (code,))
 
 
+async def known_agency(conn: aiosqlite.Connection, code: str) -> str | None:
+    """The agency's code if it exists, read in the caller's transaction."""
+    row = await _one(conn, "SELECT code FROM agencies WHERE code = ?", (code,))
+    return str(row["code"]) if row is not None else None
+
+
+async def known_kelurahan(conn: aiosqlite.Connection, code: str) -> str | None:
+    """The kelurahan's (level 4 area's) code if it exists, read in the caller's transaction."""
+    row = await _one(conn, "SELECT code FROM areas WHERE code = ? AND level = 4", (code,))
+    return str(row["code"]) if row is not None else None
+
+
 async def report_for_update(conn: aiosqlite.Connection, code: str) -> Any:
     """A report (every column) by tracking code, read in the caller's write transaction."""
     return await _one(conn, "SELECT * FROM reports WHERE code = ?", (code,))
@@ -237,7 +249,7 @@ async def report_with_names(db: Database, code: str) -> Any:
 
 async def events(db: Database, report_id: int) -> list[Any]:
     """The whole timeline with who acted; internal notes included, so public pages must
-    show only the public parts (web/timeline.py does)."""
+    show only the public parts (web/lifecycle/timeline.py does)."""
     return await db.fetchall(
         "SELECT e.*, rr.code AS related_code, u.display_name AS user_name"
         " FROM report_events e"
@@ -255,6 +267,12 @@ async def photos(db: Database, report_id: int) -> list[Any]:
         " ORDER BY event_id IS NOT NULL, event_id, position, id",
         (report_id,),
     )
+
+
+async def photo_hashes(db: Database) -> set[str]:
+    """The hash of every photo some report uses (what the photo sweep keeps)."""
+    rows = await db.fetchall("SELECT DISTINCT sha256 FROM photos")
+    return {r["sha256"] for r in rows}
 
 
 async def photo_is_public(db: Database, sha256: str) -> bool:

@@ -8,15 +8,22 @@ its category's — for the public performance page.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from typing import Any
 
 from db.database import Database
 from db.reports import REPORT_JOINS
 
 BATCH_SIZE = 1000
-OPEN_STATUSES = ("received", "verified", "dispatched", "in_progress")
-_OPEN_SQL = "r.status IN ('received', 'verified', 'dispatched', 'in_progress')"
+
+
+def _open(open_statuses: Collection[str]) -> tuple[str, list[str]]:
+    """web.lifecycle.rules.OPEN_STATUSES (passed by the caller) in SQL: an open report past
+    its next_due_at is overdue."""
+    statuses = sorted(open_statuses)
+    return f"r.status IN ({', '.join('?' for _ in statuses)})", statuses
+
+
 _PUBLIC_SQL = "r.confidential = 0 AND c.confidential = 0"
 
 # Only what the figures need; nothing personal is ever selected here.
@@ -88,31 +95,42 @@ async def category_names(db: Database) -> dict[str, Any]:
 # --- overdue across the city --------------------------------------------------------------
 
 
-async def overdue_total(db: Database, now: str) -> int:
+async def overdue_total(db: Database, now: str, open_statuses: Collection[str]) -> int:
     """How many open reports are past their next deadline across the city."""
+    is_open, statuses = _open(open_statuses)
     row = await db.fetchone(
-        f"SELECT COUNT(*) AS n FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?", (now,)
+        f"SELECT COUNT(*) AS n FROM reports r WHERE {is_open} AND r.next_due_at < ?",
+        [*statuses, now],
     )
     return int(row["n"])
 
 
-async def overdue_by(db: Database, now: str, grouping: str) -> list[Any]:
+async def overdue_by(
+    db: Database, now: str, grouping: str, open_statuses: Collection[str]
+) -> list[Any]:
     """Overdue open reports counted per kelurahan ("kelurahan") or agency ("instansi");
     reports not yet forwarded count against the kelurahan and show under an empty agency."""
     column = {"kelurahan": "r.area_code", "instansi": "r.agency_code"}[grouping]
+    is_open, statuses = _open(open_statuses)
     return await db.fetchall(
         f"SELECT {column} AS code, COUNT(*) AS n, MIN(r.next_due_at) AS oldest_due"
-        f" FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?"
+        f" FROM reports r WHERE {is_open} AND r.next_due_at < ?"
         f" GROUP BY {column} ORDER BY n DESC, code",
-        (now,),
+        [*statuses, now],
     )
 
 
 async def overdue_page(
-    db: Database, now: str, *, after: tuple[str, int] | None = None, limit: int = 50
+    db: Database,
+    now: str,
+    open_statuses: Collection[str],
+    *,
+    after: tuple[str, int] | None = None,
+    limit: int = 50,
 ) -> list[Any]:
     """Overdue open reports, longest overdue first, keyset-paged on (next_due_at, id) along
     the reports_due index; `limit + 1` rows tell the caller whether a next page exists."""
+    is_open, statuses = _open(open_statuses)
     keyset, params = "", []
     if after is not None:
         keyset, params = " AND (r.next_due_at, r.id) > (?, ?)", list(after)
@@ -122,7 +140,7 @@ async def overdue_page(
         " c.name_en AS category_name_en, a.name AS area_name, k.name AS kecamatan_name,"
         " g.name_id AS agency_name_id, g.name_en AS agency_name_en"
         f" {REPORT_JOINS}"
-        f" WHERE {_OPEN_SQL} AND r.next_due_at < ?{keyset}"
+        f" WHERE {is_open} AND r.next_due_at < ?{keyset}"
         " ORDER BY r.next_due_at, r.id LIMIT ?",
-        [now, *params, limit + 1],
+        [*statuses, now, *params, limit + 1],
     )

@@ -19,11 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 
-# Files whose SQL is still being moved into db/ by the lifecycle work. The list may only
-# shrink: a listed file that no longer holds SQL (or no longer exists) fails
-# `test_files_waiting_for_their_sql_to_move_are_listed_only_while_they_hold_some`.
-SQL_NOT_YET_MOVED = frozenset({"web/domain.py", "web/tasks.py"})
-
 # SQL is written in capitals, here as in db/. A statement, or a fragment of one that only
 # makes sense inside SQL (a join, a condition on a column, a placeholder list).
 SQL_TEXT = re.compile(
@@ -171,20 +166,10 @@ def route_modules(root: Path) -> dict[str, str]:
 
 
 def test_no_sql_outside_db() -> None:
-    found = {
-        path: findings
-        for path, findings in sql_outside_db(ROOT).items()
-        if path not in SQL_NOT_YET_MOVED
-    }
+    found = sql_outside_db(ROOT)
     assert not found, "SQL belongs in db/:\n" + "\n".join(
         str(f) for findings in found.values() for f in findings
     )
-
-
-def test_files_waiting_for_their_sql_to_move_are_listed_only_while_they_hold_some() -> None:
-    found = sql_outside_db(ROOT)
-    done = sorted(path for path in SQL_NOT_YET_MOVED if path not in found)
-    assert not done, f"no SQL left in {done}: take them off SQL_NOT_YET_MOVED"
 
 
 def test_db_never_imports_web() -> None:

@@ -29,7 +29,7 @@ from tests.test_staff_auth import (
     run_async,
     staff_client,
 )
-from web import audit, stats
+from web import audit, clock, stats
 from web.settings import Settings
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -295,13 +295,13 @@ def test_the_log_names_staff_only_by_username(client: TestClient, settings: Sett
 
 
 def period_start(settings: Settings, kind: str = "bulan") -> datetime:
-    today = stats.local_today(settings.timezone)
+    today = clock.local_today(settings.timezone)
     period = stats.last_full_quarter(today) if kind == "triwulan" else stats.last_full_month(today)
     return datetime.combine(period.first, time.min, tzinfo=WIB)
 
 
 def last_month(settings: Settings) -> stats.Period:
-    return stats.last_full_month(stats.local_today(settings.timezone))
+    return stats.last_full_month(clock.local_today(settings.timezone))
 
 
 def shown_day(moment: datetime, locale: str = "id") -> str:

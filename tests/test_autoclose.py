@@ -12,9 +12,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
-from tests.test_deadlines import GAMBIR, answer, create, move, utc_text, wib
+from tests.test_deadlines import GAMBIR, answer, create, move, wib
 from tests.test_staff_auth import report_row, rows
-from web import cli, tasks
+from web import cli, lifecycle, tasks
+from web.clock import to_text
 from web.settings import Settings, SettingsError
 
 # Resolved Monday 2 March 2026 10:00 WIB; ten working days later is Monday 16 March 10:00.
@@ -25,7 +26,7 @@ DUE = wib(2026, 3, 16, 10)
 def close_at(settings: Settings, now: datetime, workdays: int = 10) -> int:
     async def run() -> int:
         async with Database(settings.db_path) as db:
-            return await tasks.close_unanswered(db, workdays=workdays, now=now)
+            return await lifecycle.close_unanswered(db, workdays=workdays, now=now)
 
     return asyncio.run(run())
 
@@ -45,16 +46,16 @@ def test_an_unanswered_resolved_report_closes_after_ten_working_days_not_before(
     assert close_at(settings, DUE) == 1
     report = report_row(settings, code)
     assert report["status"] == "closed"
-    assert report["closed_at"] == report["status_changed_at"] == utc_text(DUE)
+    assert report["closed_at"] == report["status_changed_at"] == to_text(DUE)
     assert report["next_due_at"] is None
-    assert report["resolved_at"] == utc_text(RESOLVED)  # the resolution time stays
+    assert report["resolved_at"] == to_text(RESOLVED)  # the resolution time stays
     event = rows(
         settings,
         "SELECT * FROM report_events WHERE report_id = ? ORDER BY id DESC LIMIT 1",
         (report["id"],),
     )[0]
     assert (event["kind"], event["actor"], event["status_after"]) == ("closed", "system", "closed")
-    assert event["user_id"] is None and event["created_at"] == utc_text(DUE)
+    assert event["user_id"] is None and event["created_at"] == to_text(DUE)
     assert close_at(settings, DUE + timedelta(days=30)) == 0  # closed once only
 
 

@@ -2,14 +2,14 @@
 and the admin pages that set the targets and the holidays.
 
 The helpers at the top build synthetic histories at chosen times (reports created, moved
-and answered through web.domain with `now=`); the other deadline and dashboard tests
+and answered through web.lifecycle with `now=`); the other deadline and dashboard tests
 import them from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,8 +18,9 @@ from starlette.testclient import TestClient
 
 from db.database import Database
 from tests.test_staff_auth import add_account, hidden, login, report_row, rows, run_async
-from web import domain
-from web.deadlines import add_working_days, autoclose_at, due_after
+from web import lifecycle
+from web.clock import to_text
+from web.lifecycle.deadlines import add_working_days, autoclose_at, due_after
 from web.settings import Settings
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -37,10 +38,6 @@ def wib(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=WIB)
 
 
-def utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def create(
     settings: Settings,
     at: datetime,
@@ -51,11 +48,11 @@ def create(
     **fields: Any,
 ) -> str:
     """A report received at `at`, through the domain; returns its tracking code."""
-    new = domain.NewReport(category=category, area=area, description=description, **fields)
+    new = lifecycle.NewReport(category=category, area=area, description=description, **fields)
 
     async def run() -> str:
         async with Database(settings.db_path) as db:
-            created = await domain.create_report(db, new, now=at, tz=settings.timezone)
+            created = await lifecycle.create_report(db, new, now=at, tz=settings.timezone)
             return created.code
 
     return run_async(run())
@@ -69,8 +66,8 @@ def move(settings: Settings, code: str, kind: str, at: datetime, **fields: Any) 
     async def run() -> None:
         async with Database(settings.db_path) as db:
             row = await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,))
-            action = domain.Action(kind=kind, expected_version=row["version"], **fields)
-            await domain.apply_action(db, code, action, now=at, tz=settings.timezone)
+            action = lifecycle.Action(kind=kind, expected_version=row["version"], **fields)
+            await lifecycle.apply_action(db, code, action, now=at, tz=settings.timezone)
 
     run_async(run())
 
@@ -88,7 +85,7 @@ def answer(
 
     async def run() -> str:
         async with Database(settings.db_path) as db:
-            return await domain.resident_answer(
+            return await lifecycle.resident_answer(
                 db, code, fixed=fixed, rating=rating, note=note, now=at, tz=settings.timezone
             )
 
@@ -102,10 +99,10 @@ def create_many(settings: Settings, moments: Sequence[datetime], area: str = GAM
         async with Database(settings.db_path) as db:
             made = []
             for index, moment in enumerate(moments):
-                new = domain.NewReport(
+                new = lifecycle.NewReport(
                     category="sampah", area=area, description=f"Laporan nomor {index}"
                 )
-                made.append((await domain.create_report(db, new, now=moment)).code)
+                made.append((await lifecycle.create_report(db, new, now=moment)).code)
             return made
 
     return run_async(run())
@@ -203,19 +200,19 @@ def test_a_report_gets_its_three_due_times_when_it_arrives(settings: Settings) -
     # "sampah": first response 24 hours, forwarded in 1 working day, resolved in 3.
     code = create(settings, wib(2026, 3, 6, 17))  # Friday 17:00
     report = report_row(settings, code)
-    assert report["response_due_at"] == utc_text(wib(2026, 3, 7, 17))  # clock hours: Saturday
-    assert report["dispatch_due_at"] == utc_text(wib(2026, 3, 9, 17))
-    assert report["resolution_due_at"] == utc_text(wib(2026, 3, 11, 17))
+    assert report["response_due_at"] == to_text(wib(2026, 3, 7, 17))  # clock hours: Saturday
+    assert report["dispatch_due_at"] == to_text(wib(2026, 3, 9, 17))
+    assert report["resolution_due_at"] == to_text(wib(2026, 3, 11, 17))
     assert report["next_due_at"] == report["response_due_at"]
 
 
 def test_each_step_waits_on_its_own_deadline(settings: Settings) -> None:
     code = create(settings, wib(2026, 3, 2, 9))  # Monday
     move(settings, code, "verify", wib(2026, 3, 2, 11))
-    assert report_row(settings, code)["next_due_at"] == utc_text(wib(2026, 3, 3, 9))
+    assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 3, 9))
     move(settings, code, "progress", wib(2026, 3, 2, 12))  # the kelurahan works on it itself
     report = report_row(settings, code)
-    assert report["next_due_at"] == report["resolution_due_at"] == utc_text(wib(2026, 3, 5, 9))
+    assert report["next_due_at"] == report["resolution_due_at"] == to_text(wib(2026, 3, 5, 9))
     move(settings, code, "resolve", wib(2026, 3, 3, 9))
     assert report_row(settings, code)["next_due_at"] is None
 
@@ -228,21 +225,21 @@ def test_forwarding_gives_the_agency_its_full_resolution_time_from_that_moment(
     move(settings, code, "dispatch", wib(2026, 3, 4, 15), agency_code="DLH")  # Wednesday
     report = report_row(settings, code)
     # 3 working days from Wednesday 15:00 → Monday 15:00, not Thursday 09:00.
-    assert report["resolution_due_at"] == utc_text(wib(2026, 3, 9, 15))
+    assert report["resolution_due_at"] == to_text(wib(2026, 3, 9, 15))
     assert report["next_due_at"] == report["resolution_due_at"]
     # Forwarding again to the same agency does not restart its clock …
     move(settings, code, "dispatch", wib(2026, 3, 6, 9), agency_code="DLH")
-    assert report_row(settings, code)["resolution_due_at"] == utc_text(wib(2026, 3, 9, 15))
+    assert report_row(settings, code)["resolution_due_at"] == to_text(wib(2026, 3, 9, 15))
     # … forwarding to another agency gives that agency its own time.
     move(settings, code, "dispatch", wib(2026, 3, 6, 9), agency_code="SDA")
-    assert report_row(settings, code)["resolution_due_at"] == utc_text(wib(2026, 3, 11, 9))
+    assert report_row(settings, code)["resolution_due_at"] == to_text(wib(2026, 3, 11, 9))
 
 
 def test_a_reopened_report_gets_a_new_resolution_deadline(settings: Settings) -> None:
     code = create(settings, wib(2026, 3, 2, 9))
     move(settings, code, "resolve", wib(2026, 3, 3, 9))
     answer(settings, code, wib(2026, 3, 5, 10), fixed=False, note="Masih menumpuk.")
-    assert report_row(settings, code)["next_due_at"] == utc_text(wib(2026, 3, 10, 10))
+    assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 10, 10))
 
 
 # --- admin: targets per category ----------------------------------------------------------
@@ -277,7 +274,7 @@ def test_an_admin_sets_a_categorys_targets_and_new_reports_follow_them(
     assert (saved["response_amount"], saved["response_unit"]) == (2, "workdays")
     assert "Tenggat sudah disimpan." in client.get("/staf/admin/tenggat?ok=sampah").text
     code = create(settings, wib(2026, 3, 6, 17))  # Friday 17:00 + 2 working days
-    assert report_row(settings, code)["response_due_at"] == utc_text(wib(2026, 3, 10, 17))
+    assert report_row(settings, code)["response_due_at"] == to_text(wib(2026, 3, 10, 17))
 
 
 def test_a_wrong_target_is_refused_with_the_typed_values_kept(
@@ -358,7 +355,7 @@ def test_an_admin_adds_a_holiday_and_working_days_skip_it(
     assert "Hari libur sudah disimpan." in client.get(response.headers["location"]).text
     # Wednesday 18 March + 1 working day: Thursday 19 is Nyepi → Friday 20.
     code = create(settings, wib(2026, 3, 18, 10))
-    assert report_row(settings, code)["dispatch_due_at"] == utc_text(wib(2026, 3, 20, 10))
+    assert report_row(settings, code)["dispatch_due_at"] == to_text(wib(2026, 3, 20, 10))
     # The same date again renames it.
     client.post(
         "/staf/admin/libur", data={"csrf_token": token, "day": "2026-03-19", "name": "Nyepi"}
@@ -375,7 +372,7 @@ def test_an_admin_removes_a_holiday(client: TestClient, settings: Settings) -> N
     assert response.status_code == 303
     assert rows(settings, "SELECT COUNT(*) FROM holidays WHERE day = '2026-12-24'")[0][0] == 0
     code = create(settings, wib(2026, 12, 23, 10))
-    assert report_row(settings, code)["dispatch_due_at"] == utc_text(wib(2026, 12, 24, 10))
+    assert report_row(settings, code)["dispatch_due_at"] == to_text(wib(2026, 12, 24, 10))
     again = client.post("/staf/admin/libur/2026-12-24/hapus", data={"csrf_token": token})
     assert again.status_code == 404
 

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from tests.test_deadlines import CIDENG, GAMBIR, PASAR_BARU, WIB, create, move
 from tests.test_staff_auth import add_account, login
-from web import stats
+from web import clock, stats
 from web.settings import Settings
 
 NAME, PHONE, EMAIL = "Ratna Sari Dewi", "081377788899", "ratna.dewi@example.id"
@@ -25,7 +25,7 @@ FLAGGED_TEXT = "RAHASIA-ATAS-PERMINTAAN-PELAPOR"
 
 
 def last_month_day(day: int, hour: int = 9) -> datetime:
-    first = stats.last_full_month(stats.local_today("Asia/Jakarta")).first
+    first = stats.last_full_month(clock.local_today("Asia/Jakarta")).first
     return datetime.combine(first + timedelta(days=day - 1), datetime.min.time(), WIB).replace(
         hour=hour
     )
@@ -175,14 +175,14 @@ def test_every_public_page_in_the_readers_language_varies_by_cookie(client: Test
 
 def test_the_quarter_view_names_the_last_full_quarter(client: TestClient) -> None:
     html = client.get("/kinerja?periode=triwulan").text
-    quarter = stats.last_full_quarter(stats.local_today("Asia/Jakarta"))
+    quarter = stats.last_full_quarter(clock.local_today("Asia/Jakarta"))
     numeral = ("I", "II", "III", "IV")[(quarter.first.month - 1) // 3]
     assert f"Triwulan {numeral} {quarter.first.year}" in html
     assert 'href="/kinerja?periode=triwulan" aria-current="page"' in html
 
 
 def test_the_last_full_month_never_includes_this_month() -> None:
-    today = stats.local_today("Asia/Jakarta")
+    today = clock.local_today("Asia/Jakarta")
     period = stats.last_full_month(today)
     assert period.last < today.replace(day=1) and period.first.day == 1
     assert period.last + timedelta(days=1) == date(today.year, today.month, 1)

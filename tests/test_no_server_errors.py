@@ -38,7 +38,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import make_settings
 from tests.test_staff_auth import GAMBIR, PASSWORD, add_account, hidden
-from web import apikeys, domain, forms, parse
+from web import apikeys, forms, lifecycle, parse
 from web.app import create_app
 from web.routes import open311, staff
 from web.settings import Settings
@@ -217,13 +217,13 @@ class World:
         return self.client.portal.call(fn)
 
     def new_report(self, status: str = "received") -> str:
-        new = domain.NewReport(
+        new = lifecycle.NewReport(
             category="sampah", area=GAMBIR, description="Sampah menumpuk di depan pasar."
         )
-        code = self.call(partial(domain.create_report, self.db, new, ())).code
+        code = self.call(partial(lifecycle.create_report, self.db, new, ())).code
         if status == "resolved":
-            action = domain.Action(kind="resolve", expected_version=1, public_note="Beres.")
-            self.call(partial(domain.apply_action, self.db, code, action))
+            action = lifecycle.Action(kind="resolve", expected_version=1, public_note="Beres.")
+            self.call(partial(lifecycle.apply_action, self.db, code, action))
         return code
 
     def version(self, code: str) -> str:

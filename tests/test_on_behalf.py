@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 from test_staff_auth import add_account, hidden, login
 
-from web.deadlines import utc_now
+from web.clock import utc_now
 from web.settings import Settings
 
 GAMBIR = "31.71.01.1001"

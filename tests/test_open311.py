@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from web import codes, domain
-from web.deadlines import utc_now
+from web import codes, lifecycle
+from web.clock import to_text, utc_now
 
 BASE = "/open311/v2"
 KELURAHAN = "31.71.01.1001"  # Gambir, Jakarta Pusat
@@ -30,23 +30,23 @@ def file_report(
     *,
     category: str = "jalan",
     description: str = "Jalan berlubang di depan sekolah",
-    photos: tuple[domain.StoredPhoto, ...] = (),
+    photos: tuple[lifecycle.StoredPhoto, ...] = (),
     days_ago: float = 0,
     **fields: Any,
-) -> domain.Created:
+) -> lifecycle.Created:
     """A report created through the domain, in the app's own event loop and database."""
     db = client.app_state["db"]
-    new = domain.NewReport(category=category, area=KELURAHAN, description=description, **fields)
+    new = lifecycle.NewReport(category=category, area=KELURAHAN, description=description, **fields)
     now = utc_now() - timedelta(days=days_ago)
-    return client.portal.call(partial(domain.create_report, db, new, photos, now=now))
+    return client.portal.call(partial(lifecycle.create_report, db, new, photos, now=now))
 
 
 def act(client: TestClient, code: str, kind: str, **fields: Any) -> None:
     """A staff action on a report, as the staff workspace performs it."""
     db = client.app_state["db"]
     row = client.portal.call(db.fetchone, "SELECT version FROM reports WHERE code = ?", (code,))
-    action = domain.Action(kind=kind, expected_version=row["version"], **fields)
-    client.portal.call(partial(domain.apply_action, db, code, action))
+    action = lifecycle.Action(kind=kind, expected_version=row["version"], **fields)
+    client.portal.call(partial(lifecycle.apply_action, db, code, action))
 
 
 def parse(response: Any, fmt: str) -> Any:
@@ -87,7 +87,7 @@ def assert_errors(response: Any, fmt: str, status: int) -> list[str]:
     return descriptions
 
 
-def display(created: domain.Created) -> str:
+def display(created: lifecycle.Created) -> str:
     return codes.display(created.code)
 
 
@@ -287,7 +287,7 @@ def test_dates_default_to_the_last_90_days_and_may_span_at_most_90(client: TestC
     old = file_report(client, days_ago=120)
     assert request_ids(client.get(f"{BASE}/requests.json"), "json") == [display(recent)]
     start = (utc_now() - timedelta(days=150)).strftime("%Y-%m-%dT%H:%M:%S+07:00")
-    end = (utc_now() - timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = to_text(utc_now() - timedelta(days=100))
     response = client.get(f"{BASE}/requests.json", params={"start_date": start, "end_date": end})
     assert request_ids(response, "json") == [display(old)]
     # start alone means the 90 days after it; end alone the 90 days before it
@@ -323,7 +323,7 @@ def test_our_own_jurisdiction_id_is_accepted(client: TestClient) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_extensions_add_channel_photos_and_public_timeline(client: TestClient, fmt: str) -> None:
     before, after = "a" * 64, "b" * 64
-    created = file_report(client, photos=(domain.StoredPhoto(before, 800, 600),))
+    created = file_report(client, photos=(lifecycle.StoredPhoto(before, 800, 600),))
     act(client, created.code, "verify", public_note="Petugas sudah melihat lokasi.")
     act(client, created.code, "dispatch", agency_code="BINAMARGA")
     act(
@@ -331,7 +331,7 @@ def test_extensions_add_channel_photos_and_public_timeline(client: TestClient, f
         created.code,
         "resolve",
         public_note="Lubang sudah ditambal.",
-        photos=(domain.StoredPhoto(after, 800, 600),),
+        photos=(lifecycle.StoredPhoto(after, 800, 600),),
     )
     response = client.get(f"{BASE}/requests/{display(created)}.{fmt}?extensions=true")
     body = parse(response, fmt)
@@ -367,6 +367,32 @@ def test_extensions_add_channel_photos_and_public_timeline(client: TestClient, f
         "Diteruskan ke instansi",
         "Lubang sudah ditambal.",
     ]
+
+
+def test_open311_lists_the_events_the_tracking_page_shows_named_alike(
+    client: TestClient,
+) -> None:
+    created = file_report(client)
+    other = file_report(client, description="Lubang yang sama, dilaporkan tetangga")
+    act(client, created.code, "note", internal_note="Hanya untuk petugas.")
+    act(client, created.code, "note", public_note="Tim sudah dijadwalkan.")
+    act(client, other.code, "duplicate", duplicate_of_code=created.code)
+    act(client, created.code, "resolve", public_note="Lubang sudah ditambal.")
+    db = client.app_state["db"]
+    client.portal.call(partial(lifecycle.resident_answer, db, created.code, fixed=True))
+    (item,) = client.get(f"{BASE}/requests/{display(created)}.json?extensions=true").json()
+    notes = [(n["type"], n["description"]) for n in item["extended_attributes"]["notes"]]
+    assert notes == [
+        ("received", "Diterima"),
+        ("note", "Tim sudah dijadwalkan."),
+        ("merged_in", "Laporan lain digabung ke laporan ini"),
+        ("resolve", "Lubang sudah ditambal."),
+        ("confirmed", "Pelapor menyatakan sudah beres"),
+    ]
+    tracking = client.get(f"/t/{created.code}").text
+    for _kind, description in notes:
+        assert description in tracking
+    assert "Hanya untuk petugas." not in tracking
 
 
 def test_without_extensions_there_are_no_extended_attributes(client: TestClient) -> None:

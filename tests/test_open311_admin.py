@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from db import accounts as account_db
 from tests.test_open311_post import form
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.passwords import hash_password
 
 PAGE = "/staf/admin/api"

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from tests.test_open311 import BASE, FORMATS, KELURAHAN, act, assert_errors, parse
 from web import apikeys, codes
-from web.deadlines import utc_now
+from web.clock import utc_now
 
 
 def make_key(client: TestClient, name: str = "JAKI", rate: int = 60) -> str:

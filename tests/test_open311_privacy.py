@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.test_open311 import BASE, FORMATS, act, assert_errors, display, file_report, parse
-from web import domain
+from web import lifecycle
 
 NAME, PHONE, EMAIL = "Siti Rahmawati", "081298765432", "siti.rahma@example.id"
 ON_BEHALF, VOLUNTEER = "Pak Darmo Sutejo", "Relawan Budi Santoso"
@@ -38,7 +38,7 @@ SECRETS = (
 
 
 @pytest.fixture
-def planted(client: TestClient) -> dict[str, domain.Created]:
+def planted(client: TestClient) -> dict[str, lifecycle.Created]:
     """Reports holding every kind of secret, plus one report that may be shown in full."""
     reports = {
         "named": file_report(
@@ -66,14 +66,14 @@ def planted(client: TestClient) -> dict[str, domain.Created]:
         reports["named"].code,
         "note",
         internal_note=INTERNAL,
-        photos=(domain.StoredPhoto(HIDDEN_PHOTO, 10, 10),),
+        photos=(lifecycle.StoredPhoto(HIDDEN_PHOTO, 10, 10),),
     )
     act(client, reports["named"].code, "verify", public_note="Sudah dicek.", internal_note=INTERNAL)
     act(client, reports["pungli"].code, "verify", public_note=CONFIDENTIAL_TEXT)
     return reports
 
 
-def every_body(client: TestClient, reports: dict[str, domain.Created]) -> Iterator[str]:
+def every_body(client: TestClient, reports: dict[str, lifecycle.Created]) -> Iterator[str]:
     for fmt in FORMATS:
         for extensions in ("", "?extensions=true"):
             yield client.get(f"{BASE}/requests.{fmt}{extensions}").text
@@ -86,7 +86,7 @@ def every_body(client: TestClient, reports: dict[str, domain.Created]) -> Iterat
 
 
 def test_no_personal_or_confidential_data_in_any_response(
-    client: TestClient, planted: dict[str, domain.Created]
+    client: TestClient, planted: dict[str, lifecycle.Created]
 ) -> None:
     bodies = list(every_body(client, planted))
     assert len(bodies) == 2 * (2 * (2 + 5) + 5)
@@ -100,7 +100,7 @@ def test_no_personal_or_confidential_data_in_any_response(
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_confidential_reports_are_unknown_to_the_api(
-    client: TestClient, planted: dict[str, domain.Created], fmt: str
+    client: TestClient, planted: dict[str, lifecycle.Created], fmt: str
 ) -> None:
     for key in ("pungli", "flagged"):
         code = display(planted[key])
@@ -121,7 +121,7 @@ def test_a_report_recategorised_as_pungli_disappears(client: TestClient) -> None
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_hidden_coordinates_are_left_out_not_emptied_to_zero(
-    client: TestClient, planted: dict[str, domain.Created], fmt: str
+    client: TestClient, planted: dict[str, lifecycle.Created], fmt: str
 ) -> None:
     for key, shown in (("named", True), ("anonymous", False), ("exif", False)):
         body = parse(client.get(f"{BASE}/requests/{display(planted[key])}.{fmt}"), fmt)
@@ -134,7 +134,7 @@ def test_hidden_coordinates_are_left_out_not_emptied_to_zero(
 
 
 def test_internal_only_events_are_not_in_the_public_timeline(
-    client: TestClient, planted: dict[str, domain.Created]
+    client: TestClient, planted: dict[str, lifecycle.Created]
 ) -> None:
     code = display(planted["named"])
     (item,) = client.get(f"{BASE}/requests/{code}.json?extensions=true").json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from db.database import Database
-from web import domain
+from web import lifecycle
 from web.settings import Settings
 
 MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -13,9 +13,9 @@ MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 async def test_a_new_category_brings_its_own_deadlines(settings: Settings) -> None:
     async with Database(settings.db_path) as db:
-        created = await domain.create_report(
+        created = await lifecycle.create_report(
             db,
-            domain.NewReport(
+            lifecycle.NewReport(
                 category="jalan",
                 area="31.71.01.1001",
                 description="Dahan besar patah di atas trotoar.",
@@ -24,10 +24,10 @@ async def test_a_new_category_brings_its_own_deadlines(settings: Settings) -> No
         )
         before = await db.fetchone("SELECT * FROM reports WHERE id = ?", (created.id,))
         assert before["response_due_at"] == "2026-11-24T02:00:00Z"  # jalan: 24 hours
-        await domain.apply_action(
+        await lifecycle.apply_action(
             db,
             created.code,
-            domain.Action(kind="recategorise", expected_version=1, category_code="pohon"),
+            lifecycle.Action(kind="recategorise", expected_version=1, category_code="pohon"),
             now=MONDAY_9_WIB,
         )
         after = await db.fetchone("SELECT * FROM reports WHERE id = ?", (created.id,))
@@ -40,18 +40,18 @@ async def test_a_new_category_brings_its_own_deadlines(settings: Settings) -> No
 
 async def test_the_same_category_again_changes_no_deadline(settings: Settings) -> None:
     async with Database(settings.db_path) as db:
-        created = await domain.create_report(
+        created = await lifecycle.create_report(
             db,
-            domain.NewReport(
+            lifecycle.NewReport(
                 category="jalan", area="31.71.01.1001", description="Jalan berlubang."
             ),
             now=MONDAY_9_WIB,
         )
         before = await db.fetchone("SELECT * FROM reports WHERE id = ?", (created.id,))
-        await domain.apply_action(
+        await lifecycle.apply_action(
             db,
             created.code,
-            domain.Action(
+            lifecycle.Action(
                 kind="recategorise",
                 expected_version=1,
                 category_code="jalan",

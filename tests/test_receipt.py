@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from test_staff_auth import add_account, hidden, login
 from test_tracking import file_report
 
-from web.deadlines import utc_now
+from web.clock import utc_now
 from web.i18n import format_time
 from web.settings import Settings
 

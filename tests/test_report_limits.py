@@ -22,7 +22,7 @@ from tests.test_open311_post import make_key
 from tests.test_staff_actions import intake_form, local_input
 from tests.test_staff_auth import GAMBIR, add_account, hidden, login
 from web.app import create_app
-from web.deadlines import utc_now
+from web.clock import utc_now
 from web.limits import HELD_PHOTOS_PER_CLIENT, REPORT_LIMITS
 from web.settings import Settings
 

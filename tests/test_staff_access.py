@@ -27,7 +27,7 @@ from test_staff_auth import (
     snapshot,
 )
 
-from web import domain
+from web import lifecycle
 from web.app import create_app
 from web.photos import PhotoStore, process_photo
 from web.settings import Settings
@@ -52,10 +52,10 @@ class World:
     cideng_photo: str
 
 
-def stored_photo(settings: Settings, seed: int) -> domain.StoredPhoto:
+def stored_photo(settings: Settings, seed: int) -> lifecycle.StoredPhoto:
     processed = process_photo(encode(camera_like((320 + seed, 240)), "JPEG", quality=90))
     PhotoStore(settings.photo_dir).save(processed)
-    return domain.StoredPhoto(processed.sha256, processed.width, processed.height)
+    return lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)
 
 
 @pytest.fixture

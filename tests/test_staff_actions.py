@@ -29,8 +29,9 @@ from test_staff_auth import (
 
 from db import reports as report_db
 from db.database import Database
-from web import domain
-from web.deadlines import from_text, to_text, utc_now
+from web import lifecycle
+from web.clock import from_text, to_text, utc_now
+from web.lifecycle.deadlines import Deadlines, deadlines_for
 from web.settings import Settings
 
 FORMS: dict[str, dict[str, str]] = {
@@ -69,7 +70,7 @@ def report_in(settings: Settings, status: str, main: str) -> str:
 
         async def confirm() -> None:
             async with Database(settings.db_path) as db:
-                await domain.resident_answer(db, code, fixed=True, rating=5)
+                await lifecycle.resident_answer(db, code, fixed=True, rating=5)
 
         asyncio.run(confirm())
     assert report_row(settings, code)["status"] == status
@@ -88,7 +89,7 @@ def test_each_action_is_allowed_or_refused_by_the_status_it_starts_from(
     admin: TestClient, settings: Settings, status: str
 ) -> None:
     main = add_report(settings, GAMBIR, description="Laporan induk untuk penggabungan.")
-    for kind, (allowed_from, target) in domain.TRANSITIONS.items():
+    for kind, (allowed_from, target) in lifecycle.TRANSITIONS.items():
         code = report_in(settings, status, main)
         before = snapshot(settings, code)
         version = report_row(settings, code)["version"]
@@ -341,7 +342,7 @@ def test_supervisors_get_403_on_every_action(client: TestClient, settings: Setti
     code = add_report(settings, GAMBIR)
     login(client, "super")
     token = hidden(client.get("/staf").text, "csrf_token")
-    for kind in domain.TRANSITIONS:
+    for kind in lifecycle.TRANSITIONS:
         response = client.post(
             f"/staf/laporan/{code}/{kind}", data={"csrf_token": token, "version": "1"}
         )
@@ -394,10 +395,11 @@ def test_a_phone_complaint_is_timed_from_when_the_resident_called(
     assert row["written_at"] == to_text(called)
     assert row["reporter_phone"] == "081234567890"
 
-    async def expected() -> domain.Deadlines:
+    async def expected() -> Deadlines:
         async with Database(settings.db_path) as db, db.read() as conn:
             category = await report_db.category(conn, "sampah")
-            return await domain.compute_deadlines(conn, category, called, "Asia/Jakarta")
+            holidays = await report_db.holidays(conn)
+            return deadlines_for(category, called, holidays, "Asia/Jakarta")
 
     due = asyncio.run(expected())
     assert row["response_due_at"] == to_text(due.response)
@@ -408,7 +410,7 @@ def test_a_phone_complaint_is_timed_from_when_the_resident_called(
     assert client.get(location).status_code == 200  # the receipt to print
 
 
-@pytest.mark.parametrize("channel", domain.STAFF_CHANNELS)
+@pytest.mark.parametrize("channel", lifecycle.STAFF_CHANNELS)
 def test_intake_records_every_staff_channel(
     client: TestClient, settings: Settings, channel: str
 ) -> None:

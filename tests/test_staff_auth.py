@@ -24,9 +24,9 @@ from starlette.testclient import TestClient
 
 from db import accounts as account_db
 from db.database import Database
-from web import auth, domain
+from web import auth, lifecycle
 from web.app import create_app
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.passwords import hash_password
 from web.settings import Settings
 
@@ -86,9 +86,9 @@ def add_report(
     channel: str = "web",
     written_at: datetime | None = None,
     now: datetime | None = None,
-    photos: Sequence[domain.StoredPhoto] = (),
+    photos: Sequence[lifecycle.StoredPhoto] = (),
 ) -> str:
-    new = domain.NewReport(
+    new = lifecycle.NewReport(
         category=category,
         area=area,
         description=description,
@@ -102,7 +102,7 @@ def add_report(
 
     async def create() -> str:
         async with Database(settings.db_path) as db:
-            created = await domain.create_report(db, new, photos, now=now)
+            created = await lifecycle.create_report(db, new, photos, now=now)
             return created.code
 
     return run_async(create())
@@ -114,8 +114,8 @@ def apply(settings: Settings, code: str, kind: str, **fields: Any) -> int:
     async def run() -> int:
         async with Database(settings.db_path) as db:
             version = (await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,)))[0]
-            action = domain.Action(kind=kind, expected_version=version, **fields)
-            return await domain.apply_action(db, code, action)
+            action = lifecycle.Action(kind=kind, expected_version=version, **fields)
+            return await lifecycle.apply_action(db, code, action)
 
     return run_async(run())
 

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 from test_staff_auth import CIDENG, GAMBIR, add_account, add_report, apply, login, rows
 
-from web.deadlines import utc_now
+from web.clock import utc_now
 from web.settings import Settings
 
 CODE_LINK = re.compile(r'<a class="case-code" href="/staf/laporan/([0-9A-Z]{8})"')

@@ -75,14 +75,14 @@ def test_a_note_typed_too_late_is_kept_and_the_reason_sits_by_it(
 
     from test_tracking import set_column
 
-    from web.deadlines import utc_now
+    from web.clock import to_text, utc_now
 
     code, token = resolved(client, settings)
     set_column(
         settings,
         code,
         "resolved_at",
-        (utc_now() - timedelta(days=15)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        to_text(utc_now() - timedelta(days=15)),
     )
     response = client.post(
         f"/t/{code}/p/{token}/jawab", data={"fixed": "belum", "note": "Masih kotor sekali."}

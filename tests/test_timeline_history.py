@@ -11,7 +11,7 @@ from test_staff_auth import add_account, login
 from test_tracking import act, file_report
 
 from tests.images import camera_like, encode
-from web import domain
+from web import lifecycle
 from web.photos import PhotoStore, process_photo
 from web.settings import Settings
 
@@ -40,7 +40,7 @@ def resolved_with_after_photo(client: TestClient, settings: Settings) -> tuple[s
         code,
         "resolve",
         public_note="Sampah sudah diangkut semua.",
-        photos=[domain.StoredPhoto(processed.sha256, processed.width, processed.height)],
+        photos=[lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)],
     )
     return code, token, processed.sha256
 

@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from db.database import Database
 from tests.images import camera_like, encode
-from web import domain
-from web.deadlines import utc_now
+from web import lifecycle
+from web.clock import to_text, utc_now
 from web.settings import Settings
 
 GAMBIR = "31.71.01.1001"
@@ -42,8 +42,8 @@ def act(settings: Settings, code: str, kind: str, **kwargs: object) -> None:
     async def run() -> None:
         async with Database(settings.db_path) as db:
             row = await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,))
-            await domain.apply_action(
-                db, code, domain.Action(kind=kind, expected_version=row["version"], **kwargs)
+            await lifecycle.apply_action(
+                db, code, lifecycle.Action(kind=kind, expected_version=row["version"], **kwargs)
             )
 
     asyncio.run(run())
@@ -116,7 +116,7 @@ def test_each_step_staff_takes_appears_with_its_note_and_after_photo(
         code,
         "resolve",
         public_note="Sampah sudah diangkut.",
-        photos=[domain.StoredPhoto(processed.sha256, processed.width, processed.height)],
+        photos=[lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)],
     )
     page = client.get(f"/t/{code}").text
     steps = re.findall(r'<li class="(\w+)">\s*<span class="step">([^<]+)</span>', page)
@@ -221,7 +221,7 @@ def test_not_fixed_within_14_days_reopens_with_a_timeline_event(
         settings,
         code,
         "resolved_at",
-        (utc_now() - timedelta(days=13)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        to_text(utc_now() - timedelta(days=13)),
     )
     response = client.post(
         f"/t/{code}/p/{token}/jawab",
@@ -247,7 +247,7 @@ def test_not_fixed_after_14_days_is_refused_and_the_note_is_kept(
         settings,
         code,
         "resolved_at",
-        (utc_now() - timedelta(days=15)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        to_text(utc_now() - timedelta(days=15)),
     )
     assert "Batas 14 hari" in client.get(f"/t/{code}/p/{token}").text
     response = client.post(

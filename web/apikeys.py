@@ -24,7 +24,7 @@ from db.apikeys import ApiKey
 from db.audit import CONSOLE, Actor
 from db.database import Database
 from web import audit, parse
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.settings import Settings
 
 KEY_PREFIX = "ak_"

@@ -28,10 +28,11 @@ from db import stats as stats_db
 from db.audit import Actor, Entry
 from db.database import Database
 from web import i18n
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
+from web.lifecycle.deadlines import UNIT_LABELS
 
 KIND_LABELS = {
     "targets": N_("Target waktu"),
@@ -76,7 +77,6 @@ ROLE_LABELS = {
     "supervisor": N_("Supervisor (hanya membaca)"),
     "officer": N_("Petugas"),
 }
-UNIT_LABELS = {"hours": N_("jam"), "workdays": N_("hari kerja")}
 TARGETS = ("response", "dispatch", "resolution")
 # Fields that name the object rather than describe it: shown in its label, not as changes.
 IDENTITY = frozenset({"username", "prefix", "day"})

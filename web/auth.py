@@ -35,8 +35,9 @@ from db import ratelimit
 from db import sessions as q
 from db.database import Database
 from web import formdata, i18n
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
+from web.lifecycle.rules import ACTING_ROLES  # supervisors read everything, change nothing
 from web.passwords import hash_password, needs_rehash, verify_password
 
 log = logging.getLogger("aduan.auth")
@@ -63,7 +64,6 @@ FIRST_LOCK = timedelta(minutes=1)
 LONGEST_LOCK = timedelta(hours=1)
 
 ALL_ROLES = ("admin", "supervisor", "officer")
-ACTING_ROLES = ("admin", "officer")  # supervisors read everything but change nothing
 ADMIN_ROLES = ("admin",)
 
 

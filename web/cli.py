@@ -21,7 +21,7 @@ from db import database, reference
 from db.audit import CONSOLE
 from db.database import Database
 from web import apikeys, audit, tasks
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.passwords import MIN_LENGTH, hash_password
 from web.settings import Settings, SettingsError
 

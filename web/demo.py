@@ -11,8 +11,8 @@ from db import areas as area_db
 from db import reports as report_db
 from db.audit import CONSOLE
 from db.database import Database
-from web import audit, domain
-from web.deadlines import to_text, utc_now
+from web import audit, lifecycle
+from web.clock import to_text, utc_now
 from web.passwords import hash_password
 from web.settings import Settings
 
@@ -154,7 +154,7 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
         # The second round lies a month back, so /kinerja's "last month" has figures too.
         month_back = 30 if index >= len(HISTORIES) else 0
         filed = now - timedelta(days=days_ago + month_back + rng.random() / 3)
-        new = domain.NewReport(
+        new = lifecycle.NewReport(
             category=category,
             area=area["code"],
             description=text,
@@ -166,7 +166,7 @@ async def add_demo_data(db: Database, settings: Settings, region: str) -> list[t
             anonymous=index % 5 == 0,
             written_at=filed,
         )
-        report = await domain.create_report(db, new, tz=settings.timezone, now=filed)
+        report = await lifecycle.create_report(db, new, tz=settings.timezone, now=filed)
         created.append(report.code)
         await _play(db, report.code, history, filed, officer["id"], created, settings, now)
     return logins
@@ -190,9 +190,9 @@ async def _play(
             extra["agency_code"] = await report_db.default_agency(db, code)
         if kind == "duplicate":
             extra["duplicate_of_code"] = created[0] if created[0] != code else created[1]
-        action = domain.Action(
+        action = lifecycle.Action(
             kind=kind, expected_version=version, user_id=user_id, public_note=NOTES[kind], **extra
         )
-        version = await domain.apply_action(
+        version = await lifecycle.apply_action(
             db, code, action, tz=settings.timezone, now=filed + step * number
         )

@@ -19,7 +19,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData, UploadFile
 
-from web import domain, parse, text
+from web import lifecycle, parse, text
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -104,7 +104,7 @@ class ReportForm:
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
     photos: list[HeldPhoto] = field(default_factory=list)
-    report: domain.NewReport | None = None
+    report: lifecycle.NewReport | None = None
     held_token: str = ""
 
     @property
@@ -391,7 +391,7 @@ async def check_report_form(
         if gps is not None:
             lat, lon = gps
             location_source = "photo"
-    result.report = domain.NewReport(
+    result.report = lifecycle.NewReport(
         category=values["category"],
         area=values["area"],
         description=description,
@@ -416,8 +416,8 @@ async def check_report_form(
     return result
 
 
-def stored_photos(photos: list[HeldPhoto]) -> list[domain.StoredPhoto]:
-    return [domain.StoredPhoto(p.sha256, p.width, p.height) for p in photos]
+def stored_photos(photos: list[HeldPhoto]) -> list[lifecycle.StoredPhoto]:
+    return [lifecycle.StoredPhoto(p.sha256, p.width, p.height) for p in photos]
 
 
 def utc(moment: datetime) -> datetime:

@@ -21,6 +21,8 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from web.clock import from_text
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -73,7 +75,7 @@ def negotiate(cookie_value: str | None) -> str:
 def parse_utc(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return from_text(value)
 
 
 def format_time(

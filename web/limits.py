@@ -17,7 +17,7 @@ from starlette.requests import Request
 from db import held_photos as held_db
 from db import ratelimit
 from web.client import client_bucket
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.photos import PhotoStore
 
 # New reports per client. A resident files one or two; a volunteer filing for neighbours

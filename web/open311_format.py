@@ -21,9 +21,11 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
-from web import codes, domain
-from web.deadlines import from_text
+from web import codes, lifecycle
+from web.clock import from_text
 from web.i18n import gettext as _
+from web.i18n import translate
+from web.lifecycle import timeline
 from web.settings import Settings
 
 BASE = "/open311/v2"
@@ -175,17 +177,19 @@ def service_definition_document(row: Any) -> dict[str, Any]:
 
 
 def request_document(
-    row: Any, events: list[Any], photos: list[str], settings: Settings, extensions: bool
+    row: Any, events: list[Any], photos: list[Any], settings: Settings, extensions: bool
 ) -> dict[str, Any]:
     """One `request`, from the public row, public events and public photos only
-    (db/open311.py decides what is public; nothing personal reaches this function)."""
+    (db/open311.py selects what is public; nothing personal reaches this function)."""
     tz = settings.timezone
-    notes = [e["public_note"] for e in events if e["public_note"]]
-    photo_urls = [f"{settings.base_url}/foto/{sha}.jpg" for sha in photos]
+    public = timeline.public_notes(events)
+    notes = [n.public_note for n in public if n.public_note]
+    in_order = timeline.group_photos(events, photos).in_order(events)
+    photo_urls = [f"{settings.base_url}/foto/{p['sha256']}.jpg" for p in in_order]
     media_urls = photo_urls + ([row["media_url"]] if row["media_url"] else [])
     document: dict[str, Any] = {
         "service_request_id": codes.display(row["code"]),
-        "status": "open" if row["status"] in domain.OPEN_STATUSES else "closed",
+        "status": "open" if row["status"] in lifecycle.OPEN_STATUSES else "closed",
         "status_notes": notes[-1] if notes else "",
         "service_name": row["service_name"],
         "service_code": row["category_code"],
@@ -210,12 +214,11 @@ def request_document(
             "media_urls": media_urls,
             "notes": [
                 {
-                    "datetime": iso_time(e["created_at"], tz),
-                    "description": e["public_note"]
-                    or _(domain.STATUS_LABELS.get(e["status_after"], e["kind"])),
-                    "type": e["kind"],
+                    "datetime": iso_time(n.at, tz),
+                    "description": n.public_note or translate(n.label),
+                    "type": n.kind,
                 }
-                for e in events
+                for n in public
             ],
         }
     return document

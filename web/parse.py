@@ -16,10 +16,11 @@ ends.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from db.staff import Cursor
+from web.clock import to_text
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -147,7 +148,7 @@ def stored_time(text: str | None, *, name: str = "") -> str:
     if not _STORED_TIME.fullmatch(value):
         raise ParamError(f"{label} must be a UTC time written 2026-03-01T08:00:00Z")
     parsed = moment(value, name=label)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_text(parsed)
 
 
 def cursor(text: str | None, *, name: str = "") -> Cursor | None:

@@ -17,6 +17,9 @@ Definitions (the same on every page):
   values are at or below it: the value at rank ceil(p/100 × n) in ascending order. It is
   always a time some report really took.
 - **Overdue now**: reports of the period still open whose current deadline has passed.
+
+When the clock starts and what is overdue are web.lifecycle.rules' `clock_start` and
+`is_overdue`, as on every other page.
 """
 
 from __future__ import annotations
@@ -26,18 +29,16 @@ import statistics
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
-from web import i18n, parse
-from web.deadlines import from_text
+from web import clock, i18n, parse
+from web.clock import from_text
 from web.i18n import lazy_gettext as N_
+from web.lifecycle.rules import clock_start, is_overdue
 
-OPEN_STATUSES = frozenset({"received", "verified", "dispatched", "in_progress"})
-STAFF_CHANNELS = frozenset({"walk_in", "whatsapp", "phone", "email", "social"})
 # How report rows are grouped: the name used in URLs → the row field holding the key.
 GROUPINGS = {
     "kelurahan": "area_code",
@@ -76,10 +77,7 @@ class Period:
 
     def bounds(self, tz: str) -> tuple[str, str]:
         """[start, end) as stored UTC text, for `received_at >= start AND < end`."""
-        zone = ZoneInfo(tz)
-        start = datetime.combine(self.first, datetime.min.time(), tzinfo=zone)
-        end = datetime.combine(self.last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-        return _utc_text(start), _utc_text(end)
+        return clock.day_range(self.first, self.last, tz)
 
     @property
     def month_value(self) -> str:
@@ -88,10 +86,6 @@ class Period:
     @property
     def quarter_value(self) -> str:
         return f"{self.first.year}-Q{(self.first.month - 1) // 3 + 1}"
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def month(year: int, number: int) -> Period:
@@ -116,10 +110,6 @@ def last_full_quarter(today: date) -> Period:
     if current == 1:
         return quarter(today.year - 1, 4)
     return quarter(today.year, current - 1)
-
-
-def local_today(tz: str, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
 
 
 def parse_period(query: Mapping[str, str], today: date) -> tuple[Period, str]:
@@ -238,24 +228,15 @@ class Figures:
             self.response_hours.append(_hours_between(start, responded))
         if row["resolved_at"]:
             self.resolution_hours.append(_hours_between(start, row["resolved_at"]))
-        status = row["status"]
-        if status in OPEN_STATUSES and row["next_due_at"] and row["next_due_at"] < now:
+        if is_overdue(row, now):
             self.overdue_now += 1
-        if status == "rejected":
+        if row["status"] == "rejected":
             self.rejected += 1
         if row["reopen_count"]:
             self.reopened += 1
         if row["rating"] is not None:
             self.rating_sum += int(row["rating"])
             self.rating_count += 1
-
-
-def clock_start(row: Mapping[str, Any]) -> str:
-    """When the deadline clock started (as web.domain.create_report decides it)."""
-    written = row["written_at"]
-    if written and row["channel"] in STAFF_CHANNELS and written < row["received_at"]:
-        return str(written)
-    return str(row["received_at"])
 
 
 def _hours_between(start: str, end: str) -> float:

@@ -1,11 +1,10 @@
 """Periodic upkeep inside the server (hourly) and `aduan tasks run` for cron:
 
 - close resolved reports the resident did not answer within the configured working days
-  (LAPOR!: 10), with a "closed" timeline event by the system;
+  (LAPOR!: 10): web/lifecycle/autoclose.py;
 - remove photos that no report uses (left by forms that were never completed).
 
-Each task is safe to run from several places at once (the server and cron): a report is
-closed only if it is still resolved at the version that was read.
+Each task is safe to run from several places at once (the server and cron).
 """
 
 from __future__ import annotations
@@ -20,10 +19,9 @@ from typing import Any
 
 import anyio
 
-from db import deadlines as deadline_db
 from db import reports as q
 from db.database import Database
-from web.deadlines import autoclose_at, autoclose_candidates_before, from_text, to_text, utc_now
+from web.lifecycle.autoclose import close_unanswered
 from web.photos import PhotoStore
 from web.settings import Settings
 
@@ -43,74 +41,11 @@ async def sweep_photos(
 ) -> int:
     """Delete stored photos that no report refers to and that are older than a day (a
     resident may still be fixing the form that holds them)."""
-    rows = await db.fetchall("SELECT DISTINCT sha256 FROM photos")
-    keep = {r["sha256"] for r in rows}
+    keep = await q.photo_hashes(db)
     removed = await anyio.to_thread.run_sync(store.sweep, keep, older_than)
     if removed:
         log.info("swept %d orphan photos", removed)
     return removed
-
-
-async def close_unanswered(
-    db: Database, *, workdays: int, tz: str = "Asia/Jakarta", now: datetime | None = None
-) -> int:
-    """Close every resolved report whose resident has not answered within `workdays`
-    working days of its resolution. Returns how many were closed.
-
-    A resident who answered is no longer "resolved" (closed with a rating, or reopened), so
-    is never touched; a report reopened and resolved again counts from the new resolution.
-    Each report is closed in its own transaction, checked again under the write lock, so a
-    resident answering at the same moment wins or loses cleanly, never half.
-    """
-    if workdays <= 0:
-        return 0
-    moment = now or utc_now()
-    stamp = to_text(moment)
-    bound = to_text(autoclose_candidates_before(moment, workdays))
-    closed = 0
-    after_id = 0
-    while True:
-        candidates = await deadline_db.resolved_before(db, bound, after_id=after_id)
-        if not candidates:
-            break
-        after_id = candidates[-1]["id"]
-        async with db.read() as conn:
-            holidays = await q.holidays(conn)
-        due = [
-            c
-            for c in candidates
-            if autoclose_at(from_text(c["resolved_at"]), workdays, holidays, tz) <= moment
-        ]
-        for candidate in due:
-            if await _close_one(db, candidate, stamp):
-                closed += 1
-    if closed:
-        log.info("closed %d resolved reports the resident did not answer", closed)
-    return closed
-
-
-async def _close_one(db: Database, candidate: Any, stamp: str) -> bool:
-    async with db.write() as conn:
-        report = await q.report_by_id(conn, candidate["id"])
-        if (
-            report is None
-            or report["status"] != "resolved"
-            or report["resolved_at"] != candidate["resolved_at"]
-        ):
-            return False
-        changes = {
-            "status": "closed",
-            "status_changed_at": stamp,
-            "closed_at": stamp,
-            "next_due_at": None,
-            "updated_at": stamp,
-        }
-        if not await q.update_report(conn, report["id"], report["version"], changes):
-            return False
-        await q.insert_event(
-            conn, report["id"], "closed", status_after="closed", actor="system", created_at=stamp
-        )
-        return True
 
 
 async def run_once(db: Database, settings: Settings, now: datetime | None = None) -> TaskReport:

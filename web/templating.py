@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from web import i18n
+from web.lifecycle.rules import is_overdue
 from web.static_files import StaticFiles
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -30,6 +31,7 @@ def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
     )
     env.globals["static_url"] = static.url
     env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
+    env.globals["is_overdue"] = is_overdue
     env.filters["localtime"] = lambda value, date_only=False: i18n.format_time(
         value, timezone, date_only=date_only
     )

@@ -12,7 +12,7 @@ import pytest
 from tests.test_deadlines import create, move
 from tests.test_kinerja import last_month_day
 from tests.test_staff_auth import PASSWORD, add_account
-from web import stats
+from web import clock, stats
 from web.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -84,7 +84,7 @@ def test_the_dashboard_fits_a_360_px_phone_with_its_charts(live_server: Any, bro
     settings = live_server.settings
     a_month_of_reports(settings)
     add_account(settings, "spv", "supervisor")
-    period = stats.last_full_month(stats.local_today(settings.timezone))
+    period = stats.last_full_month(clock.local_today(settings.timezone))
     context = phone(browser)
     try:
         page = context.new_page()

@@ -18,7 +18,7 @@ from test_staff_auth import GAMBIR, PASSWORD, add_account, apply
 from tests.browser.conftest import LiveServer
 from tests.browser.test_offline import wait_until
 from tests.images import camera_like, encode
-from web import domain
+from web import lifecycle
 from web.photos import PhotoStore, process_photo
 
 pytestmark = pytest.mark.browser
@@ -263,7 +263,7 @@ def resolved_with_after_photo(server: LiveServer) -> tuple[str, str]:
         code,
         "resolve",
         public_note="Sampah sudah diangkut truk DLH.",
-        photos=[domain.StoredPhoto(processed.sha256, processed.width, processed.height)],
+        photos=[lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)],
     )
     return code, f"/t/{code}/p/{token}"
 

@@ -10,7 +10,7 @@ city's time. What each entry holds, and what it never holds, is in web/audit.py.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from db import audit as audit_db
 from web import audit, auth, i18n
-from web.deadlines import to_text, utc_now
+from web.clock import start_of_day, to_text, utc_now
 from web.i18n import gettext as _
 from web.routes.dashboard import csv_chunk, csv_response
 from web.templating import render
@@ -44,7 +44,7 @@ def _day(text: str) -> date | None:
 
 
 def _utc_start_of(day: date, tz: str) -> str:
-    return to_text(datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)))
+    return to_text(start_of_day(day, tz))
 
 
 def parse_filter(

@@ -26,9 +26,9 @@ from db import exports as export_db
 from db import staff as staff_db
 from db import stats as stats_db
 from db.database import Database
-from web import auth, codes, domain, i18n, parse, stats
+from web import auth, clock, codes, i18n, lifecycle, parse, stats
 from web.charts import Bar, bar_chart
-from web.deadlines import from_text, to_text, utc_now
+from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -183,7 +183,7 @@ def csv_response(body: AsyncIterator[bytes], filename: str) -> StreamingResponse
 async def _dashboard_data(request: Request) -> dict[str, Any]:
     tz = _tz(request)
     params = {k: v.strip()[:20] for k, v in request.query_params.items()}
-    today = stats.local_today(tz)
+    today = clock.local_today(tz)
     period, period_error = stats.parse_period(params, today)
     grouping = params.get("kelompok", "kelurahan")
     if grouping not in stats.GROUPINGS:
@@ -332,13 +332,15 @@ async def overdue(request: Request) -> Response:
     except parse.ParamError:
         return bad_cursor_page(request, "/staf/terlambat")
     after = (cursor.due, cursor.id) if cursor is not None and cursor.due else None
-    rows = await stats_db.overdue_page(db, now, after=after, limit=OVERDUE_PAGE)
+    rows = await stats_db.overdue_page(
+        db, now, lifecycle.OPEN_STATUSES, after=after, limit=OVERDUE_PAGE
+    )
     next_cursor = ""
     if len(rows) > OVERDUE_PAGE:
         rows = rows[:OVERDUE_PAGE]
         next_cursor = staff_db.Cursor(rows[-1]["next_due_at"], rows[-1]["id"]).encode()
-    by_agency = await stats_db.overdue_by(db, now, "instansi")
-    by_area = await stats_db.overdue_by(db, now, "kelurahan")
+    by_agency = await stats_db.overdue_by(db, now, "instansi", lifecycle.OPEN_STATUSES)
+    by_area = await stats_db.overdue_by(db, now, "kelurahan", lifecycle.OPEN_STATUSES)
     agency_labels = await group_labels(db, "instansi", [r["code"] or "" for r in by_agency])
     area_labels = await group_labels(db, "kelurahan", [r["code"] for r in by_area[:CHART_BARS]])
     agency_chart = bar_chart(
@@ -352,7 +354,7 @@ async def overdue(request: Request) -> Response:
         "staf/terlambat.html",
         {
             "rows": [dict(r, late_by=_late_by(now_moment, r["next_due_at"])) for r in rows],
-            "total": await stats_db.overdue_total(db, now),
+            "total": await stats_db.overdue_total(db, now, lifecycle.OPEN_STATUSES),
             "by_agency": [(agency_labels[r["code"] or ""], r["n"]) for r in by_agency],
             "by_area": [(area_labels[r["code"]], r["n"]) for r in by_area[:CHART_BARS]],
             "more_areas": sum(r["n"] for r in by_area[CHART_BARS:]),
@@ -360,7 +362,7 @@ async def overdue(request: Request) -> Response:
             "agency_chart": agency_chart if by_agency else None,
             "next_cursor": next_cursor,
             "paged": cursor is not None,
-            "status_labels": domain.STATUS_LABELS,
+            "status_labels": lifecycle.STATUS_LABELS,
         },
     )
 
@@ -379,12 +381,12 @@ def export_filter(request: Request) -> staff_db.InboxFilter:
     no status means the open cases, `semua` every status."""
     params = {k: request.query_params.get(k, "").strip()[:100] for k in EXPORT_FILTERS}
     status = params["status"]
-    if status in domain.STATUS_LABELS:
+    if status in lifecycle.STATUS_LABELS:
         statuses: tuple[str, ...] = (status,)
     elif status == "semua":
         statuses = ()
     else:
-        statuses = tuple(sorted(domain.OPEN_STATUSES))
+        statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
     text = params["q"]
     return staff_db.InboxFilter(
         statuses=statuses,
@@ -440,18 +442,14 @@ async def export_reports(request: Request) -> Response:
         _("Email pelapor"),
     ]
     yes, no = _("ya"), _("tidak")
-    status_labels = {k: translate(v) for k, v in domain.STATUS_LABELS.items()}
-    channel_labels = {k: translate(v) for k, v in domain.CHANNEL_LABELS.items()}
+    status_labels = {k: translate(v) for k, v in lifecycle.STATUS_LABELS.items()}
+    channel_labels = {k: translate(v) for k, v in lifecycle.CHANNEL_LABELS.items()}
 
     def local(value: str | None) -> str:
         return from_text(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
     def line(r: Any) -> list[Any]:
-        late = (
-            r["status"] in domain.OPEN_STATUSES
-            and bool(r["next_due_at"])
-            and r["next_due_at"] < now
-        )
+        late = lifecycle.is_overdue(r, now)
         return [
             r["code"],
             local(r["received_at"]),

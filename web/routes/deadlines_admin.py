@@ -21,11 +21,11 @@ from starlette.routing import Route
 
 from db import deadlines as deadline_db
 from web import audit, auth, parse, text
-from web.deadlines import UNITS
+from web.clock import local_today
 from web.i18n import current_language, translate
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
-from web.stats import local_today
+from web.lifecycle.deadlines import UNIT_LABELS, UNITS
 from web.templating import render
 
 TARGET_LABELS = {
@@ -38,7 +38,6 @@ TARGET_HINTS = {
     "dispatch": N_("LAPOR!: 3 hari kerja untuk verifikasi dan meneruskan."),
     "resolution": N_("LAPOR!: 5 hari kerja bagi instansi, dihitung sejak laporan diteruskan."),
 }
-UNIT_LABELS = {"hours": N_("jam"), "workdays": N_("hari kerja")}
 # Generous ceilings that still catch a slip of the keyboard (7200 hours is not a target).
 MAX_AMOUNT = {"hours": 720, "workdays": 120}
 MAX_HOLIDAY_NAME = 100

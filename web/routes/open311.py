@@ -3,7 +3,7 @@
 Categories are the services; a request is the public face of a report. Reading needs no
 key and shows only what the public tracking page shows (db/open311.py selects nothing
 else); filing needs an API key, is rate-limited per key and per device or address, and
-goes through `domain.create_report` like every other channel.
+goes through `lifecycle.create_report` like every other channel.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from starlette.routing import Route
 
 from db import open311 as q
 from db.apikeys import ApiKey
-from web import apikeys, codes, domain, formdata, i18n, limits, parse, text
+from web import apikeys, codes, formdata, i18n, lifecycle, limits, parse, text
 from web import open311_format as out
 from web.client import client_bucket, keyed_bucket
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.i18n import gettext as _
 from web.settings import Settings
 
@@ -156,9 +156,9 @@ def _build_query(query: Mapping[str, Any], tz: str, now: datetime) -> q.RequestQ
     statuses: set[str] = set()
     for status in _comma_list(_param(query, "status")):
         if status == "open":
-            statuses |= domain.OPEN_STATUSES
+            statuses |= lifecycle.OPEN_STATUSES
         elif status == "closed":
-            statuses |= domain.CLOSED_STATUSES
+            statuses |= lifecycle.CLOSED_STATUSES
         else:
             raise ValueError(f"status must be open or closed (got {status!r})")
     start = _parse_time(s, tz, "start_date") if (s := _param(query, "start_date")) else None
@@ -190,11 +190,11 @@ async def _requests_response(
     db = request.state.db
     ids = [r["id"] for r in rows]
     events: dict[int, list[Any]] = {i: [] for i in ids}
-    for event in await q.public_events(db, ids):
+    for event in await q.public_events(db, ids, lifecycle.PUBLIC_EVENT_KINDS):
         events[event["report_id"]].append(event)
-    photos: dict[int, list[str]] = {i: [] for i in ids}
-    for photo in await q.public_photos(db, ids):
-        photos[photo["report_id"]].append(photo["sha256"])
+    photos: dict[int, list[Any]] = {i: [] for i in ids}
+    for photo in await q.public_photos(db, ids, lifecycle.PUBLIC_EVENT_KINDS):
+        photos[photo["report_id"]].append(photo)
     settings = request.app.state.settings
     document = [
         out.request_document(r, events[r["id"]], photos[r["id"]], settings, extensions)
@@ -344,7 +344,7 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         # address_id comes from the client's own address register, which we do not have:
         # keep it readable for staff rather than drop the only location given
         address = f"address_id {address_id}"
-    return domain.NewReport(
+    return lifecycle.NewReport(
         category=service_code,
         area=kelurahan,
         description=description,
@@ -361,7 +361,7 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
     )
 
 
-def _client_bucket(request: Request, key: ApiKey, new: domain.NewReport) -> str:
+def _client_bucket(request: Request, key: ApiKey, new: lifecycle.NewReport) -> str:
     """Whom a new request counts against besides its key: the resident's device when the
     client system names it (an app relaying many residents from one server passes each
     resident's device_id, as the standard intends), else the address it came from."""
@@ -405,7 +405,7 @@ async def create_request(request: Request) -> Response:
     idempotency_key = None
     if client_key and new.device_id:
         idempotency_key = f"open311:{key.id}:{new.device_id}:{client_key}"
-    if not (idempotency_key and await domain.key_used(db, idempotency_key)):
+    if not (idempotency_key and await lifecycle.key_used(db, idempotency_key)):
         wait = await limits.take_report_slot(
             request, bucket=_client_bucket(request, key, new), idempotency_key=idempotency_key
         )
@@ -418,19 +418,19 @@ async def create_request(request: Request) -> Response:
             )
     settings: Settings = request.app.state.settings
     try:
-        created = await domain.create_report(
+        created = await lifecycle.create_report(
             db,
             new,
             idempotency_key=idempotency_key,
             request_hash=_request_hash(form) if idempotency_key else None,
             tz=settings.timezone,
         )
-    except domain.IdempotencyMismatch:
+    except lifecycle.IdempotencyMismatch:
         return out.errors(
             fmt, 400, "This device_id and Idempotency-Key were already used for another request"
         )
-    except domain.DomainError as exc:
-        return out.errors(fmt, 400, _(exc.message) % exc.params if exc.params else _(exc.message))
+    except lifecycle.DomainError as exc:
+        return out.errors(fmt, 400, lifecycle.message(exc))
     request.state.report_id = created.id
     due = await q.response_due(db, created.id)
     notice = _("Laporan diterima. Tanggapan pertama paling lambat %(time)s.") % {

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import audit, i18n, stats
+from web import audit, clock, i18n, stats
 from web.charts import Bar, bar_chart
 from web.i18n import gettext as _
 from web.i18n import translate
@@ -73,7 +73,7 @@ async def _figures(request: Request, period: stats.Period) -> stats.Accumulator:
 
 
 def _period(request: Request) -> tuple[str, stats.Period]:
-    today = stats.local_today(request.app.state.settings.timezone)
+    today = clock.local_today(request.app.state.settings.timezone)
     kind = "triwulan" if request.query_params.get("periode") == "triwulan" else "bulan"
     period = stats.last_full_quarter(today) if kind == "triwulan" else stats.last_full_month(today)
     return kind, period

@@ -21,10 +21,10 @@ from starlette.routing import Route
 
 from db import reports
 from web import codes, i18n
-from web.domain import STATUS_LABELS
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
+from web.lifecycle import STATUS_LABELS
 from web.static_files import StaticFiles
 from web.templating import render
 

@@ -18,9 +18,9 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, domain, errors, formdata, limits, parse, receipts, text, timeline
+from web import codes, errors, formdata, lifecycle, limits, parse, receipts, text
 from web.client import client_bucket
-from web.deadlines import utc_now
+from web.clock import utc_now
 from web.forms import (
     MAX_PHOTOS,
     ReportDraft,
@@ -35,6 +35,7 @@ from web.forms import (
 )
 from web.i18n import gettext as _
 from web.i18n import ngettext, translate
+from web.lifecycle import timeline
 from web.photos import PhotoStore
 from web.templating import render
 
@@ -232,7 +233,7 @@ async def submit_report(request: Request) -> Response:
             await limits.hold_photos(request, [p.sha256 for p in form.photos])
             return await _form_page(request, form, categories, kecamatan, status_code=422)
         assert form.report is not None
-        created = await domain.create_report(
+        created = await lifecycle.create_report(
             request.state.db, form.report, stored_photos(form.photos), tz=_tz(request)
         )
     except Exception as exc:
@@ -274,7 +275,7 @@ async def _storage_unavailable_form(
     )
 
 
-def _created_json(request: Request, created: domain.Created) -> dict[str, str]:
+def _created_json(request: Request, created: lifecycle.Created) -> dict[str, str]:
     """The answer to a submission. A replay from another device (or one that did not name
     its device) learns the code, which the public may see, but never the private link."""
     code = created.code
@@ -294,9 +295,9 @@ def _device_hash(request: Request) -> str | None:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _mismatch(exc: domain.IdempotencyMismatch) -> Response:
+def _mismatch(exc: lifecycle.IdempotencyMismatch) -> Response:
     return JSONResponse(
-        {"message": translate(exc.message), "errors": {}, "code": "idempotency_mismatch"},
+        {"message": lifecycle.message(exc), "errors": {}, "code": "idempotency_mismatch"},
         status_code=422,
     )
 
@@ -317,7 +318,7 @@ async def api_submit_report(request: Request) -> Response:
     db = request.state.db
     scoped_key = f"outbox:{key}" if key else None
     device = _device_hash(request)
-    if not (scoped_key and await domain.key_used(db, scoped_key)):
+    if not (scoped_key and await lifecycle.key_used(db, scoped_key)):
         wait = await limits.take_report_slot(request, idempotency_key=scoped_key)
         if wait:
             async for _chunk in request.stream():
@@ -328,7 +329,7 @@ async def api_submit_report(request: Request) -> Response:
                 headers={"Retry-After": str(wait), "Cache-Control": "no-store"},
             )
     categories = await _categories(request)
-    created: domain.Created | None = None
+    created: lifecycle.Created | None = None
     form: ReportForm | None = None
     async with formdata.open_form(request, **FORM_LIMITS) as form_data:
         draft = await read_report_form(
@@ -339,8 +340,8 @@ async def api_submit_report(request: Request) -> Response:
         fingerprint = draft.fingerprint()
         if scoped_key:
             try:
-                created = await domain.find_replay(db, scoped_key, fingerprint, device)
-            except domain.IdempotencyMismatch as exc:
+                created = await lifecycle.find_replay(db, scoped_key, fingerprint, device)
+            except lifecycle.IdempotencyMismatch as exc:
                 return _mismatch(exc)
         if created is None:
             form, _kecamatan = await _check(request, draft, categories, "outbox")
@@ -358,7 +359,7 @@ async def api_submit_report(request: Request) -> Response:
             )
         assert form.report is not None
         try:
-            created = await domain.create_report(
+            created = await lifecycle.create_report(
                 db,
                 form.report,
                 stored_photos(form.photos),
@@ -367,7 +368,7 @@ async def api_submit_report(request: Request) -> Response:
                 device_hash=device,
                 tz=_tz(request),
             )
-        except domain.IdempotencyMismatch as exc:
+        except lifecycle.IdempotencyMismatch as exc:
             await limits.hold_photos(request, [p.sha256 for p in form.photos])
             return _mismatch(exc)
     request.state.report_id = created.id
@@ -443,19 +444,19 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
     events = await q.events(db, report["id"])
     photos = await q.photos(db, report["id"])
     hidden = bool(report["confidential"]) and not private
+    grouped = timeline.group_photos(events, photos)
     return {
         "report": report,
         "display_code": codes.display(report["code"]),
         "hidden": hidden,
         "private": private,
-        "status_label": translate(domain.STATUS_LABELS[report["status"]]),
+        "status_label": translate(lifecycle.STATUS_LABELS[report["status"]]),
         "entries": [] if hidden else timeline.build(report, events, photos),
-        "photos": []
-        if hidden
-        else [p for p in photos if p["event_id"] is None or p["event_id"] == events[0]["id"]],
-        "channel_label": translate(domain.CHANNEL_LABELS[report["channel"]]),
+        "photos": [] if hidden else grouped.report,
+        "channel_label": translate(lifecycle.CHANNEL_LABELS[report["channel"]]),
         "private_token": private_token(request, report["code"]) if private else "",
-        "can_reopen": domain.can_reopen(report),
+        "awaits_answer": lifecycle.awaits_answer(report),
+        "can_reopen": lifecycle.can_reopen(report, utc_now()),
         "answer_error": "",
         "answer_field": "",
         "answer_values": {},
@@ -483,7 +484,7 @@ async def receipt(request: Request) -> Response:
     base = request.app.state.settings.base_url
     private_url = f"{base}/t/{code}/p/{token}" if private_token_valid(request, code, token) else ""
     context = receipts.receipt_context(report, base_url=base, private_url=private_url)
-    context["status_label"] = translate(domain.STATUS_LABELS[report["status"]])
+    context["status_label"] = translate(lifecycle.STATUS_LABELS[report["status"]])
     return render(
         request,
         "receipt.html",
@@ -526,21 +527,21 @@ async def answer(request: Request) -> Response:
             rating = 0  # out of range: the domain refuses it with its message, form kept
     try:
         if cleaned_note.problem:
-            raise domain.DomainError(text.MESSAGES[cleaned_note.problem])
-        await domain.resident_answer(
+            raise lifecycle.DomainError(text.MESSAGES[cleaned_note.problem])
+        await lifecycle.resident_answer(
             request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)
         )
-    except domain.DomainError as exc:
+    except lifecycle.DomainError as exc:
         # Shown as it is now: another tab or the nightly close may have answered first.
         report = await q.report_with_names(request.state.db, report["code"])
         context = await _page_context(request, report, private=True)
-        if isinstance(exc, domain.Conflict) or report["status"] != "resolved":
+        if isinstance(exc, lifecycle.Conflict) or not lifecycle.awaits_answer(report):
             field = ""  # no longer waiting for an answer: said at the top
         else:
             field = "rating" if fixed else "note"
         context.update(
             {
-                "answer_error": translate(exc.message) % exc.params,
+                "answer_error": lifecycle.message(exc),
                 "answer_field": field,
                 "answer_values": {
                     "note": note,

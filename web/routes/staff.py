@@ -3,7 +3,7 @@ actions, and staff-only photos. Intake and account administration are in staff_a
 
 Every handler starts with `require_account`, reads a case only through
 `db.staff.load_case` (scope in the SQL: out of scope is 404) and changes it only through
-`web.domain.apply_action` (transition, version and timeline in one transaction).
+`web.lifecycle.apply_action` (transition, version and timeline in one transaction).
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ from starlette.routing import Route
 from db import areas as area_db
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, domain, parse, text
+from web import auth, codes, lifecycle, parse, text
 from web.client import client_id
-from web.deadlines import to_text, utc_now
+from web.clock import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
+from web.lifecycle import timeline
+from web.lifecycle.errors import CHANGED_MEANWHILE
 from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
 from web.routes import staff_admin
 from web.templating import bad_cursor_page, render
@@ -52,25 +54,6 @@ DONE_MESSAGES = {
     "note": N_("Catatan internal sudah disimpan."),
     "recategorise": N_("Data laporan sudah diperbarui."),
 }
-EVENT_LABELS = {
-    "received": N_("Laporan diterima"),
-    "verify": N_("Diverifikasi"),
-    "dispatch": N_("Diteruskan ke instansi"),
-    "progress": N_("Perkembangan"),
-    "resolve": N_("Diselesaikan"),
-    "reject": N_("Ditutup tanpa tindak lanjut"),
-    "duplicate": N_("Digabung ke laporan lain"),
-    "merged_in": N_("Laporan lain digabung ke laporan ini"),
-    "note": N_("Catatan internal"),
-    "recategorise": N_("Kategori atau kelurahan diubah"),
-    "reopened": N_("Dibuka kembali oleh pelapor"),
-    "confirmed": N_("Pelapor menyatakan sudah beres"),
-    "closed": N_("Ditutup otomatis"),
-}
-CHANGED_MEANWHILE = N_(
-    "Laporan ini baru saja diubah petugas lain. Periksa keadaan terbarunya di bawah, "
-    "lalu ulangi bila masih perlu."
-)
 
 
 def _db(request: Request) -> Any:
@@ -186,18 +169,18 @@ def _inbox_query(request: Request) -> tuple[staff_db.InboxFilter, dict[str, str]
     params = {k: request.query_params.get(k, "").strip()[:100] for k in FILTER_PARAMS}
     params = {k: v for k, v in params.items() if v}
     status = params.get("status", "")
-    if status in domain.STATUS_LABELS:
+    if status in lifecycle.STATUS_LABELS:
         statuses: tuple[str, ...] = (status,)
     elif status == "semua":
         statuses = ()
     else:
         params.pop("status", None)  # the default: open cases
-        statuses = tuple(sorted(domain.OPEN_STATUSES))
+        statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
     text = params.get("q", "")
     f = staff_db.InboxFilter(
         statuses=statuses,
-        dated_only=bool(statuses) and set(statuses) <= domain.OPEN_STATUSES,
-        undated_only=bool(statuses) and set(statuses) <= domain.CLOSED_STATUSES,
+        dated_only=bool(statuses) and set(statuses) <= lifecycle.OPEN_STATUSES,
+        undated_only=bool(statuses) and set(statuses) <= lifecycle.CLOSED_STATUSES,
         category=params.get("category", ""),
         area=params.get("kelurahan", ""),
         channel=params.get("channel", ""),
@@ -222,7 +205,7 @@ async def _inbox_context(
     next_query = urlencode({**params, "after": cursor.encode()}) if cursor else ""
     count_links = {
         status: urlencode({**{k: v for k, v in params.items() if k != "status"}, "status": status})
-        for status in domain.STATUS_LABELS
+        for status in lifecycle.STATUS_LABELS
     }
     return {
         "rows": rows,
@@ -235,9 +218,9 @@ async def _inbox_context(
         "counts": counts,
         "count_links": count_links,
         "overdue_count": overdue,
-        "total_open": sum(counts.get(s, 0) for s in domain.OPEN_STATUSES),
-        "status_labels": domain.STATUS_LABELS,
-        "channel_labels": domain.CHANNEL_LABELS,
+        "total_open": sum(counts.get(s, 0) for s in lifecycle.OPEN_STATUSES),
+        "status_labels": lifecycle.STATUS_LABELS,
+        "channel_labels": lifecycle.CHANNEL_LABELS,
     }
 
 
@@ -289,33 +272,22 @@ async def _case_response(
     db = _db(request)
     events = await report_db.events(db, case["id"])
     photos = await report_db.photos(db, case["id"])
-    first_event = events[0]["id"] if events else None
-    by_event: dict[int, list[Any]] = {}
-    report_photos = []
-    for photo in photos:
-        if photo["event_id"] is None or photo["event_id"] == first_event:
-            report_photos.append(photo)
-        else:
-            by_event.setdefault(photo["event_id"], []).append(photo)
-    actions = [
-        kind
-        for kind, (allowed_from, _target) in domain.TRANSITIONS.items()
-        if account.can_act and case["status"] in allowed_from
-    ]
+    grouped = timeline.group_photos(events, photos)
+    actions = lifecycle.available_actions(case["status"], account.role)
     context = {
         "case": case,
         "events": events,
-        "report_photos": report_photos,
-        "event_photos": by_event,
+        "report_photos": grouped.report,
+        "event_photos": grouped.by_event,
         "actions": actions,
         "message": message,
         "error": error,
         "error_kind": error_kind,
         "typed": typed or {},
         "now": to_text(utc_now()),
-        "status_labels": domain.STATUS_LABELS,
-        "channel_labels": domain.CHANNEL_LABELS,
-        "event_labels": EVENT_LABELS,
+        "status_labels": lifecycle.STATUS_LABELS,
+        "channel_labels": lifecycle.CHANNEL_LABELS,
+        "event_labels": timeline.labels(timeline.STAFF),
         "canned": await staff_db.canned_replies(db, case["category_code"]),
         "agencies": await staff_db.agencies(db) if "dispatch" in actions else [],
         "categories": await report_db.categories(db) if "recategorise" in actions else [],
@@ -336,24 +308,15 @@ async def case_page(request: Request) -> Response:
     return await _case_response(request, account, case, message=message)
 
 
-def _domain_message(exc: domain.DomainError) -> str:
-    params = dict(exc.params)
-    status = params.get("status")
-    if status in domain.STATUS_LABELS:
-        label = domain.STATUS_LABELS[status]
-        params["status"] = _(label)
-    return _(exc.message) % params if params else _(exc.message)
-
-
 async def _action_photos(
     form: FormData, kind: str, store: PhotoStore
-) -> tuple[list[domain.StoredPhoto], str]:
+) -> tuple[list[lifecycle.StoredPhoto], str]:
     """Check and store the action's photos; the error says which photo and why."""
     limit = ACTION_PHOTOS.get(kind, 0)
     uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     if len(uploads) > limit:
         return [], _("Paling banyak %(n)d foto untuk tindakan ini.") % {"n": limit}
-    stored: list[domain.StoredPhoto] = []
+    stored: list[lifecycle.StoredPhoto] = []
     for upload in uploads:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
         try:
@@ -362,7 +325,7 @@ async def _action_photos(
             name = f"\u201c{text.strip_invisible(upload.filename or '')[-60:]}\u201d"
             return [], _(PHOTO_MESSAGES[exc.code]) % {"name": name}
         store.save(processed)
-        stored.append(domain.StoredPhoto(processed.sha256, processed.width, processed.height))
+        stored.append(lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height))
     return stored, ""
 
 
@@ -371,7 +334,7 @@ async def case_action(request: Request) -> Response:
     with 409 (changed meanwhile, new state) or 422 (refused) and the typed text kept."""
     account = auth.require_account(request, auth.ACTING_ROLES)
     kind = request.path_params["action"]
-    if kind not in domain.TRANSITIONS:
+    if kind not in lifecycle.TRANSITIONS:
         raise HTTPException(404)
     code = _code(request)
     db = _db(request)
@@ -409,15 +372,11 @@ async def case_action(request: Request) -> Response:
 
         if version != case["version"]:
             return await again(409, _(CHANGED_MEANWHILE))
-        if case["status"] not in domain.TRANSITIONS[kind][0]:
-            refused = domain.DomainError(
-                N_("Tindakan ini tidak bisa dilakukan pada laporan berstatus %(status)s."),
-                status=case["status"],
-            )
-            return await again(422, _domain_message(refused))
+        if kind not in lifecycle.available_actions(case["status"], account.role):
+            return await again(422, lifecycle.message(lifecycle.not_allowed(case["status"])))
         if note_problem:
             return await again(422, note_problem)
-        action = domain.Action(
+        action = lifecycle.Action(
             kind=kind,
             expected_version=case["version"],
             user_id=account.id,
@@ -441,14 +400,14 @@ async def case_action(request: Request) -> Response:
                 return await again(422, photo_error)
             action.photos = photos
         try:
-            await domain.apply_action(db, code, action, tz=_tz(request))
-        except domain.Conflict:
+            await lifecycle.apply_action(db, code, action, tz=_tz(request))
+        except lifecycle.Conflict:
             fresh = await staff_db.load_case(db, code, account)
             if fresh is None:
                 raise HTTPException(404) from None
             return await again(409, _(CHANGED_MEANWHILE), fresh)
-        except domain.DomainError as exc:
-            return await again(422, _domain_message(exc))
+        except lifecycle.DomainError as exc:
+            return await again(422, lifecycle.message(exc))
     finally:
         await form.close()
     if await staff_db.load_case(db, code, account) is None:

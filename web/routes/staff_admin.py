@@ -24,8 +24,8 @@ from db import areas as area_db
 from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
-from web import audit, auth, codes, domain, parse, receipts, text
-from web.deadlines import to_text, utc_now
+from web import audit, auth, codes, lifecycle, parse, receipts, text
+from web.clock import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
@@ -117,8 +117,8 @@ def _intake_page(
             "held_token": form.held_token if form else "",
             "categories": list(categories.values()),
             "groups": groups,
-            "channels": domain.STAFF_CHANNELS,
-            "channel_labels": domain.CHANNEL_LABELS,
+            "channels": lifecycle.STAFF_CHANNELS,
+            "channel_labels": lifecycle.CHANNEL_LABELS,
             "max_photos": MAX_PHOTOS,
         },
         status_code=status_code,
@@ -154,12 +154,12 @@ async def intake(request: Request) -> Response:
             secret_key=settings.secret_key,
             categories=categories,
             kelurahan=kelurahan,
-            channel=channel if channel in domain.STAFF_CHANNELS else "walk_in",
+            channel=channel if channel in lifecycle.STAFF_CHANNELS else "walk_in",
             parse_complained_at=partial(parse_complained_at, tz=settings.timezone, now=utc_now()),
         )
     finally:
         await form_data.close()
-    if channel not in domain.STAFF_CHANNELS:
+    if channel not in lifecycle.STAFF_CHANNELS:
         form.errors["channel"] = _("Pilih lewat apa warga menyampaikan pengaduan.")
     area = await area_db.area(request.state.db, form.values["area"])
     if "area" in form.errors and area is not None and area["level"] == 4:
@@ -170,7 +170,7 @@ async def intake(request: Request) -> Response:
     if not form.ok:
         return _intake_page(request, form.values, categories, groups, form, status_code=422)
     assert form.report is not None
-    created = await domain.create_report(
+    created = await lifecycle.create_report(
         request.state.db,
         form.report,
         stored_photos(form.photos),
@@ -200,7 +200,7 @@ async def intake_receipt(request: Request) -> Response:
     context = receipts.receipt_context(
         report, base_url=base, private_url=f"{base}/t/{report['code']}/p/{token}", desk=True
     )
-    context["status_label"] = _(domain.STATUS_LABELS[report["status"]])
+    context["status_label"] = _(lifecycle.STATUS_LABELS[report["status"]])
     return render(request, "staf/struk.html", context)
 
 

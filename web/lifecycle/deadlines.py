@@ -1,6 +1,6 @@
 """Deadline arithmetic: clock hours or working days (Monday–Friday, skipping holidays),
-in the city's time zone. Plain Python, shared by the web form, the staff actions, the API,
-the dashboard and the automatic closing of unanswered reports.
+in the city's time zone. Pure functions: the caller reads the holidays and the clock, so
+creating, moving, reopening and automatically closing a report all count the same way.
 
 Working days follow how offices count them: a deadline of N working days falls N working
 days later at the same local time of day; a report that arrives on a weekend or holiday is
@@ -10,24 +10,17 @@ Monday, i.e. Tuesday 00:00).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from web.clock import start_of_day
+from web.i18n import lazy_gettext as N_
+
 UNITS = ("hours", "workdays")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def to_text(moment: datetime) -> str:
-    """The stored form: UTC, fixed width, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def from_text(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+UNIT_LABELS = {"hours": N_("jam"), "workdays": N_("hari kerja")}
 
 
 def is_working_day(day: date, holidays: Collection[date]) -> bool:
@@ -61,7 +54,7 @@ def add_working_days(
     day = local.date()
     if not is_working_day(day, holidays):
         day = next_working_day(day, holidays)
-        local = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+        local = start_of_day(day, tz)
     remaining = days
     while remaining > 0:
         day = next_working_day(day + timedelta(days=1), holidays)
@@ -97,3 +90,29 @@ def autoclose_candidates_before(now: datetime, workdays: int) -> datetime:
     `autoclose_at` decides each report exactly.
     """
     return now - timedelta(days=workdays)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """A report's three due times."""
+
+    response: datetime
+    dispatch: datetime
+    resolution: datetime
+
+
+def deadlines_for(
+    category: Mapping[str, Any], start: datetime, holidays: Collection[date], tz: str
+) -> Deadlines:
+    """The due times of a category's three targets, counted from `start`."""
+    return Deadlines(
+        response=due_after(
+            start, category["response_amount"], category["response_unit"], holidays, tz
+        ),
+        dispatch=due_after(
+            start, category["dispatch_amount"], category["dispatch_unit"], holidays, tz
+        ),
+        resolution=due_after(
+            start, category["resolution_amount"], category["resolution_unit"], holidays, tz
+        ),
+    )

@@ -1,0 +1,202 @@
+"""Creating a report, whatever the channel (the resident's form, the phone's outbox, staff
+intake, Open311): its due times, its first timeline event and its photos, in one write
+transaction; and answering a replay of an idempotency key with the report it made."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from db import reports as q
+from db.database import Database
+from web import codes
+from web.clock import from_text, to_text, utc_now
+from web.i18n import lazy_gettext as N_
+from web.lifecycle.deadlines import deadlines_for
+from web.lifecycle.errors import DomainError, IdempotencyMismatch
+from web.lifecycle.rules import clock_start
+
+
+@dataclass
+class NewReport:
+    category: str
+    area: str
+    description: str
+    channel: str = "web"
+    address: str = ""
+    rt_rw: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    location_source: str | None = None
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    reporter_email: str = ""
+    anonymous: bool = False
+    confidential: bool = False
+    on_behalf: bool = False
+    on_behalf_name: str = ""
+    on_behalf_phone: str = ""
+    on_behalf_no_phone: bool = False
+    volunteer_name: str = ""
+    written_at: datetime | None = None
+    # Open311: a client's photo link (recorded, never fetched) and its device id
+    media_url: str = ""
+    device_id: str = ""
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    sha256: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Created:
+    id: int
+    code: str
+    replay: bool = False
+    # A replay from the device that sent the original (both sent the same device secret):
+    # only such a replay may be given the report's private link.
+    same_device: bool = False
+
+
+def _replay(existing: Any, request_hash: str | None, device_hash: str | None) -> Created:
+    """The answer to a key that already made a report: that report, or IdempotencyMismatch
+    when the key came back with other content."""
+    if existing["request_hash"] != request_hash:
+        raise IdempotencyMismatch(N_("Kunci pengiriman ini sudah dipakai untuk laporan lain."))
+    stored = existing["idempotency_device"]
+    same = bool(stored and device_hash and hmac.compare_digest(stored, device_hash))
+    return Created(existing["id"], existing["code"], replay=True, same_device=same)
+
+
+async def key_used(db: Database, idempotency_key: str) -> bool:
+    """Whether a report was already made with this idempotency key."""
+    async with db.read() as conn:
+        return await q.find_by_idempotency_key(conn, idempotency_key) is not None
+
+
+async def find_replay(
+    db: Database, idempotency_key: str, request_hash: str, device_hash: str | None = None
+) -> Created | None:
+    """The report this key already made, to answer a replay before any photo is decoded;
+    None when the key is new. Raises IdempotencyMismatch for the same key with other content.
+    """
+    async with db.read() as conn:
+        existing = await q.find_by_idempotency_key(conn, idempotency_key)
+    return None if existing is None else _replay(existing, request_hash, device_hash)
+
+
+async def add_photos(
+    conn: Any,
+    report_id: int,
+    event_id: int,
+    photos: Sequence[StoredPhoto],
+    created_at: str,
+) -> None:
+    """Attach photos, in the order given, to the timeline event that brought them."""
+    for position, photo in enumerate(photos):
+        await q.insert_photo(
+            conn,
+            report_id,
+            photo.sha256,
+            photo.width,
+            photo.height,
+            position=position,
+            created_at=created_at,
+            event_id=event_id,
+        )
+
+
+async def create_report(
+    db: Database,
+    new: NewReport,
+    photos: Sequence[StoredPhoto] = (),
+    *,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    device_hash: str | None = None,
+    created_by: int | None = None,
+    tz: str = "Asia/Jakarta",
+    now: datetime | None = None,
+) -> Created:
+    """Create a report with its first timeline event and its photos, in one transaction.
+
+    With an idempotency key, a replay returns the report the key created, and the same key
+    with other content raises IdempotencyMismatch; concurrent replays are serialised by the
+    write lock, so only one report can ever exist per key. `device_hash` (the sha256 of the
+    sending device's secret) is kept beside the key to tell replays from that device.
+    """
+    received = now or utc_now()
+    async with db.write() as conn:
+        if idempotency_key:
+            existing = await q.find_by_idempotency_key(conn, idempotency_key)
+            if existing is not None:
+                return _replay(existing, request_hash, device_hash)
+        category = await q.category(conn, new.category)
+        if category is None:
+            raise DomainError(N_("Kategori tidak dikenal."))
+        written = new.written_at
+        if written is not None and written > received:
+            written = received  # a phone clock ahead of ours cannot put a report in the future
+        code = codes.new_code()
+        while await q.code_exists(conn, code):
+            code = codes.new_code()
+        fields: dict[str, Any] = {
+            "code": code,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "category_code": new.category,
+            "area_code": new.area,
+            "agency_code": None,
+            "description": new.description,
+            "address": new.address,
+            "rt_rw": new.rt_rw,
+            "lat": new.lat,
+            "lon": new.lon,
+            "location_source": new.location_source if new.lat is not None else None,
+            "channel": new.channel,
+            "reporter_name": new.reporter_name,
+            "reporter_phone": new.reporter_phone,
+            "reporter_email": new.reporter_email,
+            "anonymous": int(new.anonymous),
+            "confidential": int(new.confidential or bool(category["confidential"])),
+            "on_behalf": int(new.on_behalf),
+            "on_behalf_name": new.on_behalf_name,
+            "on_behalf_phone": new.on_behalf_phone,
+            "on_behalf_no_phone": int(new.on_behalf_no_phone),
+            "volunteer_name": new.volunteer_name,
+            "written_at": to_text(written) if written else None,
+            "received_at": to_text(received),
+            "status": "received",
+            "status_changed_at": to_text(received),
+            "created_by": created_by,
+            "updated_at": to_text(received),
+            "media_url": new.media_url,
+            "device_id": new.device_id,
+            "idempotency_device": device_hash if idempotency_key else None,
+        }
+        start = from_text(clock_start(fields))
+        due = deadlines_for(category, start, await q.holidays(conn), tz)
+        fields.update(
+            response_due_at=to_text(due.response),
+            dispatch_due_at=to_text(due.dispatch),
+            resolution_due_at=to_text(due.resolution),
+            next_due_at=to_text(due.response),
+        )
+        report_id = await q.insert_report(conn, fields)
+        event_id = await q.insert_event(
+            conn,
+            report_id,
+            "received",
+            status_after="received",
+            actor="resident" if created_by is None else "staff",
+            user_id=created_by,
+            created_at=to_text(received),
+        )
+        await add_photos(conn, report_id, event_id, photos, to_text(received))
+        return Created(report_id, code)
