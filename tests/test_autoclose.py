@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
+from tests.helpers import report_row, rows
 from tests.test_deadlines import GAMBIR, answer, create, move, utc_text, wib
-from tests.test_staff_auth import report_row, rows
 from web import cli, tasks
 from web.settings import Settings, SettingsError
 

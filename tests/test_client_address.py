@@ -24,7 +24,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import SECRET, make_settings
-from tests.test_staff_auth import GAMBIR, add_account, login
+from tests.helpers import GAMBIR, add_account, login
 from web.app import create_app
 from web.client import parse_networks, resolve
 from web.settings import Settings, SettingsError

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx2
 import pytest
-from test_staff_auth import GAMBIR, PASSWORD, add_account, apply
 
 from tests.browser.conftest import LiveServer
+from tests.helpers import GAMBIR, PASSWORD, add_account, apply
 from tests.images import camera_like, encode
 from web import domain
 from web.photos import PhotoStore, process_photo
