@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.static = static
     app.state.templates = make_environment(static, timezone=settings.timezone)
+    # figures of the public performance page (web/routes/performance.py), per period
+    app.state.performance_cache = {}
     return app
 
 

@@ -55,10 +55,7 @@ CHART_BARS = 10
 
 async def _figures(request: Request, period: stats.Period) -> stats.Accumulator:
     """The period's figures, recomputed at most every CACHE_SECONDS per app."""
-    cache: dict[Any, tuple[float, stats.Accumulator]] = getattr(
-        request.app.state, "performance_cache", {}
-    )
-    request.app.state.performance_cache = cache
+    cache: dict[Any, tuple[float, stats.Accumulator]] = request.app.state.performance_cache
     key = (period.first, period.last)
     hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -28,7 +27,6 @@ from web.i18n import translate
 from web.static_files import StaticFiles
 from web.templating import render
 
-SW_SOURCE = Path(__file__).resolve().parents[2] / "service_worker" / "sw.js"
 # The pages that make up the shell: what a resident can open with no signal at all.
 SHELL_PAGES = ("/", "/lapor", "/laporan-saya", "/offline", "/manifest.webmanifest")
 # Static folders the resident's pages use, less what only staff pages load.
@@ -69,14 +67,13 @@ def _translated(messages: dict[str, str]) -> dict[str, dict[str, str]]:
 def render_service_worker(app_state: Any) -> str:
     """sw.js with this deployment's values in its placeholder lines.
 
-    The cache version changes whenever a static file or sw.js itself changes (and when a
-    test sets `app.state.sw_version_salt`), so each deployment gets a fresh shell cache.
+    The cache version changes whenever a static file or sw.js itself changes, so each
+    deployment that changes either gets a fresh shell cache.
     """
     static: StaticFiles = app_state.static
-    source = SW_SOURCE.read_text(encoding="utf-8")
-    salt = str(getattr(app_state, "sw_version_salt", ""))
+    source = app_state.settings.service_worker_source.read_text(encoding="utf-8")
     version = hashlib.sha256(
-        f"{static.version}:{hashlib.sha256(source.encode()).hexdigest()}:{salt}".encode()
+        f"{static.version}:{hashlib.sha256(source.encode()).hexdigest()}".encode()
     ).hexdigest()[:12]
     values: dict[str, Any] = {
         "VERSION": version,
