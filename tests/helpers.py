@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -191,3 +192,62 @@ def staff_client(settings: Settings, username: str) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as other:
         assert login(other, username).status_code == 303
         yield other
+
+
+@dataclass
+class Streamed:
+    """What `stream_post` saw: the answer, and how many body chunks the app asked for."""
+
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    chunks_read: int = 0
+
+
+def stream_post(
+    client: TestClient, path: str, chunks: Iterable[bytes], content_type: str
+) -> Streamed:
+    """POST a body without Content-Length (as chunked transfer arrives) straight to the app,
+    one chunk per `receive`, counting how far the app read before it answered."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", content_type.encode()),
+            (b"transfer-encoding", b"chunked"),
+            (b"sec-fetch-site", b"same-origin"),
+        ],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+        "state": dict(client.app_state),
+    }
+    seen = Streamed()
+    pending = iter(chunks)
+
+    async def receive() -> dict[str, Any]:
+        chunk = next(pending, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        seen.chunks_read += 1
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            seen.status = message["status"]
+            seen.headers = {k.decode(): v.decode() for k, v in message["headers"]}
+        elif message["type"] == "http.response.body":
+            seen.body += message.get("body", b"")
+
+    async def call() -> None:
+        await client.app(scope, receive, send)
+
+    client.portal.call(call)
+    return seen
