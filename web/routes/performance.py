@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import audit, i18n, stats
+from web import audit, i18n, stats, urls
 from web.charts import Bar, bar_chart
 from web.i18n import gettext as _
 from web.i18n import translate
@@ -113,7 +113,7 @@ async def performance(request: Request) -> Response:
                 "chart": _late_chart(f"grafik-{grouping}", chart_title, late) if late else None,
                 "late": late[:CHART_BARS],
                 "more_late": late[CHART_BARS:],
-                "csv": f"/kinerja.csv?{query}",
+                "csv": urls.path_for(request, "performance_csv") + f"?{query}",
             }
         )
     response = render(
