@@ -73,6 +73,8 @@ def aduan_serve(data_dir: Path, trusted_proxies: str | None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def connect_from(base_url: str, address: str, **headers: str) -> httpx.Client:
