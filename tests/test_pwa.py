@@ -164,3 +164,17 @@ def test_precache_leaves_out_files_the_resident_pages_do_not_use(client: TestCli
     urls = precache_urls(client.app)  # type: ignore[arg-type]
     assert not any(url.endswith(".txt") for url in urls)
     assert not any("/js/staff" in url for url in urls)
+
+
+def test_only_the_report_form_loads_the_photo_shrinker_and_the_phone_keeps_it(
+    client: TestClient,
+) -> None:
+    static = client.app.state.static  # type: ignore[attr-defined]
+    shrinker = f'<script src="{static.url("js/photo-shrink.js")}" defer></script>'
+    view = f'<script src="{static.url("js/outbox.js")}" defer></script>'
+    form = client.get("/lapor").text
+    assert form.index(shrinker) < form.index(view)
+    for path in ("/", "/laporan-saya"):
+        page = client.get(path).text
+        assert view in page and shrinker not in page
+    assert static.url("js/photo-shrink.js") in precache_urls(client.app)  # type: ignore[arg-type]
