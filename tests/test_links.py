@@ -103,3 +103,11 @@ def test_a_staff_page_shows_codes_grouped_and_links_by_route(
     page = client.get(f"/staf/laporan/{code}").text
     assert f"<title>Laporan {shown} · Aduan</title>" in page
     assert f'href="/t/{code}"' in page and f'action="/staf/laporan/{code}/verify"' in page
+
+
+def test_static_urls_are_the_paths_of_the_static_route(settings: Settings) -> None:
+    app = create_app(settings)
+    static = app.state.static
+    for rel in ("css/app.css", "js/outbox.js", "icons/icon.svg"):
+        digest = static.files[rel].digest
+        assert static.url(rel) == app.url_path_for("static", digest=digest, path=rel)
