@@ -105,10 +105,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(ConditionalGetMiddleware),
         Middleware(LanguageMiddleware),
         Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),
-        # Starlette's own body limit (what Starlette(max_body_size=...) installs), placed
-        # here rather than outside every middleware so that its answers carry our headers
-        # and words; the declared length is checked first (see DeclaredSizeLimitMiddleware).
-        # Routes that allow less say so with Route(..., max_body_size=...).
+        # The body limit (the multipart parser limits fields, not file parts: without it an
+        # upload could fill the disk). Starlette's own, what Starlette(max_body_size=...)
+        # installs, but placed here rather than outside every middleware so that its answers
+        # carry our headers and words; a declared length is answered first (see
+        # DeclaredSizeLimitMiddleware). Routes that allow less: Route(..., max_body_size=...).
         Middleware(DeclaredSizeLimitMiddleware, max_bytes=MAX_BODY_BYTES),
         Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(StaffSessionMiddleware),
