@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from pathlib import Path
 
 from starlette.testclient import TestClient
 
 from web.settings import Settings
+
+WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def test_healthz_answers_from_the_database(client: TestClient) -> None:
@@ -137,3 +140,17 @@ def test_private_pages_get_no_etag(client: TestClient) -> None:
     receipt = client.get(response.headers["location"])
     assert receipt.status_code == 200 and "etag" not in receipt.headers
     assert "etag" not in client.get("/healthz").headers  # JSON, not a page
+
+
+def test_only_create_app_puts_anything_on_the_app_state() -> None:
+    """State made when the app is made, not attached by a handler on first use: every app
+    (a second one in the same process, each test's) starts from the same place."""
+    assigned = re.compile(r"\bapp\.state\.\w+\s*=(?!=)|setattr\([^)]*\bstate\b")
+    found = [
+        f"{path.relative_to(WEB)}:{number}"
+        for path in sorted(WEB.rglob("*.py"))
+        if path != WEB / "app.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if assigned.search(line)
+    ]
+    assert found == []

@@ -17,9 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from db import reference
-from tests.test_apikeys import add_key, operator_env  # noqa: F401 (fixture)
-from tests.test_deadlines import logged_in, targets_form
-from tests.test_staff_auth import (
+from tests.helpers import (
     CIDENG,
     GAMBIR,
     PASSWORD,
@@ -28,6 +26,8 @@ from tests.test_staff_auth import (
     rows,
     staff_client,
 )
+from tests.test_apikeys import add_key, operator_env  # noqa: F401 (fixture)
+from tests.test_deadlines import logged_in, targets_form
 from web.app import create_app
 from web.cli import main
 from web.settings import Settings

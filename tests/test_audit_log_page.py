@@ -18,8 +18,7 @@ from starlette.testclient import TestClient
 
 from db.audit import Actor
 from db.database import Database
-from tests.test_deadlines import logged_in, targets_form
-from tests.test_staff_auth import (
+from tests.helpers import (
     GAMBIR,
     add_account,
     add_report,
@@ -29,6 +28,7 @@ from tests.test_staff_auth import (
     run_async,
     staff_client,
 )
+from tests.test_deadlines import logged_in, targets_form
 from web import audit, clock, stats
 from web.settings import Settings
 

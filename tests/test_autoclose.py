@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
+from tests.helpers import report_row, rows
 from tests.test_deadlines import GAMBIR, answer, create, move, wib
-from tests.test_staff_auth import report_row, rows
 from web import cli, lifecycle, tasks
 from web.clock import to_text
 from web.settings import Settings, SettingsError

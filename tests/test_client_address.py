@@ -24,7 +24,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import SECRET, make_settings
-from tests.test_staff_auth import GAMBIR, add_account, login
+from tests.helpers import GAMBIR, add_account, login
 from web.app import create_app
 from web.client import parse_networks, resolve
 from web.settings import Settings, SettingsError
@@ -73,6 +73,8 @@ def aduan_serve(data_dir: Path, trusted_proxies: str | None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def connect_from(base_url: str, address: str, **headers: str) -> httpx.Client:

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from starlette.testclient import TestClient
 
+from tests.helpers import add_account, login
 from tests.test_deadlines import (
     CIDENG,
     GAMBIR,
@@ -22,7 +23,6 @@ from tests.test_deadlines import (
     move,
     wib,
 )
-from tests.test_staff_auth import add_account, login
 from web.settings import Settings
 
 MARCH = "periode=bulan&bulan=2026-03"

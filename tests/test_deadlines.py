@@ -17,7 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
-from tests.test_staff_auth import add_account, hidden, login, report_row, rows, run_async
+from tests.helpers import add_account, hidden, login, report_row, rows, run_async
 from web import lifecycle
 from web.clock import to_text
 from web.lifecycle.deadlines import add_working_days, autoclose_at, due_after

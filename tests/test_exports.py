@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
+from tests.helpers import add_account, login
 from tests.test_deadlines import (
     CIDENG,
     GAMBIR,
@@ -21,7 +22,6 @@ from tests.test_deadlines import (
     move,
     wib,
 )
-from tests.test_staff_auth import add_account, login
 from web.settings import Settings
 
 NAME, PHONE, EMAIL = "Siti Rahmawati", "081298765432", "siti@example.id"

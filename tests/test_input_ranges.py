@@ -14,10 +14,10 @@ import uuid
 import pytest
 from starlette.testclient import TestClient
 
+from tests.helpers import GAMBIR, act, add_account, add_report, csrf_of, login
 from tests.test_cli import run_cli
 from tests.test_deadlines import targets_form
 from tests.test_open311 import BASE, FORMATS, assert_errors
-from tests.test_staff_auth import GAMBIR, act, add_account, add_report, csrf_of, login
 from tests.test_tracking import file_report
 from web.settings import Settings
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from tests.helpers import add_account, login
 from tests.test_deadlines import CIDENG, GAMBIR, PASAR_BARU, WIB, create, move
-from tests.test_staff_auth import add_account, login
 from web import clock, stats
 from web.settings import Settings
 

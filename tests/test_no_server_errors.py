@@ -37,7 +37,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from tests.conftest import make_settings
-from tests.test_staff_auth import GAMBIR, PASSWORD, add_account, hidden
+from tests.helpers import GAMBIR, PASSWORD, add_account, hidden
 from web import apikeys, forms, lifecycle, parse
 from web.app import create_app
 from web.routes import open311, staff

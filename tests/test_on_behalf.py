@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 from starlette.testclient import TestClient
-from test_staff_auth import add_account, hidden, login
 
+from tests.helpers import add_account, hidden, login
 from web.clock import utc_now
 from web.settings import Settings
 

@@ -3,14 +3,17 @@ saya" shells, and the status endpoint "Laporan saya" calls."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
 from io import BytesIO
+from pathlib import Path
 
 from PIL import Image
 from starlette.testclient import TestClient
 
+from web.app import create_app
 from web.routes.pwa import STATUS_MAX_CODES, precache_urls
 from web.settings import Settings
 
@@ -47,15 +50,21 @@ def test_service_worker_precaches_the_shell_under_versioned_urls(client: TestCli
             assert "immutable" in client.get(url).headers["cache-control"]
 
 
-def test_service_worker_version_changes_with_the_deployment(client: TestClient) -> None:
+def test_service_worker_version_changes_with_the_deployment(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
     first = client.get("/sw.js")
     version = json.loads(_sw_constant(first.text, "VERSION"))
     assert re.fullmatch(r"[0-9a-f]{12}", version)
     # Unchanged: the browser's revalidation costs a 304 and no body.
     again = client.get("/sw.js", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
-    client.app.state.sw_version_salt = "next"  # type: ignore[attr-defined]
-    changed = client.get("/sw.js", headers={"If-None-Match": first.headers["etag"]})
+    # The next deployment ships another sw.js.
+    source = tmp_path / "sw.js"
+    source.write_text(settings.service_worker_source.read_text() + "// next\n")
+    next_settings = dataclasses.replace(settings, service_worker_source=source)
+    with TestClient(create_app(next_settings)) as deployed:
+        changed = deployed.get("/sw.js", headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200
     assert json.loads(_sw_constant(changed.text, "VERSION")) != version
 
@@ -152,6 +161,20 @@ def test_status_looks_up_at_most_fifty_codes(client: TestClient, settings: Setti
 
 
 def test_precache_leaves_out_files_the_resident_pages_do_not_use(client: TestClient) -> None:
-    urls = precache_urls(client.app.state.static)  # type: ignore[attr-defined]
+    urls = precache_urls(client.app)  # type: ignore[arg-type]
     assert not any(url.endswith(".txt") for url in urls)
     assert not any("/js/staff" in url for url in urls)
+
+
+def test_only_the_report_form_loads_the_photo_shrinker_and_the_phone_keeps_it(
+    client: TestClient,
+) -> None:
+    static = client.app.state.static  # type: ignore[attr-defined]
+    shrinker = f'<script src="{static.url("js/photo-shrink.js")}" defer></script>'
+    view = f'<script src="{static.url("js/outbox.js")}" defer></script>'
+    form = client.get("/lapor").text
+    assert form.index(shrinker) < form.index(view)
+    for path in ("/", "/laporan-saya"):
+        page = client.get(path).text
+        assert view in page and shrinker not in page
+    assert static.url("js/photo-shrink.js") in precache_urls(client.app)  # type: ignore[arg-type]

@@ -8,9 +8,9 @@ import sqlite3
 from datetime import timedelta
 
 from starlette.testclient import TestClient
-from test_staff_auth import add_account, hidden, login
 from test_tracking import file_report
 
+from tests.helpers import add_account, hidden, login
 from web.clock import utc_now
 from web.i18n import format_time
 from web.settings import Settings

@@ -15,12 +15,12 @@ from starlette.testclient import TestClient
 
 from db import ratelimit
 from db.database import Database
+from tests.helpers import GAMBIR, add_account, hidden, login
 from tests.images import camera_like, encode
 from tests.test_open311 import BASE, assert_errors
 from tests.test_open311_post import form as open311_form
 from tests.test_open311_post import make_key
 from tests.test_staff_actions import intake_form, local_input
-from tests.test_staff_auth import GAMBIR, add_account, hidden, login
 from web.app import create_app
 from web.clock import utc_now
 from web.limits import HELD_PHOTOS_PER_CLIENT, REPORT_LIMITS

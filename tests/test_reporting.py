@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
+from tests.helpers import stream_post
 from tests.images import JAKARTA, assert_clean_jpeg, camera_like, encode, phone_jpeg
 from web.settings import Settings
 
@@ -255,6 +256,24 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client: TestClient) 
     response = client.post("/lapor", data=VALID, files={"photos": ("x.jpg", huge, "image/jpeg")})
     assert response.status_code == 413
     assert "terlalu besar" in response.text
+
+
+def test_a_body_sent_without_its_length_is_cut_at_the_limit_with_the_same_message(
+    client: TestClient, settings: Settings
+) -> None:
+    megabyte = b"0" * (1024 * 1024)
+    opening = (
+        b"--batas\r\n"
+        b'Content-Disposition: form-data; name="photos"; filename="besar.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n"
+    )
+    answer = stream_post(
+        client, "/lapor", [opening, *[megabyte] * 60], "multipart/form-data; boundary=batas"
+    )
+    assert answer.status == 413 and "terlalu besar" in answer.body.decode()
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    assert answer.chunks_read == 1 + 46  # refused at the limit, not after all 60 MB
+    assert rows(settings, "SELECT COUNT(*) FROM reports")[0][0] == 0
 
 
 def test_coordinates_outside_indonesia_and_half_given_are_refused(client: TestClient) -> None:

@@ -195,12 +195,12 @@ def test_connections_that_send_nothing_or_stall_in_headers_are_closed(
     with running_server(
         data_dir, tmp_path / "log", "--timeout-header", "1", "--timeout-keep-alive", "1"
     ) as server:
-        silent, partial, idle = server.connect(), server.connect(), server.connect()
-        partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        assert closed_within(silent, 8) < 4
-        assert closed_within(partial, 8) < 4
-        assert closed_within(idle, 8) < 4  # after its answer, the keep-alive timeout
+        with server.connect() as silent, server.connect() as partial, server.connect() as idle:
+            partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert closed_within(silent, 8) < 4
+            assert closed_within(partial, 8) < 4
+            assert closed_within(idle, 8) < 4  # after its answer, the keep-alive timeout
         assert server.get("/healthz") == 200
 
 
@@ -217,11 +217,11 @@ def stalled_upload(server: Server) -> socket.socket:
 
 def test_a_stalled_upload_is_answered_408_and_closed(data_dir: Path, tmp_path: Path) -> None:
     with running_server(data_dir, tmp_path / "log", "--timeout-body", "1") as server:
-        sock = stalled_upload(server)
-        sock.settimeout(8)
-        answer = sock.recv(65536)
-        assert answer.startswith(b"HTTP/1.1 408 ")
-        assert closed_within(sock, 8) < 4
+        with stalled_upload(server) as sock:
+            sock.settimeout(8)
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 408 ")
+            assert closed_within(sock, 8) < 4
         assert server.get("/healthz") == 200
     assert "route=api_submit_report status=408" in server.log
 

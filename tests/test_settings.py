@@ -60,3 +60,12 @@ def test_the_body_timeout_is_a_whole_number_of_seconds(tmp_path: Path) -> None:
     for bad in ("0", "-5", "1.5", "²", "99999"):
         with pytest.raises(SettingsError, match="ADUAN_BODY_TIMEOUT"):
             Settings.from_env({**base, "ADUAN_BODY_TIMEOUT": bad})
+
+
+def test_the_secret_key_stays_out_of_the_settings_repr() -> None:
+    secret = "geheim-" + "k" * 40
+    shown = repr(
+        Settings(data_dir=Path("/srv/aduan"), secret_key=secret, base_url="https://lapor.go.id")
+    )
+    assert secret not in shown and "secret_key" not in shown
+    assert "https://lapor.go.id" in shown  # the rest is still there to read

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pytest
 from images import camera_like, encode
 from starlette.testclient import TestClient
-from test_staff_auth import (
+
+from tests.helpers import (
     CIDENG,
     GAMBIR,
     KECAMATAN_GAMBIR,
@@ -26,7 +27,6 @@ from test_staff_auth import (
     rows,
     snapshot,
 )
-
 from web import lifecycle
 from web.app import create_app
 from web.photos import PhotoStore, process_photo

@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from images import camera_like, encode
 from starlette.testclient import TestClient
-from test_staff_auth import (
+
+from db import reports as report_db
+from db.database import Database
+from tests.helpers import (
     CIDENG,
     GAMBIR,
     act,
@@ -26,9 +29,6 @@ from test_staff_auth import (
     snapshot,
     staff_client,
 )
-
-from db import reports as report_db
-from db.database import Database
 from web import lifecycle
 from web.clock import from_text, to_text, utc_now
 from web.lifecycle.deadlines import Deadlines, deadlines_for

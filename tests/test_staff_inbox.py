@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
-from test_staff_auth import CIDENG, GAMBIR, add_account, add_report, apply, login, rows
 
+from tests.helpers import CIDENG, GAMBIR, add_account, add_report, apply, login, rows
 from web.clock import utc_now
 from web.settings import Settings
 

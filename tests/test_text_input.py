@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from tests.helpers import GAMBIR, add_account, add_report, csrf_of, hidden, login
 from tests.images import camera_like, encode
 from tests.test_open311 import BASE, assert_errors
 from tests.test_open311_post import form as open311_form
 from tests.test_open311_post import make_key
 from tests.test_open311_post import post as open311_post
 from tests.test_reporting import errors_of
-from tests.test_staff_auth import GAMBIR, add_account, add_report, csrf_of, hidden, login
 from tests.test_tracking import act as resolve
 from tests.test_tracking import file_report
 from web import text

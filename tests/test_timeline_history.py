@@ -7,9 +7,9 @@ import html
 import re
 
 from starlette.testclient import TestClient
-from test_staff_auth import add_account, login
 from test_tracking import act, file_report
 
+from tests.helpers import add_account, login
 from tests.images import camera_like, encode
 from web import lifecycle
 from web.photos import PhotoStore, process_photo

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -24,12 +25,13 @@ from web.client import ClientAddressMiddleware
 from web.i18n import lazy_gettext as N_
 from web.middleware import (
     BodyReadTimeoutMiddleware,
-    BodySizeLimitMiddleware,
     ConditionalGetMiddleware,
     CrossOriginProtectionMiddleware,
+    DeclaredSizeLimitMiddleware,
     LanguageMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
+    too_large_message,
 )
 from web.routes import (
     audit_log,
@@ -103,7 +105,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(ConditionalGetMiddleware),
         Middleware(LanguageMiddleware),
         Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),
-        Middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES),
+        # The body limit (the multipart parser limits fields, not file parts: without it an
+        # upload could fill the disk). Starlette's own, what Starlette(max_body_size=...)
+        # installs, but placed here rather than outside every middleware so that its answers
+        # carry our headers and words; a declared length is answered first (see
+        # DeclaredSizeLimitMiddleware). Routes that allow less: Route(..., max_body_size=...).
+        Middleware(DeclaredSizeLimitMiddleware, max_bytes=MAX_BODY_BYTES),
+        Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
         Middleware(StaffSessionMiddleware),
     ]
     app = Starlette(
@@ -112,11 +120,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=middleware,
         lifespan=lifespan,
         # Exception: only what escapes RequestLogMiddleware (debug mode) reaches this one.
-        exception_handlers={HTTPException: http_error, Exception: errors.error_response},
+        exception_handlers={
+            413: body_too_large,
+            HTTPException: http_error,
+            Exception: errors.error_response,
+        },
     )
     app.state.settings = settings
     app.state.static = static
     app.state.templates = make_environment(static, timezone=settings.timezone)
+    # figures of the public performance page (web/routes/performance.py), per period
+    app.state.performance_cache = {}
     return app
 
 
@@ -130,6 +144,12 @@ ERROR_TITLES = {
     429: N_("Terlalu banyak percobaan"),
     503: N_("Layanan sedang terganggu"),
 }
+
+
+async def body_too_large(request: Request, exc: Exception) -> Response:
+    """Starlette's body limit tripped while the body arrived: the words the resident gets
+    when the declared length alone is too large (web/middleware.py)."""
+    return PlainTextResponse(too_large_message(), status_code=413)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -104,15 +104,22 @@ class CrossOriginProtectionMiddleware:
         return site is None
 
 
-class BodyTooLarge(Exception):
-    pass
+def too_large_message() -> str:
+    return i18n.gettext(
+        "Kiriman terlalu besar. Kembali, lalu pilih foto yang lebih kecil "
+        "(paling besar 15 MB per foto)."
+    )
 
 
-class BodySizeLimitMiddleware:
-    """Refuses request bodies over a limit with 413, before and while they are read.
+class DeclaredSizeLimitMiddleware:
+    """413 before anything else runs for a request whose Content-Length is over the limit.
 
-    The multipart parser limits fields but not file parts, so without this an upload could
-    fill the disk. The limit fits three 15 MB photos plus the form.
+    The limit itself is Starlette's (`RequestBodyLimitMiddleware`, installed right after
+    this one in web/app.py, and `max_body_size` on routes that allow less): it counts the
+    body as it arrives and raises a 413 that web/app.py answers in the resident's language.
+    But a declared length over its limit Starlette answers itself, in English, in place of
+    whatever the app answered, and a length too long for int() it does not see at all. So
+    that case is answered here, with the same words, from the header alone.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -120,43 +127,11 @@ class BodySizeLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length")
+        declared = Headers(scope=scope).get("content-length") if scope["type"] == "http" else None
         if declared and parse.exceeds(declared, self.max_bytes):
-            await self._refuse(send)
+            await send_plain(send, 413, too_large_message())
             return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        message = i18n.gettext(
-            "Kiriman terlalu besar. Kembali, lalu pilih foto yang lebih kecil "
-            "(paling besar 15 MB per foto)."
-        )
-        await send_plain(send, 413, message)
+        await self.app(scope, receive, send)
 
 
 class BodyTimeout(Exception):

@@ -28,13 +28,12 @@ def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
     return cut.rstrip(",.;:-") + "\u2026"
 
 
-def share_links(code: str, *, base_url: str, voice: str = "own") -> dict[str, str]:
+def share_links(code: str, *, tracking_url: str, voice: str = "own") -> dict[str, str]:
     """The public tracking address and a message to share it with (WhatsApp without
     JavaScript, the phone's own share sheet with it). Never the private link.
 
     `voice` is who shares: "own" the reporter, "desk" the officer who took the complaint,
     "public" anyone who opened the tracking page."""
-    tracking_url = f"{base_url}/t/{code}"
     values = {"code": codes.display(code), "url": tracking_url}
     if voice == "desk":
         text = _("Pengaduan Anda di Aduan sudah dicatat. Kode lacak %(code)s. Lacak di %(url)s")
@@ -52,11 +51,11 @@ def share_links(code: str, *, base_url: str, voice: str = "own") -> dict[str, st
 
 
 def receipt_context(
-    report: Any, *, base_url: str, private_url: str, desk: bool = False
+    report: Any, *, tracking_url: str, private_url: str, desk: bool = False
 ) -> dict[str, Any]:
     """The template values of a receipt. `private_url` is empty unless the viewer holds the
     report's private link; `desk` is the walk-in desk's wording, handed to a resident."""
-    links = share_links(report["code"], base_url=base_url, voice="desk" if desk else "own")
+    links = share_links(report["code"], tracking_url=tracking_url, voice="desk" if desk else "own")
     hidden = bool(report["confidential"]) and not private_url
     helped = bool(private_url) and bool(report["on_behalf"])
     qr = segno.make(links["tracking_url"], error="m").svg_inline(

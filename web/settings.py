@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from web.client import IPNetwork, parse_networks
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
+SERVICE_WORKER_SOURCE = Path(__file__).resolve().parents[1] / "service_worker" / "sw.js"
 
 
 class SettingsError(ValueError):
@@ -47,7 +48,8 @@ def load_or_create_secret(data_dir: Path) -> str:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    secret_key: str
+    # signs sessions and private links: kept out of repr(), so no log line or debug page shows it
+    secret_key: str = field(repr=False)
     base_url: str = "http://localhost:8000"
     debug: bool = False
     timezone: str = "Asia/Jakarta"
@@ -62,6 +64,9 @@ class Settings:
     # reverse proxies whose X-Forwarded-For is believed (web/client.py); none: the socket
     # address is the client
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # the service worker's source; its content is part of the shell cache's version, so a
+    # deployment that changes it replaces the phones' cached shell (web/routes/pwa.py)
+    service_worker_source: Path = SERVICE_WORKER_SOURCE
 
     @property
     def db_path(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web import i18n
+from web import codes, i18n, urls
 from web.lifecycle.rules import is_overdue
 from web.static_files import StaticFiles
 
@@ -35,6 +36,8 @@ def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
     env.filters["localtime"] = lambda value, date_only=False: i18n.format_time(
         value, timezone, date_only=date_only
     )
+    # a stored tracking code as people read and type it: K7QM-3XPA
+    env.filters["display_code"] = codes.display
     return env
 
 
@@ -52,7 +55,7 @@ def render(
         "request": request,
         "language": i18n.current_language.get(),
         "url_for": request.url_for,
-        "path_for": lambda name, **params: request.app.url_path_for(name, **params),
+        "path_for": partial(urls.path_for, request),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "account": getattr(request.state, "account", None),
     }

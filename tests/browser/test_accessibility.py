@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from tests.browser.conftest import LiveServer
-from tests.test_staff_auth import PASSWORD, add_account, add_report, apply
+from tests.helpers import PASSWORD, add_account, add_report, apply
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"

@@ -10,8 +10,8 @@ import pytest
 
 from tests.browser.test_accessibility import audited, violations  # noqa: F401 (fixture)
 from tests.browser.test_dashboard_screens import ARTIFACTS, phone, watch
+from tests.helpers import PASSWORD, add_account
 from tests.test_audit_log_page import holiday_added, targets_changed, write_entries
-from tests.test_staff_auth import PASSWORD, add_account
 
 pytestmark = pytest.mark.browser
 LONG_NAME = "Cuti bersama Hari Raya Idul Fitri 1448 Hijriah dan Hari Lahir Pancasila"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import PASSWORD, add_account
 from tests.test_deadlines import create, move
 from tests.test_kinerja import last_month_day
-from tests.test_staff_auth import PASSWORD, add_account
 from web import clock, stats
 from web.settings import Settings
 

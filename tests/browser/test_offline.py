@@ -3,6 +3,7 @@ filed with no signal waits on the phone and arrives exactly once, whatever the n
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from web.app import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -254,7 +256,7 @@ def test_a_resident_may_delete_a_queued_report(live_server: LiveServer, context:
 
 
 def test_a_new_service_worker_keeps_and_sends_two_queued_reports(
-    live_server: LiveServer, context: Any
+    live_server: LiveServer, context: Any, tmp_path: Path
 ) -> None:
     page = open_controlled(context, live_server)
     [old_shell] = page.evaluate(UNTIL_CONTROLLED)
@@ -275,7 +277,12 @@ def test_a_new_service_worker_keeps_and_sends_two_queued_reports(
     # deployed (Background Sync fires on reconnecting, and gets a 503 as well).
     live_server.recorder.unavailable.add("/api/v1/reports")
     context.set_offline(False)
-    live_server.app.state.sw_version_salt = "deploy-2"
+    # The new version: another sw.js, served on the same address over the same database
+    # (the database the first app's lifespan opened reaches the new app with each request).
+    source = tmp_path / "sw.js"
+    source.write_text(live_server.settings.service_worker_source.read_text() + "// deploy-2\n")
+    deployed = dataclasses.replace(live_server.settings, service_worker_source=source)
+    live_server.recorder.app = create_app(deployed)
     new_shell = page.evaluate("""async () => {
       const reg = await navigator.serviceWorker.getRegistration();
       const changed = new Promise((resolve) =>

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from test_staff_auth import GAMBIR, PASSWORD, add_account, apply
 
 from tests.browser.conftest import LiveServer
 from tests.browser.test_offline import wait_until
+from tests.helpers import GAMBIR, PASSWORD, add_account, apply
 from tests.images import camera_like, encode
 from web import lifecycle
 from web.photos import PhotoStore, process_photo

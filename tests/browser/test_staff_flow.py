@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from images import camera_like, encode
 from playwright.sync_api import expect
-from test_staff_auth import GAMBIR, PASSWORD, add_account, add_report, apply
+
+from tests.helpers import GAMBIR, PASSWORD, add_account, add_report, apply
 
 pytestmark = pytest.mark.browser
 

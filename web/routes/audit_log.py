@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from db import audit as audit_db
-from web import audit, auth, i18n
+from web import audit, auth, i18n, urls
 from web.clock import start_of_day, to_text, utc_now
 from web.i18n import gettext as _
 from web.routes.dashboard import csv_chunk, csv_response
@@ -112,6 +112,7 @@ async def log_page(request: Request) -> Response:
         for entry in entries
     ]
     clean = {k: v for k, v in values.items() if k not in errors}
+    page = urls.path_for(request, "staff_audit_log")
     return render(
         request,
         "staf/admin_log.html",
@@ -121,9 +122,9 @@ async def log_page(request: Request) -> Response:
             "errors": errors,
             "kind_labels": audit.KIND_LABELS,
             "paged": before_id is not None,
-            "first_page": "/staf/admin/log" + _query(clean),
-            "next_page": "/staf/admin/log" + _query(clean, sebelum=next_id) if next_id else "",
-            "csv_url": "/staf/admin/log.csv" + _query(clean),
+            "first_page": page + _query(clean),
+            "next_page": page + _query(clean, sebelum=next_id) if next_id else "",
+            "csv_url": urls.path_for(request, "staff_audit_log_csv") + _query(clean),
             "filtered": any(clean.values()),
         },
     )

@@ -26,7 +26,7 @@ from db import exports as export_db
 from db import staff as staff_db
 from db import stats as stats_db
 from db.database import Database
-from web import auth, clock, codes, i18n, lifecycle, parse, stats
+from web import auth, clock, codes, i18n, lifecycle, parse, stats, urls
 from web.charts import Bar, bar_chart
 from web.clock import from_text, to_text, utc_now
 from web.i18n import gettext as _
@@ -330,7 +330,7 @@ async def overdue(request: Request) -> Response:
     try:
         cursor = parse.cursor(request.query_params.get("setelah"), name="setelah")
     except parse.ParamError:
-        return bad_cursor_page(request, "/staf/terlambat")
+        return bad_cursor_page(request, urls.path_for(request, "staff_overdue"))
     after = (cursor.due, cursor.id) if cursor is not None and cursor.due else None
     rows = await stats_db.overdue_page(
         db, now, lifecycle.OPEN_STATUSES, after=after, limit=OVERDUE_PAGE

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import deadlines as deadline_db
-from web import audit, auth, parse, text
+from web import audit, auth, parse, text, urls
 from web.clock import local_today
 from web.i18n import current_language, translate
 from web.i18n import gettext as _
@@ -136,7 +136,8 @@ async def save_targets(request: Request) -> Response:
             )
     if not found:
         raise HTTPException(404)
-    return RedirectResponse(f"/staf/admin/tenggat?ok={code}#k-{code}", status_code=303)
+    page = urls.path_for(request, "staff_targets")
+    return RedirectResponse(f"{page}?ok={code}#k-{code}", status_code=303)
 
 
 # --- holidays -----------------------------------------------------------------------------
@@ -220,7 +221,9 @@ async def save_holiday(request: Request) -> Response:
             before=None if old_name is None else {"day": day.isoformat(), "name": old_name},
             after={"day": day.isoformat(), "name": values["name"]},
         )
-    return RedirectResponse("/staf/admin/libur?ok=disimpan", status_code=303)
+    return RedirectResponse(
+        urls.path_for(request, "staff_holidays") + "?ok=disimpan", status_code=303
+    )
 
 
 async def delete_holiday(request: Request) -> Response:
@@ -244,7 +247,9 @@ async def delete_holiday(request: Request) -> Response:
             )
     if not found:
         raise HTTPException(404)
-    return RedirectResponse("/staf/admin/libur?ok=dihapus", status_code=303)
+    return RedirectResponse(
+        urls.path_for(request, "staff_holidays") + "?ok=dihapus", status_code=303
+    )
 
 
 routes = [

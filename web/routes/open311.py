@@ -40,7 +40,10 @@ MAX_SERVICE_CODES = 100
 # A page past this many is past any city's reports, and keeps OFFSET within SQLite's range.
 MAX_PAGE = 1_000_000
 MAX_DESCRIPTION = 4000
+# The POST body (Route max_body_size). Over it, 413: Starlette's own plain answer when the
+# Content-Length says so, this error document when the body gets there as it arrives.
 MAX_BODY_BYTES = 256 * 1024
+TOO_LARGE = f"the request body may be at most {MAX_BODY_BYTES} bytes"
 # Parameter limits of POST /requests (characters), beyond the standard's description.
 LIMITS = {
     "address_string": 300,
@@ -256,18 +259,17 @@ async def get_token(request: Request) -> Response:
 
 
 async def _read_form(request: Request) -> FormData | str:
-    """The urlencoded body, or why it cannot be read (→ 400)."""
+    """The urlencoded body, or why it cannot be read (→ 400, or 413 for TOO_LARGE)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         return "POST bodies must be application/x-www-form-urlencoded"
-    length = request.headers.get("content-length", "")
-    if parse.exceeds(length, MAX_BODY_BYTES):
-        return f"the request body may be at most {MAX_BODY_BYTES} bytes"
     try:
         return await formdata.read_form(
             request, max_files=0, max_fields=100, max_part_size=64 * 1024
         )
     except HTTPException as exc:
+        if exc.status_code == 413:  # the route's max_body_size, reached as the body arrived
+            return TOO_LARGE
         return f"the request body cannot be read: {exc.detail}"
 
 
@@ -376,7 +378,7 @@ async def create_request(request: Request) -> Response:
         return _unknown_format()
     form = await _read_form(request)
     if isinstance(form, str):
-        return out.errors(fmt, 400, form)
+        return out.errors(fmt, 413 if form == TOO_LARGE else 400, form)
     db = request.state.db
     key = await apikeys.authenticate(db, _param(form, "api_key"))
     if key is None:
@@ -460,6 +462,7 @@ routes = [
         create_request,
         methods=["POST"],
         name="open311_create_request",
+        max_body_size=MAX_BODY_BYTES,
     ),
     Route(f"{BASE}/requests/{{service_request_id}}.{{fmt}}", get_request, name="open311_request"),
     Route(f"{BASE}/tokens/{{token}}.{{fmt}}", get_token, name="open311_token"),

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web import apikeys, audit, auth, parse, text
+from web import apikeys, audit, auth, parse, text, urls
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -98,7 +98,9 @@ async def revoke_api_key(request: Request) -> Response:
         raise HTTPException(404)
     # Revoking an already revoked key changes nothing and says the same.
     await apikeys.revoke_by_id(request.state.db, key_id, actor=audit.actor_of(account))
-    return RedirectResponse(f"{PAGE}?ok=dicabut", status_code=303)
+    return RedirectResponse(
+        urls.path_for(request, "staff_api_keys") + "?ok=dicabut", status_code=303
+    )
 
 
 routes = [

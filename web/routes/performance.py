@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import audit, clock, i18n, stats
+from web import audit, clock, i18n, stats, urls
 from web.charts import Bar, bar_chart
 from web.i18n import gettext as _
 from web.i18n import translate
@@ -55,10 +55,7 @@ CHART_BARS = 10
 
 async def _figures(request: Request, period: stats.Period) -> stats.Accumulator:
     """The period's figures, recomputed at most every CACHE_SECONDS per app."""
-    cache: dict[Any, tuple[float, stats.Accumulator]] = getattr(
-        request.app.state, "performance_cache", {}
-    )
-    request.app.state.performance_cache = cache
+    cache: dict[Any, tuple[float, stats.Accumulator]] = request.app.state.performance_cache
     key = (period.first, period.last)
     hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
@@ -116,7 +113,7 @@ async def performance(request: Request) -> Response:
                 "chart": _late_chart(f"grafik-{grouping}", chart_title, late) if late else None,
                 "late": late[:CHART_BARS],
                 "more_late": late[CHART_BARS:],
-                "csv": f"/kinerja.csv?{query}",
+                "csv": urls.path_for(request, "performance_csv") + f"?{query}",
             }
         )
     response = render(

@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from db import reports
-from web import codes, i18n
+from web import codes, i18n, urls
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -28,9 +28,8 @@ from web.lifecycle import STATUS_LABELS
 from web.static_files import StaticFiles
 from web.templating import render
 
-SW_SOURCE = Path(__file__).resolve().parents[2] / "service_worker" / "sw.js"
 # The pages that make up the shell: what a resident can open with no signal at all.
-SHELL_PAGES = ("/", "/lapor", "/laporan-saya", "/offline", "/manifest.webmanifest")
+SHELL_ROUTES = ("home", "report_form", "my_reports", "offline", "manifest")
 # Static folders the resident's pages use, less what only staff pages load.
 PRECACHE_PREFIXES = ("css/", "js/", "icons/")
 STAFF_ONLY_PREFIXES = ("js/staff",)
@@ -48,15 +47,16 @@ MANIFEST_ICONS = (
 )
 
 
-def precache_urls(static: StaticFiles) -> list[str]:
+def precache_urls(app: Starlette) -> list[str]:
     """The shell pages plus the content-versioned URLs of the static files they use."""
+    static: StaticFiles = app.state.static
     files = [
         static.url(rel)
         for rel in sorted(static.files)
         if (rel.startswith(PRECACHE_PREFIXES) and not rel.startswith(STAFF_ONLY_PREFIXES))
         or (rel.startswith("vendor/") and rel.endswith(".js"))
     ]
-    return [*SHELL_PAGES, *files]
+    return [*(str(app.url_path_for(name)) for name in SHELL_ROUTES), *files]
 
 
 def _translated(messages: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -66,24 +66,23 @@ def _translated(messages: dict[str, str]) -> dict[str, dict[str, str]]:
     }
 
 
-def render_service_worker(app_state: Any) -> str:
+def render_service_worker(app: Starlette) -> str:
     """sw.js with this deployment's values in its placeholder lines.
 
-    The cache version changes whenever a static file or sw.js itself changes (and when a
-    test sets `app.state.sw_version_salt`), so each deployment gets a fresh shell cache.
+    The cache version changes whenever a static file or sw.js itself changes, so each
+    deployment that changes either gets a fresh shell cache.
     """
-    static: StaticFiles = app_state.static
-    source = SW_SOURCE.read_text(encoding="utf-8")
-    salt = str(getattr(app_state, "sw_version_salt", ""))
+    static: StaticFiles = app.state.static
+    source = app.state.settings.service_worker_source.read_text(encoding="utf-8")
     version = hashlib.sha256(
-        f"{static.version}:{hashlib.sha256(source.encode()).hexdigest()}:{salt}".encode()
+        f"{static.version}:{hashlib.sha256(source.encode()).hexdigest()}".encode()
     ).hexdigest()[:12]
     values: dict[str, Any] = {
         "VERSION": version,
-        "PRECACHE": precache_urls(static),
+        "PRECACHE": precache_urls(app),
         "OUTBOX": static.url("js/outbox-core.js"),
         "STRINGS": _translated(SW_STRINGS),
-        "TIMEZONE": app_state.settings.timezone,
+        "TIMEZONE": app.state.settings.timezone,
     }
     filled: list[str] = []
 
@@ -99,7 +98,7 @@ def render_service_worker(app_state: Any) -> str:
 
 
 async def service_worker(request: Request) -> Response:
-    body = render_service_worker(request.app.state)
+    body = render_service_worker(request.app)
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
     headers = {
         # Browsers revalidate the worker on navigation; no-cache + ETag makes that a 304.
@@ -123,7 +122,7 @@ async def manifest(request: Request) -> Response:
         ),
         "lang": "id",
         "dir": "ltr",
-        "start_url": "/",
+        "start_url": urls.path_for(request, "home"),
         "scope": "/",
         "display": "standalone",
         "theme_color": "#0b3d91",

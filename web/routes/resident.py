@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from db import areas, ratelimit
 from db import reports as q
-from web import codes, errors, formdata, lifecycle, limits, parse, receipts, text
+from web import codes, errors, formdata, lifecycle, limits, parse, receipts, text, urls
 from web.client import client_bucket
 from web.clock import utc_now
 from web.forms import (
@@ -279,11 +279,15 @@ def _created_json(request: Request, created: lifecycle.Created) -> dict[str, str
     """The answer to a submission. A replay from another device (or one that did not name
     its device) learns the code, which the public may see, but never the private link."""
     code = created.code
-    answer = {"code": code, "display_code": codes.display(code), "tracking_url": f"/t/{code}"}
+    answer = {
+        "code": code,
+        "display_code": codes.display(code),
+        "tracking_url": urls.path_for(request, "track", code=code),
+    }
     if not created.replay or created.same_device:
         token = private_token(request, code)
-        answer["receipt_url"] = f"/t/{code}/struk?k={token}"
-        answer["private_url"] = f"/t/{code}/p/{token}"
+        answer["receipt_url"] = urls.path_for(request, "receipt", code=code) + f"?k={token}"
+        answer["private_url"] = urls.path_for(request, "private_page", code=code, token=token)
     return answer
 
 
@@ -462,7 +466,7 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
         "answer_values": {},
         **receipts.share_links(
             report["code"],
-            base_url=request.app.state.settings.base_url,
+            tracking_url=urls.public_url(request, "track", code=report["code"]),
             voice="own" if private else "public",
         ),
     }
@@ -481,9 +485,14 @@ async def receipt(request: Request) -> Response:
     report = await _load_public(request, request.path_params["code"])
     code = report["code"]
     token = request.query_params.get("k", "")
-    base = request.app.state.settings.base_url
-    private_url = f"{base}/t/{code}/p/{token}" if private_token_valid(request, code, token) else ""
-    context = receipts.receipt_context(report, base_url=base, private_url=private_url)
+    private_url = (
+        urls.public_url(request, "private_page", code=code, token=token)
+        if private_token_valid(request, code, token)
+        else ""
+    )
+    context = receipts.receipt_context(
+        report, tracking_url=urls.public_url(request, "track", code=code), private_url=private_url
+    )
     context["status_label"] = translate(lifecycle.STATUS_LABELS[report["status"]])
     return render(
         request,

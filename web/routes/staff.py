@@ -20,7 +20,7 @@ from starlette.routing import Route
 from db import areas as area_db
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, lifecycle, parse, text
+from web import auth, codes, lifecycle, parse, text, urls
 from web.client import client_id
 from web.clock import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
@@ -154,7 +154,7 @@ async def logout(request: Request) -> Response:
     account = auth.require_account(request)
     await auth.read_form(request, max_fields=5)
     await auth.end_all_sessions(_db(request), account.id)
-    response = RedirectResponse(auth.LOGIN_PATH, status_code=303)
+    response = RedirectResponse(urls.path_for(request, "staff_login_form"), status_code=303)
     auth.clear_session_cookie(response, secure=request.app.state.settings.https)
     return response
 
@@ -229,7 +229,7 @@ async def inbox(request: Request) -> Response:
     try:
         after = parse.cursor(request.query_params.get("after"), name="after")
     except parse.ParamError:
-        return bad_cursor_page(request, "/staf")
+        return bad_cursor_page(request, urls.path_for(request, "staff_inbox"))
     context = await _inbox_context(request, account, after)
     db = _db(request)
     context.update(
@@ -245,13 +245,15 @@ async def inbox_rows(request: Request) -> Response:
     try:
         after = parse.cursor(request.query_params.get("after"), name="after")
     except parse.ParamError:
-        return bad_cursor_page(request, "/staf")
+        return bad_cursor_page(request, urls.path_for(request, "staff_inbox"))
     context = await _inbox_context(request, account, after)
     headers = {}
     if request.query_params.get("push") == "1":
         # The filter form asks for the list; the address bar should show the page.
         page_query = urlencode({k: v for k, v in request.query_params.items() if k != "push" and v})
-        headers["HX-Push-Url"] = "/staf" + (f"?{page_query}" if page_query else "")
+        headers["HX-Push-Url"] = urls.path_for(request, "staff_inbox") + (
+            f"?{page_query}" if page_query else ""
+        )
     return render(request, "staf/_inbox_rows.html", context, headers=headers)
 
 
@@ -413,13 +415,14 @@ async def case_action(request: Request) -> Response:
     if await staff_db.load_case(db, code, account) is None:
         # Moved to a kelurahan outside this account's scope: back to the inbox, whose message
         # says so. htmx would follow a 303 and find no case to swap in; it navigates instead.
-        target = "/staf?" + urlencode({"pindah": code})
+        target = urls.path_for(request, "staff_inbox") + "?" + urlencode({"pindah": code})
         if request.headers.get("HX-Request"):
             return Response(headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     # The fragment brings the officer back to the message beside the actions, not to the
     # top of the case (a browser keeps it across the redirect, no script needed).
-    return RedirectResponse(f"/staf/laporan/{code}?ok={kind}#hasil", status_code=303)
+    case_path = urls.path_for(request, "staff_case", code=code)
+    return RedirectResponse(f"{case_path}?ok={kind}#hasil", status_code=303)
 
 
 # --- photos -------------------------------------------------------------------------------

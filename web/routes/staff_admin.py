@@ -24,7 +24,7 @@ from db import areas as area_db
 from db import reports as report_db
 from db import sessions as session_db
 from db import staff as staff_db
-from web import audit, auth, codes, lifecycle, parse, receipts, text
+from web import audit, auth, codes, lifecycle, parse, receipts, text, urls
 from web.clock import to_text, utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
 from web.i18n import gettext as _
@@ -179,7 +179,7 @@ async def intake(request: Request) -> Response:
     )
     request.state.report_id = created.id
     return RedirectResponse(
-        request.url_for("intake_receipt", code=created.code).path, status_code=303
+        urls.path_for(request, "intake_receipt", code=created.code), status_code=303
     )
 
 
@@ -195,10 +195,14 @@ async def intake_receipt(request: Request) -> Response:
     if report is None or report["created_by"] != account.id:
         raise HTTPException(404)
     request.state.report_id = report["id"]
-    base = request.app.state.settings.base_url
-    token = private_token(request, report["code"])
+    code = report["code"]
     context = receipts.receipt_context(
-        report, base_url=base, private_url=f"{base}/t/{report['code']}/p/{token}", desk=True
+        report,
+        tracking_url=urls.public_url(request, "track", code=code),
+        private_url=urls.public_url(
+            request, "private_page", code=code, token=private_token(request, code)
+        ),
+        desk=True,
     )
     context["status_label"] = _(lifecycle.STATUS_LABELS[report["status"]])
     return render(request, "staf/struk.html", context)
@@ -320,7 +324,9 @@ async def create_account(request: Request) -> Response:
             errors=errors,
         )
         return render(request, "staf/admin_akun.html", context, status_code=422)
-    return RedirectResponse("/staf/admin/akun?ok=dibuat", status_code=303)
+    return RedirectResponse(
+        urls.path_for(request, "staff_accounts") + "?ok=dibuat", status_code=303
+    )
 
 
 async def _target(request: Request) -> Any:
@@ -391,7 +397,10 @@ async def account_scope(request: Request) -> Response:
             before=audit.account_state(*found),
             after=after,
         )
-    return RedirectResponse(f"/staf/admin/akun/{target['id']}?ok=lingkup", status_code=303)
+    return RedirectResponse(
+        urls.path_for(request, "staff_account", user_id=target["id"]) + "?ok=lingkup",
+        status_code=303,
+    )
 
 
 async def account_password(request: Request) -> Response:
@@ -414,7 +423,9 @@ async def account_password(request: Request) -> Response:
             before=None,
             after={"username": target["username"], "sessions_ended": ended},
         )
-    return RedirectResponse(f"/staf/admin/akun/{target['id']}?ok=sandi", status_code=303)
+    return RedirectResponse(
+        urls.path_for(request, "staff_account", user_id=target["id"]) + "?ok=sandi", status_code=303
+    )
 
 
 async def account_active(request: Request) -> Response:
@@ -446,7 +457,10 @@ async def account_active(request: Request) -> Response:
                 after=after,
             )
     done = "aktif" if active else "nonaktif"
-    return RedirectResponse(f"/staf/admin/akun/{target['id']}?ok={done}", status_code=303)
+    return RedirectResponse(
+        urls.path_for(request, "staff_account", user_id=target["id"]) + f"?ok={done}",
+        status_code=303,
+    )
 
 
 routes = [

@@ -1,9 +1,12 @@
 /* Aduan outbox, core: a report is stored on the phone (IndexedDB) before anything is sent,
  * and leaves the phone's queue only when our server confirms it with its own marker header.
  *
- * Shared by the pages (<script defer>, before outbox.js, which draws the queue) and the
- * service worker (importScripts, to send on Background Sync), so "sent" has one definition.
- * Plain ES2017, no framework, no build step; no inline scripts or styles (strict CSP).
+ * The sender: the stores, the two transports (a page's XMLHttpRequest, which reports upload
+ * progress; the service worker's fetch), what an answer means, one sender at a time, and the
+ * statuses "Laporan saya" shows. Shared by the pages (<script defer>, before outbox.js, the
+ * view) and the service worker (importScripts, to send on Background Sync), so "sent" has
+ * one definition. Plain ES2017, no framework, no build step; no inline scripts or styles
+ * (strict CSP).
  */
 (function (global) {
   'use strict';
@@ -15,6 +18,7 @@
   const SENT = 'sent';      // confirmed reports: code, links, last known status
   const META = 'meta';      // this phone's own random secret (the "device" key)
   const API_URL = '/api/v1/reports';
+  const STATUS_URL = '/api/v1/reports/status';
   const MARKER = 'X-Aduan-Code';  // only our server sets it: a captive portal's 200 has none
   const CODE_RE = /^[0-9A-Z]{8}$/;
   // Sent with every report, so that a replay of one of its keys from elsewhere is never
@@ -22,6 +26,7 @@
   const DEVICE_HEADER = 'X-Aduan-Device';
   // A Retry-After longer than this is not believed: a wrong header must not park a report.
   const MAX_RETRY_AFTER_S = 3600;
+  const STALL_MS = 60000;  // a page's upload with no progress for this long is given up
   // Worth trying again later as they are: proxy login, timeout, same key still in
   // progress on the server, too early, rate limited. Any other 4xx needs the resident.
   const RETRY_STATUSES = [407, 408, 409, 425, 429];
@@ -172,6 +177,30 @@
     try { return JSON.parse(text); } catch (err) { return null; }
   }
 
+  /* The page's transport: XMLHttpRequest, because fetch() reports no upload progress. */
+  function xhrTransport(entry, onProgress, headers) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      let last = Date.now();
+      const watchdog = setInterval(() => { if (Date.now() - last > STALL_MS) xhr.abort(); }, 5000);
+      const done = (answer) => { clearInterval(watchdog); resolve(answer); };
+      xhr.open('POST', API_URL);
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+      xhr.upload.onprogress = (e) => {
+        last = Date.now();
+        if (e.lengthComputable && e.total) onProgress(Math.min(100, Math.floor((100 * e.loaded) / e.total)));
+      };
+      xhr.upload.onload = () => { last = Date.now(); };
+      xhr.onload = () => done({
+        status: xhr.status, code: xhr.getResponseHeader(MARKER),
+        retryAfter: xhr.getResponseHeader('Retry-After'), data: parseJson(xhr.responseText),
+      });
+      xhr.onerror = xhr.onabort = xhr.ontimeout = () => done({ status: 0 });
+      onProgress(0);
+      xhr.send(buildForm(entry));
+    });
+  }
+
   /* The service worker's transport (XMLHttpRequest does not exist there). */
   async function fetchTransport(entry, onProgress, headers) {
     const response = await fetch(API_URL, {
@@ -252,9 +281,44 @@
   /* Keep the statuses "Laporan saya" fetched for the reports this phone sent. */
   const putSent = (records) => inTx([SENT], 'readwrite', (s) => { records.forEach((r) => s.put(r)); });
 
+  /* One small request for the statuses of every report this phone sent (≤ 50 a request),
+   * kept with them; false when the answer did not come, and what was known stays. */
+  async function refreshSentStatuses() {
+    const sent = (await listSent()).filter((r) => !r.confidential);
+    for (let i = 0; i < sent.length; i += 50) {
+      const chunk = sent.slice(i, i + 50);
+      let found = null;
+      try {
+        const response = await fetch(STATUS_URL + '?codes=' + chunk.map((r) => r.code).join(','),
+          { headers: { Accept: 'application/json' }, cache: 'no-store' });
+        if (response.ok) found = await response.json();
+      } catch (err) {
+        found = null;  // offline, or a captive portal's page: keep what we knew
+      }
+      if (!found || typeof found !== 'object') return false;
+      const now = new Date().toISOString();
+      await putSent(chunk.filter((r) => found[r.code] && typeof found[r.code].status === 'string')
+        .map((r) => Object.assign(r, {
+          status: found[r.code].status, status_label: String(found[r.code].status_label || ''), checked_at: now,
+        })));
+    }
+    return true;
+  }
+
+  /* An entry's id and each attempt's idempotency key. */
+  function uuid() {
+    if (global.crypto.randomUUID) return global.crypto.randomUUID();
+    const b = global.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const x = Array.from(b, (n) => n.toString(16).padStart(2, '0')).join('');
+    return [x.slice(0, 8), x.slice(8, 12), x.slice(12, 16), x.slice(16, 20), x.slice(20)].join('-');
+  }
+
   global.AduanOutbox = {
     listOutbox, listSent, getEntry, saveEntry, updateEntry, deleteEntry, forgetSent, putSent,
-    sendAll, fetchTransport, buildForm, parseJson, channel, API_URL, MARKER, deviceSecret,
+    sendAll, fetchTransport, xhrTransport, buildForm, parseJson, channel, API_URL, MARKER,
+    deviceSecret, refreshSentStatuses, uuid,
   };
 })(self);
 

@@ -1,6 +1,7 @@
-/* Aduan outbox, page side: saves the /lapor form into the outbox (photos shrunk on the
- * phone), draws the queue and "Laporan saya", and makes the sender run: at once, on load,
- * when the signal or the page comes back, on a button and on a backoff timer.
+/* Aduan outbox, the page's view: saves the /lapor form into the outbox (its photos shrunk
+ * by photo-shrink.js), lets a refused report be fixed, draws the queue and "Laporan saya",
+ * and makes the sender (outbox-core.js) run: at once, on load, when the signal or the page
+ * comes back, on a button and on a backoff timer.
  *
  * Needs outbox-core.js first (the _outbox_strings.html partial loads it). Without it, or
  * without IndexedDB, nothing is intercepted and the plain form post works as without JS.
@@ -11,15 +12,12 @@
   if (!core || global.AduanOutboxPage) return;
   global.AduanOutboxPage = true;
   const {
-    listOutbox, listSent, getEntry, saveEntry, updateEntry, deleteEntry, forgetSent, putSent,
-    sendAll, buildForm, parseJson, channel, API_URL, MARKER,
+    listOutbox, listSent, getEntry, saveEntry, updateEntry, deleteEntry, forgetSent,
+    sendAll, xhrTransport, refreshSentStatuses, uuid, channel,
   } = core;
 
-  const MAX_EDGE = 1600;           // long edge of a photo shrunk on the phone
-  const JPEG_QUALITY = 0.7;
   const FIRST_DELAY_MS = 5000;     // retry while a page is open: 5 s, 10 s, 20 s … 5 min
   const MAX_DELAY_MS = 300000;
-  const STALL_MS = 60000;          // an upload with no progress for this long is given up
 
   const S = {};                    // words from #outbox-strings, rendered by the server
   const progress = new Map();      // entry id → upload percent (this page's uploads)
@@ -97,30 +95,6 @@
     navigator.serviceWorker.ready
       .then((reg) => reg.sync && reg.sync.register('outbox'))
       .catch(() => {});  // no Background Sync: the page's own triggers remain
-  }
-
-  /* The page's transport: XMLHttpRequest, because fetch() reports no upload progress. */
-  function xhrTransport(entry, onProgress, headers) {
-    return new Promise((resolve) => {
-      const xhr = new XMLHttpRequest();
-      let last = Date.now();
-      const watchdog = setInterval(() => { if (Date.now() - last > STALL_MS) xhr.abort(); }, 5000);
-      const done = (answer) => { clearInterval(watchdog); resolve(answer); };
-      xhr.open('POST', API_URL);
-      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
-      xhr.upload.onprogress = (e) => {
-        last = Date.now();
-        if (e.lengthComputable && e.total) onProgress(Math.min(100, Math.floor((100 * e.loaded) / e.total)));
-      };
-      xhr.upload.onload = () => { last = Date.now(); };
-      xhr.onload = () => done({
-        status: xhr.status, code: xhr.getResponseHeader(MARKER),
-        retryAfter: xhr.getResponseHeader('Retry-After'), data: parseJson(xhr.responseText),
-      });
-      xhr.onerror = xhr.onabort = xhr.ontimeout = () => done({ status: 0 });
-      onProgress(0);
-      xhr.send(buildForm(entry));
-    });
   }
 
   function showProgress(id, percent) {
@@ -214,7 +188,7 @@
       description: (fields.find(([n]) => n === 'description') || ['', ''])[1].slice(0, 140),
     };
     const photos = fixing ? fixing.photos.slice() : [];
-    for (const file of files) photos.push(await shrink(file));  // one at a time: memory
+    for (const file of files) photos.push(await shrunk(file));  // one at a time: memory
     return {
       id: fixing ? fixing.id : uuid(),
       // Always a new key: a refused attempt made no report, and the server refuses a key
@@ -227,96 +201,16 @@
     };
   }
 
+  /* The photo shrunk on the phone (photo-shrink.js); without that script, the original,
+   * which the server shrinks. */
+  function shrunk(file) {
+    const shrinker = global.AduanPhotoShrink;
+    return shrinker ? shrinker.shrink(file) : Promise.resolve({ blob: file, name: file.name || 'foto' });
+  }
+
   function optionText(name) {
     const el = form.elements.namedItem(name);
     return el && el.options && el.selectedIndex > -1 ? el.options[el.selectedIndex].text.trim() : '';
-  }
-
-  /* Decode once, draw once at ≤ MAX_EDGE, encode JPEG: a 3 MB photo becomes ~100-200 KB.
-   * If the phone cannot decode it (e.g. HEIC), the server gets the original to decode. */
-  async function shrink(file) {
-    const name = (file.name || 'foto').replace(/\.[^.]*$/, '') + '.jpg';
-    const gps = await readGps(file);  // before the canvas drops EXIF with the GPS in it
-    const shrunk = await draw(file, name);
-    if (gps) shrunk.gps = gps;
-    return shrunk;
-  }
-
-  async function draw(file, name) {
-    let bitmap;
-    try {
-      bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' })
-        .catch(() => createImageBitmap(file));
-    } catch (err) {
-      return { blob: file, name: file.name || 'foto' };
-    }
-    const scale = Math.min(1, MAX_EDGE / Math.max(bitmap.width, bitmap.height));
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-    const ctx = canvas.getContext('2d');
-    ctx.imageSmoothingQuality = 'high';
-    ctx.fillStyle = '#fff';  // a transparent PNG would turn black in a JPEG
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    bitmap.close();
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', JPEG_QUALITY));
-    canvas.width = canvas.height = 0;  // give the pixels back now, not at garbage collection
-    if (!blob || (scale === 1 && file.type === 'image/jpeg' && file.size <= blob.size)) {
-      return { blob: file, name };
-    }
-    return { blob, name };
-  }
-
-  /* The GPS position a phone camera wrote into a JPEG's EXIF, or null. Only the first
-   * 256 KB is read; staff see the position, the public never does. */
-  async function readGps(file) {
-    try {
-      if (file.type && file.type !== 'image/jpeg') return null;
-      const view = new DataView(await file.slice(0, 262144).arrayBuffer());
-      if (view.getUint16(0) !== 0xFFD8) return null;
-      for (let at = 2; at + 10 < view.byteLength;) {
-        const marker = view.getUint16(at);
-        if (marker === 0xFFE1 && view.getUint32(at + 4) === 0x45786966) return gpsFromTiff(view, at + 10);
-        if ((marker & 0xFF00) !== 0xFF00 || marker === 0xFFDA) return null;
-        at += 2 + view.getUint16(at + 2);
-      }
-    } catch (err) { /* a photo without readable EXIF simply has no position */ }
-    return null;
-  }
-
-  function gpsFromTiff(view, tiff) {
-    const little = view.getUint16(tiff) === 0x4949;
-    const u16 = (o) => view.getUint16(tiff + o, little);
-    const u32 = (o) => view.getUint32(tiff + o, little);
-    const entries = (o) => {
-      const tags = {};
-      for (let i = 0, n = u16(o); i < n; i++) tags[u16(o + 2 + i * 12)] = o + 2 + i * 12;
-      return tags;
-    };
-    const ifd0 = entries(u32(4));
-    if (!(0x8825 in ifd0)) return null;
-    const gps = entries(u32(ifd0[0x8825] + 8));
-    const ref = (tag) => (tag in gps ? String.fromCharCode(view.getUint8(tiff + gps[tag] + 8)) : '');
-    const degrees = (tag) => {
-      if (!(tag in gps)) return NaN;
-      const at = u32(gps[tag] + 8);
-      return [1, 60, 3600].reduce((sum, unit, i) => sum + u32(at + i * 8) / u32(at + i * 8 + 4) / unit, 0);
-    };
-    const lat = degrees(2) * (ref(1) === 'S' ? -1 : 1);
-    const lon = degrees(4) * (ref(3) === 'W' ? -1 : 1);
-    if (!isFinite(lat) || !isFinite(lon) || (lat === 0 && lon === 0)) return null;
-    if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
-    return [Number(lat.toFixed(7)), Number(lon.toFixed(7))];
-  }
-
-  function uuid() {
-    if (global.crypto.randomUUID) return global.crypto.randomUUID();
-    const b = global.crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const x = Array.from(b, (n) => n.toString(16).padStart(2, '0')).join('');
-    return [x.slice(0, 8), x.slice(8, 12), x.slice(12, 16), x.slice(16, 20), x.slice(20)].join('-');
   }
 
   // -- Fixing a report the server refused ----------------------------------------------------
@@ -508,28 +402,10 @@
       h('p', {}, button('cancel-fix', '', S.cancel, 'secondary')));
   }
 
-  /* One small request for the statuses of every report this phone sent (≤ 50 a request). */
+  /* "Laporan saya": the last known status of every report this phone sent. */
   async function refreshStatuses() {
     if (!showAll || navigator.onLine === false) return;
-    const sent = (await listSent()).filter((r) => !r.confidential);
-    for (let i = 0; i < sent.length; i += 50) {
-      const chunk = sent.slice(i, i + 50);
-      let found = null;
-      try {
-        const response = await fetch('/api/v1/reports/status?codes=' + chunk.map((r) => r.code).join(','),
-          { headers: { Accept: 'application/json' }, cache: 'no-store' });
-        if (response.ok) found = await response.json();
-      } catch (err) {
-        found = null;  // offline, or a captive portal's page: keep what we knew
-      }
-      if (!found || typeof found !== 'object') return;
-      const now = new Date().toISOString();
-      await putSent(chunk.filter((r) => found[r.code] && typeof found[r.code].status === 'string')
-        .map((r) => Object.assign(r, {
-          status: found[r.code].status, status_label: String(found[r.code].status_label || ''), checked_at: now,
-        })));
-    }
-    render();
+    if (await refreshSentStatuses()) render();
   }
 
   // -- Small helpers ---------------------------------------------------------------------------
