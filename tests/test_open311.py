@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from web import codes, lifecycle
 from web.clock import to_text, utc_now
+from web.photos import Photo
 
 BASE = "/open311/v2"
 KELURAHAN = "31.71.01.1001"  # Gambir, Jakarta Pusat
@@ -30,7 +31,7 @@ def file_report(
     *,
     category: str = "jalan",
     description: str = "Jalan berlubang di depan sekolah",
-    photos: tuple[lifecycle.StoredPhoto, ...] = (),
+    photos: tuple[Photo, ...] = (),
     days_ago: float = 0,
     **fields: Any,
 ) -> lifecycle.Created:
@@ -323,7 +324,7 @@ def test_our_own_jurisdiction_id_is_accepted(client: TestClient) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_extensions_add_channel_photos_and_public_timeline(client: TestClient, fmt: str) -> None:
     before, after = "a" * 64, "b" * 64
-    created = file_report(client, photos=(lifecycle.StoredPhoto(before, 800, 600),))
+    created = file_report(client, photos=(Photo(before, 800, 600),))
     act(client, created.code, "verify", public_note="Petugas sudah melihat lokasi.")
     act(client, created.code, "dispatch", agency_code="BINAMARGA")
     act(
@@ -331,7 +332,7 @@ def test_extensions_add_channel_photos_and_public_timeline(client: TestClient, f
         created.code,
         "resolve",
         public_note="Lubang sudah ditambal.",
-        photos=(lifecycle.StoredPhoto(after, 800, 600),),
+        photos=(Photo(after, 800, 600),),
     )
     response = client.get(f"{BASE}/requests/{display(created)}.{fmt}?extensions=true")
     body = parse(response, fmt)

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -23,7 +23,7 @@ from web import lifecycle, parse, text
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
-from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
+from web.photos import MAX_UPLOAD_BYTES, Photo, PhotoError, PhotoStore, process_photo_async
 
 MAX_PHOTOS = 3
 MAX_DESCRIPTION = 4000
@@ -88,14 +88,6 @@ LAT_RANGE = (-12.0, 7.0)
 LON_RANGE = (94.0, 142.0)
 
 
-@dataclass(frozen=True)
-class HeldPhoto:
-    sha256: str
-    width: int
-    height: int
-    gps: tuple[float, float] | None = None
-
-
 @dataclass
 class ReportForm:
     """The outcome of parsing: the values to re-show, errors by field, held photos, and the
@@ -103,7 +95,7 @@ class ReportForm:
 
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
-    photos: list[HeldPhoto] = field(default_factory=list)
+    photos: list[Photo] = field(default_factory=list)
     report: lifecycle.NewReport | None = None
     held_token: str = ""
 
@@ -130,7 +122,7 @@ class ReportDraft:
 
     form: FormData
     values: dict[str, Any]
-    held: list[HeldPhoto]
+    held: list[Photo]
     uploads: list[Upload]
 
     def fingerprint(self) -> str:
@@ -147,7 +139,7 @@ def held_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="aduan.held-photos")
 
 
-def sign_held(secret_key: str, photos: list[HeldPhoto]) -> str:
+def sign_held(secret_key: str, photos: list[Photo]) -> str:
     if not photos:
         return ""
     return held_serializer(secret_key).dumps(
@@ -155,7 +147,7 @@ def sign_held(secret_key: str, photos: list[HeldPhoto]) -> str:
     )
 
 
-def read_held(secret_key: str, token: str, store: PhotoStore) -> list[HeldPhoto]:
+def read_held(secret_key: str, token: str, store: PhotoStore) -> list[Photo]:
     """Photos accepted on an earlier attempt; a forged, stale or swept token gives none."""
     if not token:
         return []
@@ -166,7 +158,7 @@ def read_held(secret_key: str, token: str, store: PhotoStore) -> list[HeldPhoto]
     held = []
     for sha, width, height, gps in raw[:MAX_PHOTOS]:
         if store.exists(sha):
-            held.append(HeldPhoto(sha, int(width), int(height), tuple(gps) if gps else None))
+            held.append(Photo(sha, int(width), int(height), tuple(gps) if gps else None))
     return held
 
 
@@ -376,7 +368,7 @@ async def check_report_form(
             )
             continue
         store.save(processed)
-        photos.append(HeldPhoto(processed.sha256, processed.width, processed.height, processed.gps))
+        photos.append(processed)
     if photo_errors:
         errors["photos"] = " ".join(photo_errors)
 
@@ -414,14 +406,6 @@ async def check_report_form(
         written_at=complained_at or _parse_written_at(values["written_at"]),
     )
     return result
-
-
-def stored_photos(photos: list[HeldPhoto]) -> list[lifecycle.StoredPhoto]:
-    return [lifecycle.StoredPhoto(p.sha256, p.width, p.height) for p in photos]
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
 
 
 def client_rules() -> dict[str, Any]:

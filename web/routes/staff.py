@@ -29,7 +29,7 @@ from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.lifecycle import timeline
 from web.lifecycle.errors import CHANGED_MEANWHILE
-from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
+from web.photos import MAX_UPLOAD_BYTES, Photo, PhotoError, PhotoStore, process_photo_async
 from web.routes import staff_admin
 from web.templating import bad_cursor_page, render
 
@@ -310,15 +310,13 @@ async def case_page(request: Request) -> Response:
     return await _case_response(request, account, case, message=message)
 
 
-async def _action_photos(
-    form: FormData, kind: str, store: PhotoStore
-) -> tuple[list[lifecycle.StoredPhoto], str]:
+async def _action_photos(form: FormData, kind: str, store: PhotoStore) -> tuple[list[Photo], str]:
     """Check and store the action's photos; the error says which photo and why."""
     limit = ACTION_PHOTOS.get(kind, 0)
     uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     if len(uploads) > limit:
         return [], _("Paling banyak %(n)d foto untuk tindakan ini.") % {"n": limit}
-    stored: list[lifecycle.StoredPhoto] = []
+    stored: list[Photo] = []
     for upload in uploads:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
         try:
@@ -327,7 +325,7 @@ async def _action_photos(
             name = f"\u201c{text.strip_invisible(upload.filename or '')[-60:]}\u201d"
             return [], _(PHOTO_MESSAGES[exc.code]) % {"name": name}
         store.save(processed)
-        stored.append(lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height))
+        stored.append(processed)
     return stored, ""
 
 
