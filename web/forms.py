@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from web import lifecycle, parse, text
 from web.i18n import gettext as _
-from web.i18n import lazy_gettext as N_
 from web.i18n import translate
-from web.photos import MAX_UPLOAD_BYTES, Photo, PhotoError, PhotoStore, process_photo_async
+from web.photos import Photo, PhotoStore
+from web.uploads import Upload, read_photos, read_uploads
 
 MAX_PHOTOS = 3
 MAX_DESCRIPTION = 4000
@@ -70,17 +70,6 @@ FIELD_LIMITS = {
     "on_behalf_name": 120,
     "volunteer_name": 120,
 }
-PHOTO_MESSAGES = {
-    "too_big": N_(
-        "Foto %(name)s terlalu besar (lebih dari 15 MB). Pilih foto lain atau kecilkan dulu."
-    ),
-    "unsupported": N_(
-        "Berkas %(name)s bukan foto yang bisa dibaca. Gunakan foto JPEG, PNG, WebP atau HEIC."
-    ),
-    "damaged": N_("Foto %(name)s rusak atau tidak lengkap terkirim. Coba pilih lagi."),
-    "too_many_pixels": N_("Foto %(name)s terlalu besar ukurannya (lebih dari 50 megapiksel)."),
-    "empty": N_("Berkas %(name)s kosong."),
-}
 _PHONE = re.compile(r"^(\+62|62|0)8\d{7,12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Indonesia's extent, with a margin: a point outside is a typo (swapped lat/long, say).
@@ -102,15 +91,6 @@ class ReportForm:
     @property
     def ok(self) -> bool:
         return not self.errors and self.report is not None
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A photo as uploaded: not opened yet, only hashed."""
-
-    file: UploadFile
-    name: str
-    sha256: str  # of the bytes as sent (at most MAX_UPLOAD_BYTES + 1 of them)
 
 
 @dataclass
@@ -201,20 +181,6 @@ def normalise_phone(text: str) -> str:
     return re.sub(r"[\s\-().]", "", text)
 
 
-async def _hash_upload(upload: UploadFile) -> str:
-    """sha256 of an upload's bytes, read in chunks (never more than one past the limit)."""
-    digest = hashlib.sha256()
-    left = MAX_UPLOAD_BYTES + 1
-    while left > 0:
-        chunk = await upload.read(min(left, 1024 * 1024))
-        if not chunk:
-            break
-        digest.update(chunk)
-        left -= len(chunk)
-    await upload.seek(0)
-    return digest.hexdigest()
-
-
 def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
     """What was typed, as the form shows it again, whatever became of the submission."""
     values: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
@@ -227,11 +193,7 @@ async def read_report_form(form: FormData, *, store: PhotoStore, secret_key: str
     """Read a submitted report (multipart form or the outbox's FormData) without checking it
     and without decoding any photo."""
     values = form_values(form)
-    uploads = [
-        Upload(f, text.strip_invisible(f.filename or "")[-60:], await _hash_upload(f))
-        for f in form.getlist("photos")
-        if isinstance(f, UploadFile) and f.filename
-    ]
+    uploads = await read_uploads(form)
     held = read_held(secret_key, _text(form, "held_photos"), store)
     return ReportDraft(form=form, values=values, held=held, uploads=uploads)
 
@@ -356,19 +318,9 @@ async def check_report_form(
             % {"n": MAX_PHOTOS}
         )
         uploads = uploads[: max(0, MAX_PHOTOS - len(photos))]
-    for upload in uploads:
-        name = upload.name
-        # Read one byte past the limit: enough to know it is too big, never more.
-        data = await upload.file.read(MAX_UPLOAD_BYTES + 1)
-        try:
-            processed = await process_photo_async(data)
-        except PhotoError as exc:
-            photo_errors.append(
-                translate(PHOTO_MESSAGES[exc.code]) % {"name": f"\u201c{name}\u201d"}
-            )
-            continue
-        store.save(processed)
-        photos.append(processed)
+    kept, refused = await read_photos(uploads, store)
+    photos += kept
+    photo_errors += refused
     if photo_errors:
         errors["photos"] = " ".join(photo_errors)
 
