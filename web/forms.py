@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,8 +18,9 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 
-from web import lifecycle, parse, text
+from web import lifecycle, parse, text, validators
 from web.i18n import gettext as _
+from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.photos import Photo, PhotoStore
 from web.uploads import Upload, read_photos, read_uploads
@@ -70,11 +70,16 @@ FIELD_LIMITS = {
     "on_behalf_name": 120,
     "volunteer_name": 120,
 }
-_PHONE = re.compile(r"^(\+62|62|0)8\d{7,12}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Indonesia's extent, with a margin: a point outside is a typo (swapped lat/long, say).
-LAT_RANGE = (-12.0, 7.0)
-LON_RANGE = (94.0, 142.0)
+# The form's words for what web/validators.py finds wrong with the typed coordinates; "nan"
+# or "inf" is no place in Indonesia either.
+_OUTSIDE = N_("Lokasi itu di luar Indonesia. Periksa lagi angkanya (lintang dulu, lalu bujur).")
+COORDINATE_MESSAGES = {
+    "not_a_number": N_("Koordinat harus berupa angka, contoh -6.1754 dan 106.8272."),
+    "half": N_("Isi lintang dan bujur keduanya, atau kosongkan keduanya."),
+    "not_finite": _OUTSIDE,
+    "outside": _OUTSIDE,
+}
+PHONE_MESSAGE = N_("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
 
 
 @dataclass
@@ -147,10 +152,6 @@ def _text(form: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _coordinate(text: str) -> float | None:
-    return float(text.replace(",", ".")) if text else None
-
-
 def _parse_written_at(text: str) -> datetime | None:
     """When the phone says the report was written. Only a hint: a time that is unreadable,
     has no zone or lies outside the years Aduan knows is dropped, not refused."""
@@ -165,20 +166,12 @@ def _parse_written_at(text: str) -> datetime | None:
 def _phone_read_gps(form: Mapping[str, Any]) -> tuple[float, float] | None:
     """The position the outbox read from a photo's EXIF on the phone before shrinking it
     (the shrunk copy has none). Ignored when it is not a point in Indonesia."""
-    try:
-        lat = _coordinate(_text(form, "photo_lat"))
-        lon = _coordinate(_text(form, "photo_lon"))
-    except ValueError:
+    point = validators.coordinates(
+        _text(form, "photo_lat"), _text(form, "photo_lon"), decimal_comma=True
+    )
+    if point.lat is None or point.lon is None:
         return None
-    if lat is None or lon is None:
-        return None
-    if LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]:
-        return (lat, lon)
-    return None
-
-
-def normalise_phone(text: str) -> str:
-    return re.sub(r"[\s\-().]", "", text)
+    return (point.lat, point.lon)
 
 
 def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -268,33 +261,22 @@ async def check_report_form(
         if len(values[name]) > limit:
             errors[name] = _("Terlalu panjang: paling banyak %(n)d huruf.") % {"n": limit}
 
-    lat = lon = None
-    try:
-        lat, lon = _coordinate(values["lat"]), _coordinate(values["lon"])
-    except ValueError:
-        errors["lat"] = _("Koordinat harus berupa angka, contoh -6.1754 dan 106.8272.")
-    if "lat" not in errors and (lat is None) != (lon is None):
-        errors["lat"] = _("Isi lintang dan bujur keduanya, atau kosongkan keduanya.")
-    elif (
-        lat is not None
-        and lon is not None
-        and not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1])
-    ):
-        errors["lat"] = _(
-            "Lokasi itu di luar Indonesia. Periksa lagi angkanya (lintang dulu, lalu bujur)."
-        )
+    point = validators.coordinates(values["lat"], values["lon"], decimal_comma=True)
+    if point.problem:
+        errors["lat"] = translate(COORDINATE_MESSAGES[point.problem])
+    lat, lon = point.lat, point.lon
 
-    phone = normalise_phone(values["reporter_phone"])
-    if phone and not _PHONE.match(phone):
-        errors["reporter_phone"] = _("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
-    if values["reporter_email"] and not _EMAIL.match(values["reporter_email"]):
+    phone = validators.normalise_phone(values["reporter_phone"])
+    if phone and not validators.is_mobile_number(phone):
+        errors["reporter_phone"] = translate(PHONE_MESSAGE)
+    if values["reporter_email"] and not validators.is_email(values["reporter_email"]):
         errors["reporter_email"] = _("Alamat email tidak dikenali. Contoh: nama@contoh.id.")
-    behalf_phone = normalise_phone(values["on_behalf_phone"])
+    behalf_phone = validators.normalise_phone(values["on_behalf_phone"])
     if values["on_behalf"]:
         if not values["on_behalf_name"]:
             errors["on_behalf_name"] = _("Tulis nama orang yang Anda bantu.")
-        if behalf_phone and not _PHONE.match(behalf_phone):
-            errors["on_behalf_phone"] = _("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
+        if behalf_phone and not validators.is_mobile_number(behalf_phone):
+            errors["on_behalf_phone"] = translate(PHONE_MESSAGE)
         elif not behalf_phone and not values["on_behalf_no_phone"]:
             errors["on_behalf_phone"] = _(
                 "Tulis nomor HP-nya, atau centang \u201ctidak punya HP\u201d."
@@ -369,8 +351,8 @@ def client_rules() -> dict[str, Any]:
         "max_photos": MAX_PHOTOS,
         "field_limits": FIELD_LIMITS,
         "on_behalf_fields": ON_BEHALF_FIELDS,
-        "lat_range": LAT_RANGE,
-        "lon_range": LON_RANGE,
-        "phone": _PHONE.pattern,
-        "email": _EMAIL.pattern,
+        "lat_range": validators.LAT_RANGE,
+        "lon_range": validators.LON_RANGE,
+        "phone": validators.MOBILE_NUMBER.pattern,
+        "email": validators.EMAIL.pattern,
     }

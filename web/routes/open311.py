@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +23,7 @@ from starlette.routing import Route
 
 from db import open311 as q
 from db.apikeys import ApiKey
-from web import apikeys, codes, formdata, i18n, lifecycle, limits, parse, text
+from web import apikeys, codes, formdata, i18n, lifecycle, limits, parse, text, validators
 from web import open311_format as out
 from web.client import client_bucket, keyed_bucket
 from web.clock import to_text, utc_now
@@ -57,11 +55,13 @@ LIMITS = {
     "account_id": 200,
 }
 MAX_IDEMPOTENCY_KEY = 200
-# Indonesia's extent with a margin: a point outside it is a typo (swapped lat/long, say).
-LAT_RANGE = (-12.0, 7.0)
-LON_RANGE = (94.0, 142.0)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()\-]{6,30}$")
+# The standard's words for what web/validators.py finds wrong with lat and long.
+COORDINATE_PROBLEMS = {
+    "not_a_number": "lat and long must both be given, as decimal degrees (WGS84)",
+    "half": "lat and long must both be given, as decimal degrees (WGS84)",
+    "not_finite": "lat and long must be numbers",
+    "outside": "lat/long lie outside Indonesia (are they swapped?)",
+}
 KELURAHAN_ATTRIBUTE = "attribute[kelurahan]"
 
 
@@ -283,24 +283,6 @@ def _request_hash(form: FormData) -> str:
     return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _coordinates(form: FormData, problems: list[str]) -> tuple[float | None, float | None]:
-    lat_text, lon_text = _param(form, "lat"), _param(form, "long")
-    if not lat_text and not lon_text:
-        return None, None
-    try:
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        problems.append("lat and long must both be given, as decimal degrees (WGS84)")
-        return None, None
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        problems.append("lat and long must be numbers")
-        return None, None
-    if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
-        problems.append("lat/long lie outside Indonesia (are they swapped?)")
-        return None, None
-    return lat, lon
-
-
 async def _new_report(request: Request, form: FormData, service_code: str) -> Any:
     """The report to create, or the list of problems with the request (→ 400)."""
     problems: list[str] = []
@@ -316,16 +298,18 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
     description = fields["description"]
     if len(description) > MAX_DESCRIPTION:
         problems.append(f"description may be at most {MAX_DESCRIPTION} characters")
-    lat, lon = _coordinates(form, problems)
+    point = validators.coordinates(_param(form, "lat"), _param(form, "long"))
+    if point.problem:
+        problems.append(COORDINATE_PROBLEMS[point.problem])
     address = fields["address_string"]
     address_id = fields["address_id"]
     coordinates_given = bool(_param(form, "lat") or _param(form, "long"))
     if not (coordinates_given or address or address_id):
         problems.append("a location is required: lat and long, address_string or address_id")
     email, phone = fields["email"], fields["phone"]
-    if email and not _EMAIL.match(email):
+    if email and not validators.is_email(email):
         problems.append("email is not an email address")
-    if phone and not _PHONE.match(phone):
+    if phone and not validators.is_telephone_number(phone):
         problems.append("phone may hold only digits, spaces, +, -, ( and )")
     media_url = fields["media_url"]
     if media_url and (
@@ -352,9 +336,9 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         description=description,
         channel="open311",
         address=address,
-        lat=lat,
-        lon=lon,
-        location_source="form" if lat is not None else None,
+        lat=point.lat,
+        lon=point.lon,
+        location_source="form" if point.lat is not None else None,
         reporter_name=name,
         reporter_phone=phone,
         reporter_email=email,
