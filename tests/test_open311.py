@@ -473,6 +473,27 @@ def test_an_unknown_format_suffix_is_404(client: TestClient) -> None:
         assert_errors(client.get(f"{BASE}/{path}"), "json", 404)
 
 
+def test_every_endpoint_answers_an_unknown_format_first_in_json(client: TestClient) -> None:
+    code = display(file_report(client))
+    for path in ("services/jalan.csv", f"requests/{code}.html", f"tokens/{code}.yaml"):
+        found = assert_errors(client.get(f"{BASE}/{path}?jurisdiction_id=x"), "json", 404)
+        assert found == ["Unknown format: use .json or .xml"]
+    posted = client.post(f"{BASE}/requests.csv", data={"api_key": "ak_not-a-real-key"})
+    assert assert_errors(posted, "json", 404) == ["Unknown format: use .json or .xml"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_another_jurisdiction_is_refused_even_for_what_exists_and_discovery_has_none(
+    client: TestClient, fmt: str
+) -> None:
+    code = display(file_report(client))
+    other = "jurisdiction_id=surabaya.go.id"
+    for path in ("services", "services/jalan", "requests", f"requests/{code}", f"tokens/{code}"):
+        found = assert_errors(client.get(f"{BASE}/{path}.{fmt}?{other}"), fmt, 404)
+        assert found == ["Unknown jurisdiction_id: surabaya.go.id"]
+    assert client.get(f"{BASE}/discovery.{fmt}?{other}").status_code == 200
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
     "query",

@@ -70,15 +70,6 @@ def jurisdiction_id(settings: Settings) -> str:
     return urlsplit(settings.base_url).hostname or "aduan"
 
 
-def _fmt(request: Request) -> str | None:
-    fmt = request.path_params["fmt"]
-    return fmt if fmt in out.CONTENT_TYPES else None
-
-
-def _unknown_format() -> Response:
-    return out.errors("json", 404, "Unknown format: use .json or .xml")
-
-
 def _param(params: Mapping[str, Any], name: str) -> str:
     """A parameter's value, stripped; absent and empty are the same (OPEN311.md)."""
     value = params.get(name)
@@ -96,31 +87,41 @@ def _wrong_jurisdiction(request: Request, params: Mapping[str, Any], fmt: str) -
     return None
 
 
+def _opening(
+    request: Request, params: Mapping[str, Any] | None = None
+) -> tuple[str, Response | None]:
+    """How every handler begins: the format the path asks for, and the refusal to answer
+    with instead, if any. An unknown format is 404 in JSON (no other format is known); with
+    `params`, a jurisdiction_id in them that is not ours is 404 in the format asked for."""
+    fmt = request.path_params["fmt"]
+    if fmt not in out.CONTENT_TYPES:
+        return "json", out.errors("json", 404, "Unknown format: use .json or .xml")
+    if params is not None:
+        return fmt, _wrong_jurisdiction(request, params, fmt)
+    return fmt, None
+
+
 # --- discovery and services ------------------------------------------------------------------
 
 
 async def discovery(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
+    fmt, refused = _opening(request)
+    if refused is not None:
+        return refused
     return out.respond(fmt, "discovery", out.discovery_document(request.app.state.settings))
 
 
 async def services(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     rows = await q.services(request.state.db)
     return out.respond(fmt, "services", [out.service_document(r) for r in rows])
 
 
 async def service_definition(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     row = await q.service(request.state.db, request.path_params["service_code"])
     if row is None:
@@ -187,9 +188,9 @@ def _build_query(query: Mapping[str, Any], tz: str, now: datetime) -> q.RequestQ
     )
 
 
-async def _requests_response(
-    request: Request, fmt: str, rows: list[Any], extensions: bool
-) -> Response:
+async def _requests_response(request: Request, fmt: str, rows: list[Any]) -> Response:
+    """The list of requests, with `extensions=true`: their channel, photos and timeline."""
+    extensions = _param(request.query_params, "extensions").lower() == "true"
     db = request.state.db
     ids = [r["id"] for r in rows]
     events: dict[int, list[Any]] = {i: [] for i in ids}
@@ -207,19 +208,15 @@ async def _requests_response(
 
 
 async def list_requests(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    query_params = request.query_params
-    if refused := _wrong_jurisdiction(request, query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     try:
-        query = _build_query(query_params, request.app.state.settings.timezone, utc_now())
+        query = _build_query(request.query_params, request.app.state.settings.timezone, utc_now())
     except ValueError as exc:
         return out.errors(fmt, 400, str(exc))
     rows = await q.public_requests(request.state.db, query)
-    extensions = _param(query_params, "extensions").lower() == "true"
-    return await _requests_response(request, fmt, rows, extensions)
+    return await _requests_response(request, fmt, rows)
 
 
 async def _one_public_row(request: Request, typed: str) -> Any:
@@ -228,25 +225,19 @@ async def _one_public_row(request: Request, typed: str) -> Any:
 
 
 async def get_request(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    query_params = request.query_params
-    if refused := _wrong_jurisdiction(request, query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     row = await _one_public_row(request, request.path_params["service_request_id"])
     if row is None:
         return out.errors(fmt, 404, "Unknown service_request_id")
-    extensions = _param(query_params, "extensions").lower() == "true"
-    return await _requests_response(request, fmt, [row], extensions)
+    return await _requests_response(request, fmt, [row])
 
 
 async def get_token(request: Request) -> Response:
     """Aduan files every request at once, so a request's token is its id."""
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     row = await _one_public_row(request, request.path_params["token"])
     if row is None:
@@ -357,9 +348,10 @@ def _client_bucket(request: Request, key: ApiKey, new: lifecycle.NewReport) -> s
 
 
 async def create_request(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
+    # The jurisdiction is named in the body, read once the key is known (below).
+    fmt, refused = _opening(request)
+    if refused is not None:
+        return refused
     form = await _read_form(request)
     if isinstance(form, str):
         return out.errors(fmt, 413 if form == TOO_LARGE else 400, form)
