@@ -4,6 +4,10 @@ Everything the resident typed comes back in `values`, so a failed validation re-
 form with nothing lost; each error is keyed by its field. Photos that passed are stored at
 once (by content hash) and carried to the next attempt in a signed token, so the resident
 does not pick them again.
+
+Photos are read by web/uploads.py, as staff actions read theirs; the location and the
+contact details are checked by web/validators.py, as Open311 checks its own, and worded
+here for the person at the form.
 """
 
 from __future__ import annotations
