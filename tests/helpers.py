@@ -22,6 +22,7 @@ from web import auth, lifecycle
 from web.app import create_app
 from web.clock import to_text, utc_now
 from web.passwords import hash_password
+from web.photos import Photo
 from web.settings import Settings
 
 GAMBIR = "31.71.01.1001"
@@ -80,7 +81,7 @@ def add_report(
     channel: str = "web",
     written_at: datetime | None = None,
     now: datetime | None = None,
-    photos: Sequence[lifecycle.StoredPhoto] = (),
+    photos: Sequence[Photo] = (),
 ) -> str:
     new = lifecycle.NewReport(
         category=category,

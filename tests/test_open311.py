@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from web import codes, lifecycle
 from web.clock import to_text, utc_now
+from web.photos import Photo
 
 BASE = "/open311/v2"
 KELURAHAN = "31.71.01.1001"  # Gambir, Jakarta Pusat
@@ -30,7 +31,7 @@ def file_report(
     *,
     category: str = "jalan",
     description: str = "Jalan berlubang di depan sekolah",
-    photos: tuple[lifecycle.StoredPhoto, ...] = (),
+    photos: tuple[Photo, ...] = (),
     days_ago: float = 0,
     **fields: Any,
 ) -> lifecycle.Created:
@@ -323,7 +324,7 @@ def test_our_own_jurisdiction_id_is_accepted(client: TestClient) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_extensions_add_channel_photos_and_public_timeline(client: TestClient, fmt: str) -> None:
     before, after = "a" * 64, "b" * 64
-    created = file_report(client, photos=(lifecycle.StoredPhoto(before, 800, 600),))
+    created = file_report(client, photos=(Photo(before, 800, 600),))
     act(client, created.code, "verify", public_note="Petugas sudah melihat lokasi.")
     act(client, created.code, "dispatch", agency_code="BINAMARGA")
     act(
@@ -331,7 +332,7 @@ def test_extensions_add_channel_photos_and_public_timeline(client: TestClient, f
         created.code,
         "resolve",
         public_note="Lubang sudah ditambal.",
-        photos=(lifecycle.StoredPhoto(after, 800, 600),),
+        photos=(Photo(after, 800, 600),),
     )
     response = client.get(f"{BASE}/requests/{display(created)}.{fmt}?extensions=true")
     body = parse(response, fmt)
@@ -470,6 +471,27 @@ def test_unknown_things_are_404_in_the_standard_error_list(
 def test_an_unknown_format_suffix_is_404(client: TestClient) -> None:
     for path in ("services.csv", "requests.html", "discovery.yaml"):
         assert_errors(client.get(f"{BASE}/{path}"), "json", 404)
+
+
+def test_every_endpoint_answers_an_unknown_format_first_in_json(client: TestClient) -> None:
+    code = display(file_report(client))
+    for path in ("services/jalan.csv", f"requests/{code}.html", f"tokens/{code}.yaml"):
+        found = assert_errors(client.get(f"{BASE}/{path}?jurisdiction_id=x"), "json", 404)
+        assert found == ["Unknown format: use .json or .xml"]
+    posted = client.post(f"{BASE}/requests.csv", data={"api_key": "ak_not-a-real-key"})
+    assert assert_errors(posted, "json", 404) == ["Unknown format: use .json or .xml"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_another_jurisdiction_is_refused_even_for_what_exists_and_discovery_has_none(
+    client: TestClient, fmt: str
+) -> None:
+    code = display(file_report(client))
+    other = "jurisdiction_id=surabaya.go.id"
+    for path in ("services", "services/jalan", "requests", f"requests/{code}", f"tokens/{code}"):
+        found = assert_errors(client.get(f"{BASE}/{path}.{fmt}?{other}"), fmt, 404)
+        assert found == ["Unknown jurisdiction_id: surabaya.go.id"]
+    assert client.get(f"{BASE}/discovery.{fmt}?{other}").status_code == 200
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -195,6 +195,51 @@ def test_bad_requests_are_refused_with_the_standard_status_and_error_list(
     assert count_reports(client) == 0
 
 
+@pytest.mark.parametrize(
+    ("overrides", "description"),
+    [
+        ({"long": "<absent>"}, "lat and long must both be given, as decimal degrees (WGS84)"),
+        (
+            {"lat": "nan", "long": "<absent>"},
+            "lat and long must both be given, as decimal degrees (WGS84)",
+        ),
+        ({"lat": "utara"}, "lat and long must both be given, as decimal degrees (WGS84)"),
+        # Decimal degrees are written with a point, whatever the city's custom.
+        ({"lat": "-6,1754"}, "lat and long must both be given, as decimal degrees (WGS84)"),
+        ({"lat": "nan", "long": "nan"}, "lat and long must be numbers"),
+        ({"lat": "-6.2", "long": "inf"}, "lat and long must be numbers"),
+        (
+            {"lat": "106.8272", "long": "-6.1754"},
+            "lat/long lie outside Indonesia (are they swapped?)",
+        ),
+        ({"email": "bukan email"}, "email is not an email address"),
+        ({"email": "siti@example"}, "email is not an email address"),
+        ({"phone": "telepon saya"}, "phone may hold only digits, spaces, +, -, ( and )"),
+        ({"phone": "12345"}, "phone may hold only digits, spaces, +, -, ( and )"),
+    ],
+)
+def test_each_location_and_contact_problem_has_its_own_description(
+    client: TestClient, key: str, overrides: dict[str, str], description: str
+) -> None:
+    assert assert_errors(post(client, "json", form(key, **overrides)), "json", 400) == [description]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"phone": "(021) 345-6789"},  # a landline: a relaying system may hold one
+        {"phone": "+44 20 7946 0958"},
+        {"lat": " -6.1754 ", "long": "106.8272"},
+        {"lat": "-12", "long": "94"},  # the corners of the extent are inside
+        {"lat": "7", "long": "142"},
+    ],
+)
+def test_any_telephone_number_and_the_edges_of_the_extent_are_taken(
+    client: TestClient, key: str, overrides: dict[str, str]
+) -> None:
+    assert post(client, "json", form(key, **overrides)).status_code == 200
+
+
 def test_several_problems_are_listed_together(client: TestClient, key: str) -> None:
     data = form(key, lat="<absent>", long="<absent>", description="x" * 4001)
     data.pop("attribute[kelurahan]")

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from tests.test_open311 import BASE, FORMATS, act, assert_errors, display, file_report, parse
 from web import lifecycle
+from web.photos import Photo
 
 NAME, PHONE, EMAIL = "Siti Rahmawati", "081298765432", "siti.rahma@example.id"
 ON_BEHALF, VOLUNTEER = "Pak Darmo Sutejo", "Relawan Budi Santoso"
@@ -66,7 +67,7 @@ def planted(client: TestClient) -> dict[str, lifecycle.Created]:
         reports["named"].code,
         "note",
         internal_note=INTERNAL,
-        photos=(lifecycle.StoredPhoto(HIDDEN_PHOTO, 10, 10),),
+        photos=(Photo(HIDDEN_PHOTO, 10, 10),),
     )
     act(client, reports["named"].code, "verify", public_note="Sudah dicek.", internal_note=INTERNAL)
     act(client, reports["pungli"].code, "verify", public_note=CONFIDENTIAL_TEXT)

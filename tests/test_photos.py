@@ -30,9 +30,9 @@ from web import photos
 from web.photos import (
     LONG_EDGE,
     MAX_UPLOAD_BYTES,
+    Photo,
     PhotoError,
     PhotoStore,
-    ProcessedPhoto,
     process_photo,
     process_photo_async,
 )
@@ -338,7 +338,7 @@ async def test_async_processing_gives_the_same_result_as_sync():
 async def test_async_processing_runs_off_the_event_loop_thread(monkeypatch):
     threads: list[int] = []
 
-    def fake(data: bytes) -> ProcessedPhoto:
+    def fake(data: bytes) -> Photo:
         threads.append(threading.get_ident())
         return process_photo(data)
 
@@ -363,7 +363,7 @@ async def test_many_concurrent_uploads_all_complete():
 
 
 @functools.cache
-def sample(colour: tuple[int, int, int]) -> ProcessedPhoto:
+def sample(colour: tuple[int, int, int]) -> Photo:
     im = camera_like((320, 240))
     im.paste(colour, (0, 0, 100, 100))
     return process_photo(encode(im, "JPEG"))
@@ -392,11 +392,18 @@ def test_saved_photo_is_at_its_hashed_path_and_save_is_idempotent(tmp_path):
 
 def test_save_refuses_a_photo_whose_hash_does_not_match_its_bytes(tmp_path):
     photo = sample(RED)
-    forged = ProcessedPhoto(
-        jpeg=b"other", thumb=photo.thumb, width=1, height=1, sha256=photo.sha256, gps=None
-    )
+    forged = Photo(photo.sha256, 1, 1, jpeg=b"other", thumb=photo.thumb)
     with pytest.raises(ValueError):
         PhotoStore(tmp_path).save(forged)
+    assert not PhotoStore(tmp_path).exists(photo.sha256)
+
+
+def test_a_photo_known_only_by_its_hash_equals_the_decoded_one_but_cannot_be_saved(tmp_path):
+    photo = sample(RED)
+    held = Photo(photo.sha256, photo.width, photo.height)  # as a signed token brings it back
+    assert held == photo and hash(held) == hash(photo)
+    with pytest.raises(ValueError):
+        PhotoStore(tmp_path).save(held)
     assert not PhotoStore(tmp_path).exists(photo.sha256)
 
 

@@ -284,6 +284,48 @@ def test_coordinates_outside_indonesia_and_half_given_are_refused(client: TestCl
     assert "keduanya" in errors_of(post(client, {**VALID, "lat": "-6.2"}).text)["lat"]
 
 
+NUMBER = "Koordinat harus berupa angka, contoh -6.1754 dan 106.8272."
+BOTH = "Isi lintang dan bujur keduanya, atau kosongkan keduanya."
+OUTSIDE = "Lokasi itu di luar Indonesia. Periksa lagi angkanya (lintang dulu, lalu bujur)."
+PHONE = "Nomor HP tidak dikenali. Contoh: 0812 3456 7890."
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        ({"lat": "utara", "lon": ""}, "lat", NUMBER),
+        ({"lat": "", "lon": "timur"}, "lat", NUMBER),
+        ({"lat": "-6.2", "lon": ""}, "lat", BOTH),
+        ({"lat": "nan", "lon": ""}, "lat", BOTH),
+        ({"lat": "nan", "lon": "106.8"}, "lat", OUTSIDE),
+        ({"lat": "-6.2", "lon": "inf"}, "lat", OUTSIDE),
+        ({"lat": "106.8", "lon": "-6.2"}, "lat", OUTSIDE),
+        ({"reporter_phone": "12345"}, "reporter_phone", PHONE),
+        ({"reporter_phone": "(021) 345-6789"}, "reporter_phone", PHONE),  # not a mobile
+        (
+            {"reporter_email": "siti@contoh"},
+            "reporter_email",
+            "Alamat email tidak dikenali. Contoh: nama@contoh.id.",
+        ),
+        ({"on_behalf_name": "Mbah Sri", "on_behalf_phone": "0812"}, "on_behalf_phone", PHONE),
+    ],
+)
+def test_each_location_and_contact_problem_has_its_own_message_by_its_field(
+    client: TestClient, typed: dict[str, str], field: str, message: str
+) -> None:
+    assert errors_of(post(client, {**VALID, **typed}).text) == {field: message}
+
+
+def test_phone_numbers_are_kept_without_their_spaces_dots_dashes_and_brackets(
+    client: TestClient, settings: Settings
+) -> None:
+    typed = {"reporter_phone": "+62 812-3456.7890", "on_behalf_phone": "(0813) 1111 2222"}
+    assert post(client, {**VALID, **typed, "on_behalf_name": "Mbah Sri"}).status_code == 303
+    assert rows(settings, "SELECT reporter_phone, on_behalf_phone FROM reports") == [
+        ("+6281234567890", "081311112222")
+    ]
+
+
 def test_typed_coordinates_win_over_the_photos_gps(client: TestClient, settings: Settings) -> None:
     post(client, {**VALID, "lat": "-6,2001", "lon": "106,8001"}, [("a.jpg", phone_jpeg())])
     assert rows(settings, "SELECT lat, lon, location_source FROM reports")[0] == (

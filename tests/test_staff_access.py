@@ -27,9 +27,8 @@ from tests.helpers import (
     rows,
     snapshot,
 )
-from web import lifecycle
 from web.app import create_app
-from web.photos import PhotoStore, process_photo
+from web.photos import Photo, PhotoStore, process_photo
 from web.settings import Settings
 
 ACTIONS: dict[str, dict[str, str]] = {
@@ -52,10 +51,10 @@ class World:
     cideng_photo: str
 
 
-def stored_photo(settings: Settings, seed: int) -> lifecycle.StoredPhoto:
+def stored_photo(settings: Settings, seed: int) -> Photo:
     processed = process_photo(encode(camera_like((320 + seed, 240)), "JPEG", quality=90))
     PhotoStore(settings.photo_dir).save(processed)
-    return lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)
+    return processed
 
 
 @pytest.fixture

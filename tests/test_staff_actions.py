@@ -271,6 +271,30 @@ def test_a_file_that_is_not_a_photo_is_refused_clearly_and_the_note_is_kept(
     assert snapshot(settings, code) == before
 
 
+def test_every_refused_photo_of_an_action_is_named_and_nothing_is_recorded(
+    admin: TestClient, settings: Settings
+) -> None:
+    code = add_report(settings, GAMBIR)
+    apply(settings, code, "verify")
+    before = snapshot(settings, code)
+    response = act(
+        admin,
+        code,
+        "progress",
+        {"public_note": "Petugas sudah di lokasi."},
+        files=[
+            ("photos", ("catatan.jpg", b"bukan gambar sama sekali", "image/jpeg")),
+            ("photos", ("baik.jpg", jpeg(), "image/jpeg")),
+            ("photos", ("kosong.jpg", b"", "image/jpeg")),
+        ],
+    )
+    assert response.status_code == 422
+    assert "catatan.jpg" in response.text and "bukan foto yang bisa dibaca" in response.text
+    assert "kosong.jpg" in response.text and "kosong." in response.text
+    assert "baik.jpg" not in response.text
+    assert snapshot(settings, code) == before
+
+
 def test_too_many_photos_get_a_clear_message(admin: TestClient, settings: Settings) -> None:
     code = add_report(settings, GAMBIR)
     response = act(

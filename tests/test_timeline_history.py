@@ -11,7 +11,6 @@ from test_tracking import act, file_report
 
 from tests.helpers import add_account, login
 from tests.images import camera_like, encode
-from web import lifecycle
 from web.photos import PhotoStore, process_photo
 from web.settings import Settings
 
@@ -40,7 +39,7 @@ def resolved_with_after_photo(client: TestClient, settings: Settings) -> tuple[s
         code,
         "resolve",
         public_note="Sampah sudah diangkut semua.",
-        photos=[lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)],
+        photos=[processed],
     )
     return code, token, processed.sha256
 

@@ -116,7 +116,7 @@ def test_each_step_staff_takes_appears_with_its_note_and_after_photo(
         code,
         "resolve",
         public_note="Sampah sudah diangkut.",
-        photos=[lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)],
+        photos=[processed],
     )
     page = client.get(f"/t/{code}").text
     steps = re.findall(r'<li class="(\w+)">\s*<span class="step">([^<]+)</span>', page)

@@ -4,26 +4,30 @@ Everything the resident typed comes back in `values`, so a failed validation re-
 form with nothing lost; each error is keyed by its field. Photos that passed are stored at
 once (by content hash) and carried to the next attempt in a signed token, so the resident
 does not pick them again.
+
+Photos are read by web/uploads.py, as staff actions read theirs; the location and the
+contact details are checked by web/validators.py, as Open311 checks its own, and worded
+here for the person at the form.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
-from web import lifecycle, parse, text
+from web import lifecycle, parse, text, validators
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
-from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
+from web.photos import Photo, PhotoStore
+from web.uploads import Upload, read_photos, read_uploads
 
 MAX_PHOTOS = 3
 MAX_DESCRIPTION = 4000
@@ -70,30 +74,16 @@ FIELD_LIMITS = {
     "on_behalf_name": 120,
     "volunteer_name": 120,
 }
-PHOTO_MESSAGES = {
-    "too_big": N_(
-        "Foto %(name)s terlalu besar (lebih dari 15 MB). Pilih foto lain atau kecilkan dulu."
-    ),
-    "unsupported": N_(
-        "Berkas %(name)s bukan foto yang bisa dibaca. Gunakan foto JPEG, PNG, WebP atau HEIC."
-    ),
-    "damaged": N_("Foto %(name)s rusak atau tidak lengkap terkirim. Coba pilih lagi."),
-    "too_many_pixels": N_("Foto %(name)s terlalu besar ukurannya (lebih dari 50 megapiksel)."),
-    "empty": N_("Berkas %(name)s kosong."),
+# The form's words for what web/validators.py finds wrong with the typed coordinates; "nan"
+# or "inf" is no place in Indonesia either.
+_OUTSIDE = N_("Lokasi itu di luar Indonesia. Periksa lagi angkanya (lintang dulu, lalu bujur).")
+COORDINATE_MESSAGES = {
+    "not_a_number": N_("Koordinat harus berupa angka, contoh -6.1754 dan 106.8272."),
+    "half": N_("Isi lintang dan bujur keduanya, atau kosongkan keduanya."),
+    "not_finite": _OUTSIDE,
+    "outside": _OUTSIDE,
 }
-_PHONE = re.compile(r"^(\+62|62|0)8\d{7,12}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Indonesia's extent, with a margin: a point outside is a typo (swapped lat/long, say).
-LAT_RANGE = (-12.0, 7.0)
-LON_RANGE = (94.0, 142.0)
-
-
-@dataclass(frozen=True)
-class HeldPhoto:
-    sha256: str
-    width: int
-    height: int
-    gps: tuple[float, float] | None = None
+PHONE_MESSAGE = N_("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
 
 
 @dataclass
@@ -103,22 +93,13 @@ class ReportForm:
 
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
-    photos: list[HeldPhoto] = field(default_factory=list)
+    photos: list[Photo] = field(default_factory=list)
     report: lifecycle.NewReport | None = None
     held_token: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.errors and self.report is not None
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A photo as uploaded: not opened yet, only hashed."""
-
-    file: UploadFile
-    name: str
-    sha256: str  # of the bytes as sent (at most MAX_UPLOAD_BYTES + 1 of them)
 
 
 @dataclass
@@ -130,7 +111,7 @@ class ReportDraft:
 
     form: FormData
     values: dict[str, Any]
-    held: list[HeldPhoto]
+    held: list[Photo]
     uploads: list[Upload]
 
     def fingerprint(self) -> str:
@@ -147,7 +128,7 @@ def held_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="aduan.held-photos")
 
 
-def sign_held(secret_key: str, photos: list[HeldPhoto]) -> str:
+def sign_held(secret_key: str, photos: list[Photo]) -> str:
     if not photos:
         return ""
     return held_serializer(secret_key).dumps(
@@ -155,7 +136,7 @@ def sign_held(secret_key: str, photos: list[HeldPhoto]) -> str:
     )
 
 
-def read_held(secret_key: str, token: str, store: PhotoStore) -> list[HeldPhoto]:
+def read_held(secret_key: str, token: str, store: PhotoStore) -> list[Photo]:
     """Photos accepted on an earlier attempt; a forged, stale or swept token gives none."""
     if not token:
         return []
@@ -166,17 +147,13 @@ def read_held(secret_key: str, token: str, store: PhotoStore) -> list[HeldPhoto]
     held = []
     for sha, width, height, gps in raw[:MAX_PHOTOS]:
         if store.exists(sha):
-            held.append(HeldPhoto(sha, int(width), int(height), tuple(gps) if gps else None))
+            held.append(Photo(sha, int(width), int(height), tuple(gps) if gps else None))
     return held
 
 
 def _text(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _coordinate(text: str) -> float | None:
-    return float(text.replace(",", ".")) if text else None
 
 
 def _parse_written_at(text: str) -> datetime | None:
@@ -193,34 +170,12 @@ def _parse_written_at(text: str) -> datetime | None:
 def _phone_read_gps(form: Mapping[str, Any]) -> tuple[float, float] | None:
     """The position the outbox read from a photo's EXIF on the phone before shrinking it
     (the shrunk copy has none). Ignored when it is not a point in Indonesia."""
-    try:
-        lat = _coordinate(_text(form, "photo_lat"))
-        lon = _coordinate(_text(form, "photo_lon"))
-    except ValueError:
+    point = validators.coordinates(
+        _text(form, "photo_lat"), _text(form, "photo_lon"), decimal_comma=True
+    )
+    if point.lat is None or point.lon is None:
         return None
-    if lat is None or lon is None:
-        return None
-    if LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]:
-        return (lat, lon)
-    return None
-
-
-def normalise_phone(text: str) -> str:
-    return re.sub(r"[\s\-().]", "", text)
-
-
-async def _hash_upload(upload: UploadFile) -> str:
-    """sha256 of an upload's bytes, read in chunks (never more than one past the limit)."""
-    digest = hashlib.sha256()
-    left = MAX_UPLOAD_BYTES + 1
-    while left > 0:
-        chunk = await upload.read(min(left, 1024 * 1024))
-        if not chunk:
-            break
-        digest.update(chunk)
-        left -= len(chunk)
-    await upload.seek(0)
-    return digest.hexdigest()
+    return (point.lat, point.lon)
 
 
 def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,11 +190,7 @@ async def read_report_form(form: FormData, *, store: PhotoStore, secret_key: str
     """Read a submitted report (multipart form or the outbox's FormData) without checking it
     and without decoding any photo."""
     values = form_values(form)
-    uploads = [
-        Upload(f, text.strip_invisible(f.filename or "")[-60:], await _hash_upload(f))
-        for f in form.getlist("photos")
-        if isinstance(f, UploadFile) and f.filename
-    ]
+    uploads = await read_uploads(form)
     held = read_held(secret_key, _text(form, "held_photos"), store)
     return ReportDraft(form=form, values=values, held=held, uploads=uploads)
 
@@ -314,33 +265,22 @@ async def check_report_form(
         if len(values[name]) > limit:
             errors[name] = _("Terlalu panjang: paling banyak %(n)d huruf.") % {"n": limit}
 
-    lat = lon = None
-    try:
-        lat, lon = _coordinate(values["lat"]), _coordinate(values["lon"])
-    except ValueError:
-        errors["lat"] = _("Koordinat harus berupa angka, contoh -6.1754 dan 106.8272.")
-    if "lat" not in errors and (lat is None) != (lon is None):
-        errors["lat"] = _("Isi lintang dan bujur keduanya, atau kosongkan keduanya.")
-    elif (
-        lat is not None
-        and lon is not None
-        and not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1])
-    ):
-        errors["lat"] = _(
-            "Lokasi itu di luar Indonesia. Periksa lagi angkanya (lintang dulu, lalu bujur)."
-        )
+    point = validators.coordinates(values["lat"], values["lon"], decimal_comma=True)
+    if point.problem:
+        errors["lat"] = translate(COORDINATE_MESSAGES[point.problem])
+    lat, lon = point.lat, point.lon
 
-    phone = normalise_phone(values["reporter_phone"])
-    if phone and not _PHONE.match(phone):
-        errors["reporter_phone"] = _("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
-    if values["reporter_email"] and not _EMAIL.match(values["reporter_email"]):
+    phone = validators.normalise_phone(values["reporter_phone"])
+    if phone and not validators.is_mobile_number(phone):
+        errors["reporter_phone"] = translate(PHONE_MESSAGE)
+    if values["reporter_email"] and not validators.is_email(values["reporter_email"]):
         errors["reporter_email"] = _("Alamat email tidak dikenali. Contoh: nama@contoh.id.")
-    behalf_phone = normalise_phone(values["on_behalf_phone"])
+    behalf_phone = validators.normalise_phone(values["on_behalf_phone"])
     if values["on_behalf"]:
         if not values["on_behalf_name"]:
             errors["on_behalf_name"] = _("Tulis nama orang yang Anda bantu.")
-        if behalf_phone and not _PHONE.match(behalf_phone):
-            errors["on_behalf_phone"] = _("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
+        if behalf_phone and not validators.is_mobile_number(behalf_phone):
+            errors["on_behalf_phone"] = translate(PHONE_MESSAGE)
         elif not behalf_phone and not values["on_behalf_no_phone"]:
             errors["on_behalf_phone"] = _(
                 "Tulis nomor HP-nya, atau centang \u201ctidak punya HP\u201d."
@@ -364,19 +304,9 @@ async def check_report_form(
             % {"n": MAX_PHOTOS}
         )
         uploads = uploads[: max(0, MAX_PHOTOS - len(photos))]
-    for upload in uploads:
-        name = upload.name
-        # Read one byte past the limit: enough to know it is too big, never more.
-        data = await upload.file.read(MAX_UPLOAD_BYTES + 1)
-        try:
-            processed = await process_photo_async(data)
-        except PhotoError as exc:
-            photo_errors.append(
-                translate(PHOTO_MESSAGES[exc.code]) % {"name": f"\u201c{name}\u201d"}
-            )
-            continue
-        store.save(processed)
-        photos.append(HeldPhoto(processed.sha256, processed.width, processed.height, processed.gps))
+    kept, refused = await read_photos(uploads, store)
+    photos += kept
+    photo_errors += refused
     if photo_errors:
         errors["photos"] = " ".join(photo_errors)
 
@@ -416,14 +346,6 @@ async def check_report_form(
     return result
 
 
-def stored_photos(photos: list[HeldPhoto]) -> list[lifecycle.StoredPhoto]:
-    return [lifecycle.StoredPhoto(p.sha256, p.width, p.height) for p in photos]
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
 def client_rules() -> dict[str, Any]:
     """The checks above that the phone repeats before queueing a report (js/lapor.js), so a
     mistake is shown at once by its field instead of coming back refused once a signal is
@@ -433,8 +355,8 @@ def client_rules() -> dict[str, Any]:
         "max_photos": MAX_PHOTOS,
         "field_limits": FIELD_LIMITS,
         "on_behalf_fields": ON_BEHALF_FIELDS,
-        "lat_range": LAT_RANGE,
-        "lon_range": LON_RANGE,
-        "phone": _PHONE.pattern,
-        "email": _EMAIL.pattern,
+        "lat_range": validators.LAT_RANGE,
+        "lon_range": validators.LON_RANGE,
+        "phone": validators.MOBILE_NUMBER.pattern,
+        "email": validators.EMAIL.pattern,
     }

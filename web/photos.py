@@ -76,18 +76,29 @@ class PhotoError(Exception):
 
 
 @dataclass(frozen=True)
-class ProcessedPhoto:
-    """A photo re-encoded from scratch; bytes and location stay out of repr() and logs."""
+class Photo:
+    """A photo as Aduan keeps it, from the upload to the report's timeline: named by the
+    sha256 of its clean JPEG, with that JPEG's size and the position its EXIF carried (which
+    may place the report; it is never stored with the photo).
 
-    jpeg: bytes = field(repr=False)
-    thumb: bytes = field(repr=False)
+    One type for every stage. `process_photo` makes a Photo that also carries its new JPEG
+    and thumbnail bytes, for `PhotoStore.save` to write; a photo held from an earlier attempt
+    (web/forms.py's signed token) or attached to a report is the same value without
+    them. The bytes ride along as optional fields rather than in a second type, so nothing
+    has to pair a photo with its files again; they take no part in equality (a photo is
+    known by its hash, and a held photo equals the one just decoded), and like the location
+    they stay out of repr() and so out of every log line.
+    """
+
+    sha256: str
     width: int
     height: int
-    sha256: str
-    gps: tuple[float, float] | None = field(repr=False)
+    gps: tuple[float, float] | None = field(default=None, repr=False)
+    jpeg: bytes = field(default=b"", repr=False, compare=False)
+    thumb: bytes = field(default=b"", repr=False, compare=False)
 
 
-def process_photo(data: bytes) -> ProcessedPhoto:
+def process_photo(data: bytes) -> Photo:
     """Check an uploaded photo and return clean, upright JPEGs plus the GPS it carried.
 
     Synchronous and CPU-bound: call `process_photo_async` from request handlers.
@@ -121,17 +132,17 @@ def process_photo(data: bytes) -> ProcessedPhoto:
     thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
 
     jpeg = _encode(main, JPEG_QUALITY)
-    return ProcessedPhoto(
-        jpeg=jpeg,
-        thumb=_encode(thumb, THUMB_QUALITY),
+    return Photo(
+        sha256=hashlib.sha256(jpeg).hexdigest(),
         width=main.width,
         height=main.height,
-        sha256=hashlib.sha256(jpeg).hexdigest(),
         gps=gps,
+        jpeg=jpeg,
+        thumb=_encode(thumb, THUMB_QUALITY),
     )
 
 
-async def process_photo_async(data: bytes) -> ProcessedPhoto:
+async def process_photo_async(data: bytes) -> Photo:
     """`process_photo` in a worker thread, so the event loop keeps serving requests.
 
     At most a few photos are processed at once (memory); a cancelled request still waits
@@ -295,8 +306,11 @@ class PhotoStore:
         name = f"{sha256}.thumb.jpg" if thumb else f"{sha256}.jpg"
         return self.root / sha256[:2] / name
 
-    def save(self, photo: ProcessedPhoto) -> str:
+    def save(self, photo: Photo) -> str:
         """Write the photo and its thumbnail durably; returns the sha256 (idempotent).
+
+        `photo` is one that `process_photo` made: its bytes must match its hash, so a photo
+        without them (held, or read back from a report) is refused with ValueError.
 
         Each file goes to a temp name in the same folder, is fsynced, then renamed, so a
         crash never leaves a half-written photo under its final name. Commit the database

@@ -18,7 +18,6 @@ from tests.browser.conftest import LiveServer
 from tests.browser.test_offline import wait_until
 from tests.helpers import GAMBIR, PASSWORD, add_account, apply
 from tests.images import camera_like, encode
-from web import lifecycle
 from web.photos import PhotoStore, process_photo
 
 pytestmark = pytest.mark.browser
@@ -263,7 +262,7 @@ def resolved_with_after_photo(server: LiveServer) -> tuple[str, str]:
         code,
         "resolve",
         public_note="Sampah sudah diangkut truk DLH.",
-        photos=[lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height)],
+        photos=[processed],
     )
     return code, f"/t/{code}/p/{token}"
 

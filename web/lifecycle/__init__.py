@@ -15,7 +15,6 @@ from web.lifecycle.autoclose import close_unanswered
 from web.lifecycle.create import (
     Created,
     NewReport,
-    StoredPhoto,
     create_report,
     find_replay,
     key_used,
@@ -65,7 +64,6 @@ __all__ = [
     "DomainError",
     "IdempotencyMismatch",
     "NewReport",
-    "StoredPhoto",
     "apply_action",
     "available_actions",
     "awaits_answer",

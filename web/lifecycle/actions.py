@@ -16,10 +16,11 @@ from db.database import Database
 from web import codes
 from web.clock import from_text, to_text, utc_now
 from web.i18n import lazy_gettext as N_
-from web.lifecycle.create import StoredPhoto, add_photos
+from web.lifecycle.create import add_photos
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import CHANGED_MEANWHILE, Conflict, DomainError, not_allowed
 from web.lifecycle.rules import RESPONDING_ACTIONS, TRANSITIONS, clock_start, next_due
+from web.photos import Photo
 from web.text import visible_length
 
 
@@ -36,7 +37,7 @@ class Action:
     duplicate_of_code: str | None = None
     category_code: str | None = None
     area_code: str | None = None
-    photos: Sequence[StoredPhoto] = field(default_factory=tuple)
+    photos: Sequence[Photo] = field(default_factory=tuple)
 
 
 @dataclass

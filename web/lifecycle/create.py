@@ -18,6 +18,7 @@ from web.i18n import lazy_gettext as N_
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import DomainError, IdempotencyMismatch
 from web.lifecycle.rules import clock_start
+from web.photos import Photo
 
 
 @dataclass
@@ -45,13 +46,6 @@ class NewReport:
     # Open311: a client's photo link (recorded, never fetched) and its device id
     media_url: str = ""
     device_id: str = ""
-
-
-@dataclass(frozen=True)
-class StoredPhoto:
-    sha256: str
-    width: int
-    height: int
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ async def add_photos(
     conn: Any,
     report_id: int,
     event_id: int,
-    photos: Sequence[StoredPhoto],
+    photos: Sequence[Photo],
     created_at: str,
 ) -> None:
     """Attach photos, in the order given, to the timeline event that brought them."""
@@ -115,7 +109,7 @@ async def add_photos(
 async def create_report(
     db: Database,
     new: NewReport,
-    photos: Sequence[StoredPhoto] = (),
+    photos: Sequence[Photo] = (),
     *,
     idempotency_key: str | None = None,
     request_hash: str | None = None,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +23,7 @@ from starlette.routing import Route
 
 from db import open311 as q
 from db.apikeys import ApiKey
-from web import apikeys, codes, formdata, i18n, lifecycle, limits, parse, text
+from web import apikeys, codes, formdata, i18n, lifecycle, limits, parse, text, validators
 from web import open311_format as out
 from web.client import client_bucket, keyed_bucket
 from web.clock import to_text, utc_now
@@ -57,26 +55,19 @@ LIMITS = {
     "account_id": 200,
 }
 MAX_IDEMPOTENCY_KEY = 200
-# Indonesia's extent with a margin: a point outside it is a typo (swapped lat/long, say).
-LAT_RANGE = (-12.0, 7.0)
-LON_RANGE = (94.0, 142.0)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()\-]{6,30}$")
+# The standard's words for what web/validators.py finds wrong with lat and long.
+COORDINATE_PROBLEMS = {
+    "not_a_number": "lat and long must both be given, as decimal degrees (WGS84)",
+    "half": "lat and long must both be given, as decimal degrees (WGS84)",
+    "not_finite": "lat and long must be numbers",
+    "outside": "lat/long lie outside Indonesia (are they swapped?)",
+}
 KELURAHAN_ATTRIBUTE = "attribute[kelurahan]"
 
 
 def jurisdiction_id(settings: Settings) -> str:
     """Aduan serves one jurisdiction, named by the host of its public address."""
     return urlsplit(settings.base_url).hostname or "aduan"
-
-
-def _fmt(request: Request) -> str | None:
-    fmt = request.path_params["fmt"]
-    return fmt if fmt in out.CONTENT_TYPES else None
-
-
-def _unknown_format() -> Response:
-    return out.errors("json", 404, "Unknown format: use .json or .xml")
 
 
 def _param(params: Mapping[str, Any], name: str) -> str:
@@ -96,31 +87,41 @@ def _wrong_jurisdiction(request: Request, params: Mapping[str, Any], fmt: str) -
     return None
 
 
+def _opening(
+    request: Request, params: Mapping[str, Any] | None = None
+) -> tuple[str, Response | None]:
+    """How every handler begins: the format the path asks for, and the refusal to answer
+    with instead, if any. An unknown format is 404 in JSON (no other format is known); with
+    `params`, a jurisdiction_id in them that is not ours is 404 in the format asked for."""
+    fmt = request.path_params["fmt"]
+    if fmt not in out.CONTENT_TYPES:
+        return "json", out.errors("json", 404, "Unknown format: use .json or .xml")
+    if params is not None:
+        return fmt, _wrong_jurisdiction(request, params, fmt)
+    return fmt, None
+
+
 # --- discovery and services ------------------------------------------------------------------
 
 
 async def discovery(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
+    fmt, refused = _opening(request)
+    if refused is not None:
+        return refused
     return out.respond(fmt, "discovery", out.discovery_document(request.app.state.settings))
 
 
 async def services(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     rows = await q.services(request.state.db)
     return out.respond(fmt, "services", [out.service_document(r) for r in rows])
 
 
 async def service_definition(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     row = await q.service(request.state.db, request.path_params["service_code"])
     if row is None:
@@ -187,9 +188,9 @@ def _build_query(query: Mapping[str, Any], tz: str, now: datetime) -> q.RequestQ
     )
 
 
-async def _requests_response(
-    request: Request, fmt: str, rows: list[Any], extensions: bool
-) -> Response:
+async def _requests_response(request: Request, fmt: str, rows: list[Any]) -> Response:
+    """The list of requests, with `extensions=true`: their channel, photos and timeline."""
+    extensions = _param(request.query_params, "extensions").lower() == "true"
     db = request.state.db
     ids = [r["id"] for r in rows]
     events: dict[int, list[Any]] = {i: [] for i in ids}
@@ -207,19 +208,15 @@ async def _requests_response(
 
 
 async def list_requests(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    query_params = request.query_params
-    if refused := _wrong_jurisdiction(request, query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     try:
-        query = _build_query(query_params, request.app.state.settings.timezone, utc_now())
+        query = _build_query(request.query_params, request.app.state.settings.timezone, utc_now())
     except ValueError as exc:
         return out.errors(fmt, 400, str(exc))
     rows = await q.public_requests(request.state.db, query)
-    extensions = _param(query_params, "extensions").lower() == "true"
-    return await _requests_response(request, fmt, rows, extensions)
+    return await _requests_response(request, fmt, rows)
 
 
 async def _one_public_row(request: Request, typed: str) -> Any:
@@ -228,25 +225,19 @@ async def _one_public_row(request: Request, typed: str) -> Any:
 
 
 async def get_request(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    query_params = request.query_params
-    if refused := _wrong_jurisdiction(request, query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     row = await _one_public_row(request, request.path_params["service_request_id"])
     if row is None:
         return out.errors(fmt, 404, "Unknown service_request_id")
-    extensions = _param(query_params, "extensions").lower() == "true"
-    return await _requests_response(request, fmt, [row], extensions)
+    return await _requests_response(request, fmt, [row])
 
 
 async def get_token(request: Request) -> Response:
     """Aduan files every request at once, so a request's token is its id."""
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
-    if refused := _wrong_jurisdiction(request, request.query_params, fmt):
+    fmt, refused = _opening(request, request.query_params)
+    if refused is not None:
         return refused
     row = await _one_public_row(request, request.path_params["token"])
     if row is None:
@@ -283,24 +274,6 @@ def _request_hash(form: FormData) -> str:
     return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _coordinates(form: FormData, problems: list[str]) -> tuple[float | None, float | None]:
-    lat_text, lon_text = _param(form, "lat"), _param(form, "long")
-    if not lat_text and not lon_text:
-        return None, None
-    try:
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        problems.append("lat and long must both be given, as decimal degrees (WGS84)")
-        return None, None
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        problems.append("lat and long must be numbers")
-        return None, None
-    if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
-        problems.append("lat/long lie outside Indonesia (are they swapped?)")
-        return None, None
-    return lat, lon
-
-
 async def _new_report(request: Request, form: FormData, service_code: str) -> Any:
     """The report to create, or the list of problems with the request (→ 400)."""
     problems: list[str] = []
@@ -316,16 +289,18 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
     description = fields["description"]
     if len(description) > MAX_DESCRIPTION:
         problems.append(f"description may be at most {MAX_DESCRIPTION} characters")
-    lat, lon = _coordinates(form, problems)
+    point = validators.coordinates(_param(form, "lat"), _param(form, "long"))
+    if point.problem:
+        problems.append(COORDINATE_PROBLEMS[point.problem])
     address = fields["address_string"]
     address_id = fields["address_id"]
     coordinates_given = bool(_param(form, "lat") or _param(form, "long"))
     if not (coordinates_given or address or address_id):
         problems.append("a location is required: lat and long, address_string or address_id")
     email, phone = fields["email"], fields["phone"]
-    if email and not _EMAIL.match(email):
+    if email and not validators.is_email(email):
         problems.append("email is not an email address")
-    if phone and not _PHONE.match(phone):
+    if phone and not validators.is_telephone_number(phone):
         problems.append("phone may hold only digits, spaces, +, -, ( and )")
     media_url = fields["media_url"]
     if media_url and (
@@ -352,9 +327,9 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         description=description,
         channel="open311",
         address=address,
-        lat=lat,
-        lon=lon,
-        location_source="form" if lat is not None else None,
+        lat=point.lat,
+        lon=point.lon,
+        location_source="form" if point.lat is not None else None,
         reporter_name=name,
         reporter_phone=phone,
         reporter_email=email,
@@ -373,9 +348,10 @@ def _client_bucket(request: Request, key: ApiKey, new: lifecycle.NewReport) -> s
 
 
 async def create_request(request: Request) -> Response:
-    fmt = _fmt(request)
-    if fmt is None:
-        return _unknown_format()
+    # The jurisdiction is named in the body, read once the key is known (below).
+    fmt, refused = _opening(request)
+    if refused is not None:
+        return refused
     form = await _read_form(request)
     if isinstance(form, str):
         return out.errors(fmt, 413 if form == TOO_LARGE else 400, form)

@@ -31,7 +31,6 @@ from web.forms import (
     read_held,
     read_report_form,
     sign_held,
-    stored_photos,
 )
 from web.i18n import gettext as _
 from web.i18n import ngettext, translate
@@ -234,7 +233,7 @@ async def submit_report(request: Request) -> Response:
             return await _form_page(request, form, categories, kecamatan, status_code=422)
         assert form.report is not None
         created = await lifecycle.create_report(
-            request.state.db, form.report, stored_photos(form.photos), tz=_tz(request)
+            request.state.db, form.report, form.photos, tz=_tz(request)
         )
     except Exception as exc:
         if not errors.is_storage_error(exc):
@@ -366,7 +365,7 @@ async def api_submit_report(request: Request) -> Response:
             created = await lifecycle.create_report(
                 db,
                 form.report,
-                stored_photos(form.photos),
+                form.photos,
                 idempotency_key=scoped_key,
                 request_hash=fingerprint,
                 device_hash=device,

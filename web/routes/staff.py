@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -23,15 +23,15 @@ from db import staff as staff_db
 from web import auth, codes, lifecycle, parse, text, urls
 from web.client import client_id
 from web.clock import to_text, utc_now
-from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.lifecycle import timeline
 from web.lifecycle.errors import CHANGED_MEANWHILE
-from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
+from web.photos import Photo, PhotoStore
 from web.routes import staff_admin
 from web.templating import bad_cursor_page, render
+from web.uploads import read_photos, read_uploads
 
 PAGE_SIZE = 25
 # Photos an action may carry: progress up to 3, resolve one "after" photo.
@@ -310,25 +310,14 @@ async def case_page(request: Request) -> Response:
     return await _case_response(request, account, case, message=message)
 
 
-async def _action_photos(
-    form: FormData, kind: str, store: PhotoStore
-) -> tuple[list[lifecycle.StoredPhoto], str]:
+async def _action_photos(form: FormData, kind: str, store: PhotoStore) -> tuple[list[Photo], str]:
     """Check and store the action's photos; the error says which photo and why."""
     limit = ACTION_PHOTOS.get(kind, 0)
-    uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    uploads = await read_uploads(form)
     if len(uploads) > limit:
         return [], _("Paling banyak %(n)d foto untuk tindakan ini.") % {"n": limit}
-    stored: list[lifecycle.StoredPhoto] = []
-    for upload in uploads:
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-        try:
-            processed = await process_photo_async(data)
-        except PhotoError as exc:
-            name = f"\u201c{text.strip_invisible(upload.filename or '')[-60:]}\u201d"
-            return [], _(PHOTO_MESSAGES[exc.code]) % {"name": name}
-        store.save(processed)
-        stored.append(lifecycle.StoredPhoto(processed.sha256, processed.width, processed.height))
-    return stored, ""
+    photos, refused = await read_photos(uploads, store)
+    return ([], " ".join(refused)) if refused else (photos, "")
 
 
 async def case_action(request: Request) -> Response:

@@ -26,7 +26,7 @@ from db import sessions as session_db
 from db import staff as staff_db
 from web import audit, auth, codes, lifecycle, parse, receipts, text, urls
 from web.clock import to_text, utc_now
-from web.forms import MAX_PHOTOS, ReportForm, parse_report_form, stored_photos
+from web.forms import MAX_PHOTOS, ReportForm, parse_report_form
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -173,7 +173,7 @@ async def intake(request: Request) -> Response:
     created = await lifecycle.create_report(
         request.state.db,
         form.report,
-        stored_photos(form.photos),
+        form.photos,
         created_by=account.id,
         tz=settings.timezone,
     )
