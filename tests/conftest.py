@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from db import reference
 from db.database import Database
+from tests.seaweedfs import SeaweedFS, start_seaweedfs
 from web.app import create_app
 from web.settings import Settings
 
@@ -60,6 +61,17 @@ def settings(tmp_path: Path, template_db: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One real SeaweedFS for the session (tests/seaweedfs.py); each test that uses it takes
+    a prefix of its own with `seaweedfs.location()`."""
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -69,3 +69,57 @@ def test_the_secret_key_stays_out_of_the_settings_repr() -> None:
     )
     assert secret not in shown and "secret_key" not in shown
     assert "https://lapor.go.id" in shown  # the rest is still there to read
+
+
+def test_an_s3_photo_store_is_read_with_the_standard_aws_variables(tmp_path: Path) -> None:
+    base = {"ADUAN_DATA_DIR": str(tmp_path), "ADUAN_SECRET_KEY": "k" * 40}
+    assert Settings.from_env(base).photo_store is None  # unset: files in the data folder
+    env = {
+        **base,
+        "ADUAN_PHOTO_STORE": "s3://aduan-foto/kota-bogor/foto/",
+        "ADUAN_S3_ENDPOINT_URL": "http://127.0.0.1:8333/",
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "rahasia-sekali-0123456789",
+        "AWS_REGION": "ap-southeast-3",
+    }
+    where = Settings.from_env(env).photo_store
+    assert where is not None
+    assert (where.bucket, where.prefix, where.url) == (
+        "aduan-foto",
+        "kota-bogor/foto",
+        "s3://aduan-foto/kota-bogor/foto",
+    )
+    assert where.endpoint_url == "http://127.0.0.1:8333" and where.region == "ap-southeast-3"
+    assert where.access_key_id == "AKIAEXAMPLE"
+    assert "rahasia" not in repr(Settings.from_env(env)) and "AKIA" not in repr(where)
+    bare = Settings.from_env({**base, "ADUAN_PHOTO_STORE": "s3://aduan-foto"}).photo_store
+    assert bare is not None and (bare.prefix, bare.region, bare.endpoint_url) == (
+        "",
+        "us-east-1",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "extra", "says"),
+    [
+        ("/srv/foto", {}, "must be an S3 address"),
+        ("https://aduan-foto.s3.amazonaws.com/x", {}, "must be an S3 address"),
+        ("s3://Aduan_Foto/x", {}, "bucket of 3 to 63"),
+        ("s3://ab", {}, "bucket of 3 to 63"),
+        ("s3://aduan-foto:9000/x", {}, "bucket of 3 to 63"),
+        ("s3://AKIA:rahasia@aduan-foto/x", {}, "holds no keys"),
+        ("s3://aduan-foto/kota//foto", {}, "single slashes"),
+        ("s3://aduan-foto/../foto", {}, "single slashes"),
+        ("s3://aduan-foto/foto?versi=2", {}, "no query"),
+        ("s3://aduan-foto/x", {"ADUAN_S3_ENDPOINT_URL": "127.0.0.1:8333"}, "ENDPOINT_URL"),
+        ("s3://aduan-foto/x", {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"}, "go together"),
+    ],
+)
+def test_a_photo_store_address_that_cannot_work_is_refused_with_its_reason(
+    tmp_path: Path, value: str, extra: dict[str, str], says: str
+) -> None:
+    env = {"ADUAN_DATA_DIR": str(tmp_path), "ADUAN_SECRET_KEY": "k" * 40}
+    with pytest.raises(SettingsError, match=says) as refused:
+        Settings.from_env({**env, "ADUAN_PHOTO_STORE": value, **extra})
+    assert "rahasia" not in str(refused.value)

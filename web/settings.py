@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from web.client import IPNetwork, parse_networks
@@ -45,6 +46,89 @@ def load_or_create_secret(data_dir: Path) -> str:
     return key
 
 
+# S3's rules for bucket names (the ones every S3-compatible store accepts).
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_PREFIX_PART_RE = re.compile(r"[A-Za-z0-9!_.*'()-]+")
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """Where photos are kept when ADUAN_PHOTO_STORE is `s3://bucket/prefix`, with how to
+    reach and sign in to the store (the standard AWS variables and ADUAN_S3_ENDPOINT_URL).
+    The keys stay out of repr(), so no log line or debug page shows them."""
+
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str = ""  # empty: AWS itself
+    region: str = "us-east-1"
+    access_key_id: str = field(default="", repr=False)
+    secret_access_key: str = field(default="", repr=False)
+    session_token: str = field(default="", repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+
+def parse_photo_store(
+    value: str, env: dict[str, str], name: str = "ADUAN_PHOTO_STORE"
+) -> S3Location:
+    """An `s3://bucket/prefix` address and the S3 variables of `env`, checked; SettingsError
+    says what is wrong. `name` is what the message calls the address (a variable or an
+    option of `aduan migrate`)."""
+    example = "s3://aduan-foto/kota-bogor"
+    parts = urlsplit(value.strip())
+    if parts.scheme != "s3":
+        raise SettingsError(
+            f"{name} must be an S3 address such as {example} (or unset for photos in "
+            f"ADUAN_DATA_DIR/photos); got {value!r}"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(
+            f"{name} holds no keys: give them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    bucket = parts.netloc
+    if not _BUCKET_RE.fullmatch(bucket) or ".." in bucket:
+        raise SettingsError(
+            f"{name} must name a bucket of 3 to 63 lowercase letters, digits, dots or "
+            f"hyphens, e.g. {example} (got {bucket!r})"
+        )
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise SettingsError(f"{name} takes no query or fragment, e.g. {example}")
+    prefix = unquote(parts.path).strip("/")
+    segments = prefix.split("/") if prefix else []
+    if any(s in ("", ".", "..") or not _PREFIX_PART_RE.fullmatch(s) for s in segments):
+        raise SettingsError(
+            f"{name}: the folder after the bucket must be names of letters, digits and "
+            f"-_.!*'() joined by single slashes, e.g. {example} (got {prefix!r})"
+        )
+    endpoint = (env.get("ADUAN_S3_ENDPOINT_URL") or "").strip().rstrip("/")
+    if endpoint:
+        end = urlsplit(endpoint)
+        if end.scheme not in {"http", "https"} or not end.hostname or end.query:
+            raise SettingsError(
+                "ADUAN_S3_ENDPOINT_URL must be the http(s) address of the S3 API, e.g. "
+                f"https://s3.kota.go.id or http://127.0.0.1:8333 (got {endpoint!r})"
+            )
+    key = (env.get("AWS_ACCESS_KEY_ID") or "").strip()
+    secret = (env.get("AWS_SECRET_ACCESS_KEY") or "").strip()
+    if bool(key) != bool(secret):
+        raise SettingsError(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both (or neither, "
+            f"to use the machine's own AWS role) for {name}"
+        )
+    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1").strip()
+    return S3Location(
+        bucket=bucket,
+        prefix="/".join(segments),
+        endpoint_url=endpoint,
+        region=region,
+        access_key_id=key,
+        secret_access_key=secret,
+        session_token=(env.get("AWS_SESSION_TOKEN") or "").strip(),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -67,6 +151,9 @@ class Settings:
     # the service worker's source; its content is part of the shell cache's version, so a
     # deployment that changes it replaces the phones' cached shell (web/routes/pwa.py)
     service_worker_source: Path = SERVICE_WORKER_SOURCE
+    # ADUAN_PHOTO_STORE=s3://bucket/prefix: photos in an S3-compatible store (web/photo_store.py);
+    # None: files under photo_dir
+    photo_store: S3Location | None = None
 
     @property
     def db_path(self) -> Path:
@@ -131,6 +218,8 @@ class Settings:
                 "ADUAN_TRUSTED_PROXIES must be a comma list of IP addresses or CIDR blocks of "
                 f"your reverse proxies, e.g. 127.0.0.1,10.0.0.0/8 (got {exc.args[0]!r})"
             ) from None
+        store = (env.get("ADUAN_PHOTO_STORE") or "").strip()
+        photo_store = parse_photo_store(store, env) if store else None
         return cls(
             data_dir=data_dir,
             secret_key=secret,
@@ -142,4 +231,5 @@ class Settings:
             autoclose_workdays=int(autoclose),
             body_timeout=float(body_timeout),
             trusted_proxies=trusted_proxies,
+            photo_store=photo_store,
         )
