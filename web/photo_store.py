@@ -32,7 +32,7 @@ import pathlib
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ from obstore.exceptions import NotFoundError
 from obstore.store import S3Store
 
 from web.photos import Photo
-from web.settings import S3Location, Settings
+from web.settings import S3Location, Settings, parse_photo_store
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config
@@ -478,6 +478,13 @@ async def _unavailable(operation: str) -> AsyncIterator[None]:
 
 
 # --- Choosing one ---------------------------------------------------------------------------
+
+
+def photo_store_at(address: str, env: Mapping[str, str] | None = None) -> PhotoStore:
+    """The store at an `s3://bucket/prefix` address (e.g. `aduan migrate --photos`), reached
+    with the S3 variables of `env` (default: the environment); SettingsError if unusable."""
+    where = parse_photo_store(address, dict(os.environ if env is None else env), "--photos")
+    return S3PhotoStore(where)
 
 
 def open_photo_store(settings: Settings) -> PhotoStore:
