@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import make_settings
+from tests.seaweedfs import SeaweedFS
 from web.app import create_app
 from web.cli import main
 
@@ -194,6 +195,34 @@ def test_backup_taken_while_another_connection_writes_restores_intact(
     assert count(restored, "SELECT COUNT(*) FROM reports") == count(
         db, "SELECT COUNT(*) FROM reports"
     )
+
+
+def test_backup_with_photos_in_a_bucket_copies_the_database_and_says_where_photos_are(
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    seaweedfs: SeaweedFS,
+) -> None:
+    assert main(["init"]) == 0
+    where = seaweedfs.location()
+    monkeypatch.setenv("ADUAN_PHOTO_STORE", where.url)
+    for name, value in seaweedfs.env().items():
+        monkeypatch.setenv(name, value)
+    stray = data_dir / "photos" / "ab" / ("ab" + "0" * 62 + ".jpg")  # from before the move
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"\xff\xd8old")
+    capsys.readouterr()
+
+    assert main(["backup", str(tmp_path / "backup")]) == 0
+
+    said = capsys.readouterr().out
+    assert f"Photos are in {where.url} and were not copied" in said
+    note = (tmp_path / "backup" / "PHOTOS.txt").read_text()
+    assert where.url in note and "rclone copy" in note
+    assert not (tmp_path / "backup" / "photos").exists()
+    with sqlite3.connect(tmp_path / "backup" / "aduan.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_backup_refuses_a_folder_that_is_not_empty(data_dir: Path, tmp_path: Path) -> None:

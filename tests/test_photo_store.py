@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from db.database import Database
+from tests.helpers import add_report
 from tests.images import RED, camera_like, encode
 from tests.seaweedfs import SeaweedFS
 from web import errors
@@ -28,6 +30,7 @@ from web.photo_store import (
 )
 from web.photos import Photo, process_photo
 from web.settings import S3Location, Settings
+from web.tasks import sweep_photos
 
 DAY = 86400
 
@@ -191,6 +194,25 @@ async def test_a_file_saved_again_after_the_listing_is_not_deleted(store: PhotoS
         assert item.modified < cutoff  # as the sweep saw it
         assert not await store._remove_if_older(item, cutoff)
     assert await listing(store) == [(photo.sha256, False), (photo.sha256, True)]
+
+
+async def test_the_hourly_sweep_keeps_photos_of_reports_and_removes_old_orphans(
+    store: PhotoStore, settings: Settings
+) -> None:
+    used, orphan, fresh_orphan = sample(RED), sample(GREEN), sample(BLUE)
+    await store.save(used)
+    await store.save(orphan)
+    await asyncio.sleep(1.1)
+    cutoff = time.time()
+    await asyncio.sleep(1.1)
+    await store.save(fresh_orphan)  # its form may be committing right now
+    add_report(settings, photos=[used])
+
+    async with Database(settings.db_path) as db:
+        assert await sweep_photos(db, store, older_than=time.time() - cutoff) == 1
+
+    assert await store.exists(used.sha256) and await store.exists(fresh_orphan.sha256)
+    assert not await store.exists(orphan.sha256)
 
 
 async def test_sweep_of_a_store_never_written_removes_nothing(store: PhotoStore) -> None:

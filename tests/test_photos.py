@@ -489,33 +489,3 @@ def test_save_leaves_no_temp_files(tmp_path):
     photo = sample(RED)
     store.save(photo)
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
-
-
-async def test_periodic_sweep_keeps_photos_of_reports_and_removes_old_orphans(
-    tmp_path: Path,
-) -> None:
-    from db.database import Database
-    from web.tasks import sweep_photos
-
-    store = PhotoStore(tmp_path / "photos")
-    used = process_photo(encode(camera_like((640, 480)), "JPEG"))
-    orphan = process_photo(encode(camera_like((480, 640)), "JPEG"))
-    fresh_orphan = process_photo(encode(camera_like((500, 500)), "JPEG"))
-    for photo in (used, orphan, fresh_orphan):
-        store.save(photo)
-    old = time.time() - 3 * 86400
-    for photo in (used, orphan):
-        for thumb in (False, True):
-            os.utime(store.path(photo.sha256, thumb=thumb), (old, old))
-    async with Database(tmp_path / "a.sqlite3") as db:
-        await db.migrate()
-        await db.writer.execute("PRAGMA foreign_keys = OFF")  # a photo row without its report
-        async with db.write() as conn:
-            await conn.execute(
-                "INSERT INTO photos (report_id, sha256, width, height, created_at)"
-                " VALUES (1, ?, 640, 480, 'x')",
-                (used.sha256,),
-            )
-        assert await sweep_photos(db, store) == 1
-    assert store.exists(used.sha256) and store.exists(fresh_orphan.sha256)
-    assert not store.exists(orphan.sha256)

@@ -23,6 +23,7 @@ import pytest
 
 from tests.conftest import SECRET
 from tests.mounts import fill, remount_read_only, tmpfs
+from tests.seaweedfs import SeaweedFS
 
 
 def free_port() -> int:
@@ -45,12 +46,12 @@ def server_env(data_dir: Path, port: int = 8000) -> dict[str, str]:
 
 
 def serve_and_wait(
-    data_dir: Path, *flags: str, timeout: float = 20
+    data_dir: Path, *flags: str, timeout: float = 20, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a serve that is expected to refuse to start; fails the test if it hangs."""
     return subprocess.run(
         [sys.executable, "-m", "web.cli", "serve", "--port", str(free_port()), *flags],
-        env=server_env(data_dir),
+        env={**server_env(data_dir), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -165,6 +166,18 @@ def test_a_full_disk_stops_serve_at_once(tmp_path: Path, template_db: Path) -> N
         fill(folder)
         result = serve_and_wait(folder)
     assert_one_plain_line(result, str(folder), "No space left on device")
+
+
+def test_a_photo_bucket_that_cannot_be_reached_stops_serve_at_once(
+    data_dir: Path, seaweedfs: SeaweedFS
+) -> None:
+    store = {**seaweedfs.env(), "ADUAN_PHOTO_STORE": "s3://no-such-bucket/kota"}
+    result = serve_and_wait(data_dir, env=store)
+    assert_one_plain_line(result, "cannot reach the photo store s3://no-such-bucket/kota")
+    wrong_key = {**seaweedfs.env(), "AWS_SECRET_ACCESS_KEY": "x" * 40}
+    result = serve_and_wait(data_dir, env={**wrong_key, "ADUAN_PHOTO_STORE": "s3://aduan-photos"})
+    assert_one_plain_line(result, "cannot reach the photo store s3://aduan-photos")
+    assert "x" * 40 not in result.stderr
 
 
 def test_a_server_whose_database_fails_at_startup_exits(data_dir: Path) -> None:

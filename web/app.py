@@ -33,6 +33,7 @@ from web.middleware import (
     SecurityHeadersMiddleware,
     too_large_message,
 )
+from web.photo_store import open_photo_store
 from web.routes import (
     audit_log,
     dashboard,
@@ -68,7 +69,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if applied:
                 log.info("applied migrations %s", applied)
             task = (
-                asyncio.create_task(tasks.run_forever(db, settings)) if settings.run_tasks else None
+                asyncio.create_task(tasks.run_forever(db, settings, app.state.photo_store))
+                if settings.run_tasks
+                else None
             )
             try:
                 yield {"db": db}
@@ -127,6 +130,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         },
     )
     app.state.settings = settings
+    # One store for the app's life: files under the data folder, or the S3 bucket.
+    app.state.photo_store = open_photo_store(settings)
     app.state.static = static
     app.state.templates = make_environment(static, timezone=settings.timezone)
     # figures of the public performance page (web/routes/performance.py), per period

@@ -279,6 +279,11 @@ def backup(target: Path, settings: Settings) -> int:
 
     Photo files are written before the row that names them is committed and never change, so
     copying them after the database snapshot gives every photo the snapshot refers to.
+
+    Photos in an S3 bucket are not copied: a bucket can hold more than the backup folder's
+    disk, and object stores back themselves up better (versioning, replication, or an
+    incremental `rclone copy` of the prefix after this command). The backup says where
+    they are, in PHOTOS.txt and on the screen.
     """
     if not settings.db_path.exists():
         raise CommandError(f"no database at {settings.db_path}")
@@ -289,7 +294,7 @@ def backup(target: Path, settings: Settings) -> int:
     if result != "ok":
         raise CommandError(f"backup failed its integrity check: {result}")
     photos = 0
-    if settings.photo_dir.exists():
+    if settings.photo_store is None and settings.photo_dir.exists():
         for path in settings.photo_dir.rglob("*.jpg"):
             out = target / "photos" / path.relative_to(settings.photo_dir)
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -299,11 +304,26 @@ def backup(target: Path, settings: Settings) -> int:
     if secret.exists():
         shutil.copy2(secret, target / "secret_key")
         os.chmod(target / "secret_key", 0o600)
-    print(
-        f"Backup written to {target}: database ({(target / settings.db_path.name).stat().st_size}"
-        f" bytes, integrity ok) and {photos} photo files."
-    )
+    size = (target / settings.db_path.name).stat().st_size
+    if settings.photo_store is None:
+        print(
+            f"Backup written to {target}: database ({size} bytes, integrity ok) and "
+            f"{photos} photo files."
+        )
+        return 0
+    note = bucket_backup_note(settings.photo_store.url)
+    (target / "PHOTOS.txt").write_text(note + "\n", encoding="utf-8")
+    print(f"Backup written to {target}: database ({size} bytes, integrity ok).\n{note}")
     return 0
+
+
+def bucket_backup_note(url: str) -> str:
+    return (
+        f"Photos are in {url} and were not copied: back the bucket up with the store's own "
+        "tools (versioning or replication, or e.g. `rclone copy` of that prefix to another "
+        "store, run after each database backup). Photos never change once written, so an "
+        "incremental copy only moves the new ones."
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from db import held_photos as held_db
 from db import ratelimit
 from web.client import client_bucket
 from web.clock import to_text, utc_now
-from web.photos import PhotoStore
 
 # New reports per client. A resident files one or two; a volunteer filing for neighbours
 # needs a few minutes per form, so well under 30 an hour; a phone coming back into signal
@@ -59,7 +58,6 @@ async def hold_photos(request: Request, shas: Sequence[str]) -> None:
     if not shas:
         return
     now = utc_now()
-    settings = request.app.state.settings
     dropped = await held_db.hold(
         request.state.db,
         client_bucket(request, "held"),
@@ -68,6 +66,5 @@ async def hold_photos(request: Request, shas: Sequence[str]) -> None:
         keep=HELD_PHOTOS_PER_CLIENT,
         forget_before=to_text(now - HELD_PHOTO_MEMORY),
     )
-    store = PhotoStore(settings.photo_dir)
     for sha in dropped:
-        store.delete(sha)
+        await request.app.state.photo_store.delete(sha)

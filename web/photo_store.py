@@ -115,6 +115,10 @@ class PhotoStore(abc.ABC):
     def location(self) -> str:
         """Where the photos are, for people: a folder or an s3:// address."""
 
+    async def check(self) -> None:  # noqa: B027 - a folder is checked by writing to it
+        """Raise PhotoStoreUnavailable unless the store answers (for `aduan serve`'s checks
+        before it starts)."""
+
     @abc.abstractmethod
     async def save(self, photo: Photo) -> str:
         """Store the photo and its thumbnail durably (thumbnail first: when the photo is
@@ -380,6 +384,11 @@ class S3PhotoStore(PhotoStore):
     @property
     def location(self) -> str:
         return self.where.url
+
+    async def check(self) -> None:
+        """One listing request: a wrong endpoint, key or bucket name fails here."""
+        async with _unavailable("list"):
+            await obstore.list(self._store, None, chunk_size=1).__anext__()
 
     async def save(self, photo: Photo) -> str:
         _check_bytes(photo)

@@ -29,6 +29,7 @@ from typing import Any
 from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
 from db.database import Database
+from web.photo_store import open_photo_store
 from web.settings import Settings
 
 PROBE_BYTES = 64 * 1024
@@ -40,10 +41,26 @@ class StartupError(Exception):
 
 
 def preflight(settings: Settings) -> None:
-    """Raise StartupError unless the data folders take a write and the database opens."""
-    for folder in (settings.data_dir, settings.photo_dir):
+    """Raise StartupError unless the data folders take a write, the database opens and
+    the photo bucket (if photos are kept in one) answers."""
+    local_photos = settings.photo_store is None
+    for folder in (settings.data_dir, settings.photo_dir) if local_photos else (settings.data_dir,):
         _check_writable(folder)
     asyncio.run(_check_database(settings.db_path))
+    if not local_photos:
+        asyncio.run(_check_photo_store(settings))
+
+
+async def _check_photo_store(settings: Settings) -> None:
+    store = open_photo_store(settings)
+    try:
+        await store.check()
+    except OSError as exc:
+        raise StartupError(
+            f"cannot reach the photo store {store.location}: {exc.strerror or exc} (check "
+            "ADUAN_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION "
+            "and that the bucket exists)"
+        ) from exc
 
 
 def _check_writable(folder: Path) -> None:

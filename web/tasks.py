@@ -17,17 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import anyio
-
 from db import reports as q
 from db.database import Database
 from web.lifecycle.autoclose import close_unanswered
-from web.photos import PhotoStore
+from web.photo_store import ORPHAN_AGE_SECONDS, PhotoStore, open_photo_store
 from web.settings import Settings
 
 log = logging.getLogger("aduan.tasks")
 INTERVAL_SECONDS = 3600
-ORPHAN_AGE_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -42,14 +39,21 @@ async def sweep_photos(
     """Delete stored photos that no report refers to and that are older than a day (a
     resident may still be fixing the form that holds them)."""
     keep = await q.photo_hashes(db)
-    removed = await anyio.to_thread.run_sync(store.sweep, keep, older_than)
+    removed = await store.sweep(keep, older_than)
     if removed:
         log.info("swept %d orphan photos", removed)
     return removed
 
 
-async def run_once(db: Database, settings: Settings, now: datetime | None = None) -> TaskReport:
-    """Every task once; one failing task does not keep the others from running."""
+async def run_once(
+    db: Database,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    store: PhotoStore | None = None,
+) -> TaskReport:
+    """Every task once; one failing task does not keep the others from running. `store`:
+    the app's photo store (default: the one the settings name)."""
     report = TaskReport()
     try:
         report.closed = await close_unanswered(
@@ -58,17 +62,17 @@ async def run_once(db: Database, settings: Settings, now: datetime | None = None
     except Exception:
         log.exception("automatic closing failed")
     try:
-        report.photos_removed = await sweep_photos(db, PhotoStore(settings.photo_dir))
+        report.photos_removed = await sweep_photos(db, store or open_photo_store(settings))
     except Exception:
         log.exception("photo sweep failed")
     return report
 
 
-async def run_forever(db: Database, settings: Settings) -> None:
+async def run_forever(db: Database, settings: Settings, store: PhotoStore | None = None) -> None:
     """Runs the tasks every hour until cancelled; one failure never stops the loop."""
     while True:
         try:
-            await run_once(db, settings)
+            await run_once(db, settings, store=store)
         except Exception:
             log.exception("periodic task failed")
         await asyncio.sleep(INTERVAL_SECONDS)
