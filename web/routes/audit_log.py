@@ -23,8 +23,8 @@ from starlette.routing import Route
 from db import audit as audit_db
 from web import audit, auth, i18n, urls
 from web.clock import start_of_day, to_text, utc_now
+from web.csvfile import csv_chunk, csv_response
 from web.i18n import gettext as _
-from web.routes.dashboard import csv_chunk, csv_response
 from web.templating import render
 
 LOG_ROLES = ("admin", "supervisor")
@@ -132,7 +132,7 @@ async def log_page(request: Request) -> Response:
 
 async def log_csv(request: Request) -> Response:
     """The entries of the same filter as CSV, newest first, streamed in batches; every cell
-    a spreadsheet could run as a formula is neutralised (web/routes/dashboard.py)."""
+    a spreadsheet could run as a formula is neutralised (web/csvfile.py)."""
     auth.require_account(request, LOG_ROLES)
     tz = request.app.state.settings.timezone
     f, _values, _errors = parse_filter(request, tz)

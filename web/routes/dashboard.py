@@ -9,17 +9,14 @@ scope, with reporter contact only where the case page would show it.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from db import exports as export_db
@@ -29,6 +26,15 @@ from db.database import Database
 from web import auth, clock, codes, i18n, lifecycle, parse, stats, urls
 from web.charts import Bar, bar_chart
 from web.clock import from_text, to_text, utc_now
+from web.csvfile import csv_chunk, csv_response
+from web.figures import (
+    GROUPING_LABELS,
+    figures_csv,
+    figures_for,
+    group_labels,
+    period_label,
+    table_row,
+)
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -37,20 +43,11 @@ from web.templating import bad_cursor_page, render
 SUPERVISOR_ROLES = ("admin", "supervisor")
 CHART_BARS = 20
 OVERDUE_PAGE = 50
-GROUPING_LABELS = {
-    "kelurahan": N_("Kelurahan"),
-    "kecamatan": N_("Kecamatan"),
-    "instansi": N_("Instansi"),
-    "kategori": N_("Jenis masalah"),
-}
 PERIOD_LABELS = {
     "bulan": N_("Bulan"),
     "triwulan": N_("Triwulan"),
     "rentang": N_("Rentang tanggal"),
 }
-NOT_FORWARDED = N_("Belum diteruskan ke instansi")
-# Cells a spreadsheet would read as a formula (OWASP "CSV injection"), tab and CR included.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _db(request: Request) -> Database:
@@ -59,65 +56,6 @@ def _db(request: Request) -> Database:
 
 def _tz(request: Request) -> str:
     return str(request.app.state.settings.timezone)
-
-
-# --- shared with the public performance page ----------------------------------------------
-
-
-async def group_labels(db: Database, grouping: str, keys: Iterable[str]) -> dict[str, str]:
-    """The name people know each group by, in the current language."""
-    english = i18n.current_language.get() == "en"
-    keys = list(keys)
-    labels: dict[str, str] = {}
-    if grouping in ("kelurahan", "kecamatan"):
-        areas = await stats_db.area_names(db, keys)
-        # "Gambir, Kec. Gambir" and "Gambir, Kota Administrasi Jakarta Pusat": names repeat
-        # across kecamatan and kota, so the parent goes with each.
-        prefix = _("Kec.") + " " if grouping == "kelurahan" else ""
-        for key in keys:
-            area = areas.get(key)
-            labels[key] = f"{area['name']}, {prefix}{area['parent_name']}" if area else key
-    elif grouping == "instansi":
-        agencies = await stats_db.agency_names(db)
-        for key in keys:
-            agency = agencies.get(key)
-            if agency is None:
-                labels[key] = translate(NOT_FORWARDED) if not key else key
-            else:
-                labels[key] = agency["name_en"] if english else agency["name_id"]
-    else:
-        categories = await stats_db.category_names(db)
-        for key in keys:
-            category = categories.get(key)
-            labels[key] = (
-                (category["name_en"] if english else category["name_id"]) if category else key
-            )
-    return labels
-
-
-async def figures_for(
-    db: Database, period: stats.Period, groupings: Sequence[str], *, tz: str, public: bool
-) -> stats.Accumulator:
-    """Every figure of a period, per grouping, from one pass over its reports."""
-    start, end = period.bounds(tz)
-    accumulator = stats.Accumulator(groupings, now=to_text(utc_now()))
-    async for batch in stats_db.period_batches(db, start, end, public=public):
-        accumulator.add_all(batch)
-    return accumulator
-
-
-def table_row(label: str, f: stats.Figures) -> dict[str, Any]:
-    """One group's figures as the page shows them."""
-    return {
-        "label": label,
-        "figures": f,
-        "in_time": stats.format_percent(f.in_time_percent),
-        "median_response": stats.format_hours(f.median_response),
-        "p90_response": stats.format_hours(f.p90_response),
-        "median_resolution": stats.format_hours(f.median_resolution),
-        "p90_resolution": stats.format_hours(f.p90_resolution),
-        "rating": stats.format_rating(f.average_rating),
-    }
 
 
 def in_time_chart(
@@ -133,48 +71,6 @@ def in_time_chart(
     ]
     description = _("Persentase laporan yang ditanggapi dalam target. Angka lengkap ada di tabel.")
     return bar_chart(chart_id, title, bars, description=description, max_value=100, note=note)
-
-
-def period_label(period: stats.Period) -> str:
-    """'November 2026', 'Triwulan IV 2026' or '1 Nov 2026 – 15 Nov 2026'."""
-    locale = i18n.current_language.get()
-    if period.kind == "bulan":
-        return str(format_date(period.first, "LLLL yyyy", locale=locale))
-    if period.kind == "triwulan":
-        numeral = ("I", "II", "III", "IV")[(period.first.month - 1) // 3]
-        return _("Triwulan %(q)s %(year)d") % {"q": numeral, "year": period.first.year}
-    first = format_date(period.first, "d MMM yyyy", locale=locale)
-    last = format_date(period.last, "d MMM yyyy", locale=locale)
-    return f"{first} – {last}"
-
-
-# --- CSV ----------------------------------------------------------------------------------
-
-
-def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet will show as text, never run as a formula; numbers pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def csv_chunk(rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([safe_cell(v) for v in row] for row in rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-def csv_response(body: AsyncIterator[bytes], filename: str) -> StreamingResponse:
-    return StreamingResponse(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 # --- the dashboard ------------------------------------------------------------------------
@@ -259,62 +155,6 @@ async def dashboard_csv(request: Request) -> Response:
     name = f"aduan-dasbor-{data['grouping']}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
     group_header = translate(GROUPING_LABELS[data["grouping"]])
     return csv_response(figures_csv(group_header, data["rows"], data["total"]), name)
-
-
-def figures_csv(
-    group_header: str, rows: Sequence[dict[str, Any]], total: dict[str, Any]
-) -> AsyncIterator[bytes]:
-    """Rows of table_row (then the total) as CSV, shared with the public performance page;
-    numbers stay numbers: hours with a decimal point, percentages 0–100. The header is
-    translated here, in the request's language, before the body streams."""
-    header = [
-        group_header,
-        _("Diterima"),
-        _("Ditanggapi tepat waktu"),
-        _("Ditanggapi terlambat"),
-        _("Tepat waktu (%)"),
-        _("Median tanggapan (jam)"),
-        _("P90 tanggapan (jam)"),
-        _("Median sampai selesai (jam)"),
-        _("P90 sampai selesai (jam)"),
-        _("Terlambat saat ini"),
-        _("Ditolak"),
-        _("Dibuka kembali"),
-        _("Rata-rata kepuasan (1–5)"),
-        _("Jumlah penilaian"),
-    ]
-
-    def line(r: dict[str, Any]) -> list[Any]:
-        f: stats.Figures = r["figures"]
-        return [
-            r["label"],
-            f.received,
-            f.in_time,
-            f.late,
-            _round(f.in_time_percent),
-            _round(f.median_response),
-            _round(f.p90_response),
-            _round(f.median_resolution),
-            _round(f.p90_resolution),
-            f.overdue_now,
-            f.rejected,
-            f.reopened,
-            _round(f.average_rating, 2),
-            f.rating_count,
-        ]
-
-    async def body() -> AsyncIterator[bytes]:
-        yield "\ufeff".encode()  # lets Excel read UTF-8
-        yield csv_chunk([header])
-        for index in range(0, len(rows), export_db.BATCH_SIZE):
-            yield csv_chunk(line(r) for r in rows[index : index + export_db.BATCH_SIZE])
-        yield csv_chunk([line(total)])
-
-    return body()
-
-
-def _round(value: float | None, digits: int = 1) -> float | str:
-    return "" if value is None else round(value, digits)
 
 
 # --- the overdue list ---------------------------------------------------------------------

@@ -21,17 +21,17 @@ from starlette.routing import Route
 
 from web import audit, clock, i18n, stats, urls
 from web.charts import Bar, bar_chart
-from web.i18n import gettext as _
-from web.i18n import translate
-from web.routes.dashboard import (
+from web.csvfile import csv_response
+from web.figures import (
     GROUPING_LABELS,
-    csv_response,
     figures_csv,
     figures_for,
     group_labels,
     period_label,
     table_row,
 )
+from web.i18n import gettext as _
+from web.i18n import translate
 from web.templating import render
 
 CACHE_SECONDS = 600
