@@ -37,6 +37,7 @@ from web.routes import (
     audit_log,
     dashboard,
     deadlines_admin,
+    exports,
     open311,
     open311_admin,
     performance,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *open311_admin.routes,
         *staff.routes,
         *dashboard.routes,
+        *exports.routes,
         *deadlines_admin.routes,
         *audit_log.routes,
         *performance.routes,
@@ -129,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.static = static
     app.state.templates = make_environment(static, timezone=settings.timezone)
-    # figures of the public performance page (web/routes/performance.py), per period
+    # figures of the public performance page (web/figures.py), per period
     app.state.performance_cache = {}
     return app
 

@@ -65,6 +65,8 @@ LONGEST_LOCK = timedelta(hours=1)
 
 ALL_ROLES = ("admin", "supervisor", "officer")
 ADMIN_ROLES = ("admin",)
+# The dashboard, the overdue list and the audit log: who reads every report and figure.
+SUPERVISOR_ROLES = ("admin", "supervisor")
 
 
 @dataclass(frozen=True)

@@ -7,29 +7,34 @@ The arithmetic is in web/stats.py, the SQL in db/stats.py.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.dates import format_date
+from starlette.requests import Request
 
 from db import exports as export_db
 from db import stats as stats_db
 from db.database import Database
-from web import i18n, stats
+from web import clock, i18n, stats
 from web.clock import to_text, utc_now
 from web.csvfile import csv_chunk
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 
+# The public page's figures of a closed period barely move, and anyone may ask for them: kept
+# per app (app.state.performance_cache) for this long rather than recomputed per request.
+CACHE_SECONDS = 600
+PUBLIC_GROUPINGS = ("kelurahan", "instansi")
 GROUPING_LABELS = {
     "kelurahan": N_("Kelurahan"),
     "kecamatan": N_("Kecamatan"),
     "instansi": N_("Instansi"),
     "kategori": N_("Jenis masalah"),
 }
-
-
 NOT_FORWARDED = N_("Belum diteruskan ke instansi")
 
 
@@ -156,3 +161,68 @@ def figures_csv(
 
 def _round(value: float | None, digits: int = 1) -> float | str:
     return "" if value is None else round(value, digits)
+
+
+# --- the staff dashboard ------------------------------------------------------------------
+
+
+async def dashboard_data(request: Request) -> dict[str, Any]:
+    """The dashboard's period, grouping and table (the page and its CSV), from the query
+    string; every report counts, confidential ones included (staff only)."""
+    tz = str(request.app.state.settings.timezone)
+    params = {k: v.strip()[:20] for k, v in request.query_params.items()}
+    today = clock.local_today(tz)
+    period, period_error = stats.parse_period(params, today)
+    grouping = params.get("kelompok", "kelurahan")
+    if grouping not in stats.GROUPINGS:
+        grouping = "kelurahan"
+    db = request.state.db
+    accumulator = await figures_for(db, period, [grouping], tz=tz, public=False)
+    groups = accumulator.groups[grouping]
+    labels = await group_labels(db, grouping, groups)
+    rows = [table_row(labels[f.key], f) for f in stats.ranked(groups.values())]
+    query = {"periode": period.kind, "kelompok": grouping}
+    if period.kind == "bulan":
+        query["bulan"] = period.month_value
+    elif period.kind == "triwulan":
+        query["triwulan"] = period.quarter_value
+    else:
+        query.update(dari=period.first.isoformat(), sampai=period.last.isoformat())
+    return {
+        "period": period,
+        "period_error": translate(period_error) if period_error else "",
+        "period_label": period_label(period),
+        "grouping": grouping,
+        "rows": rows,
+        "total": table_row(_("Seluruh kota"), accumulator.total),
+        "query": urlencode(query),
+        "today": today,
+    }
+
+
+# --- the public performance page ----------------------------------------------------------
+
+
+async def public_figures(request: Request, period: stats.Period) -> stats.Accumulator:
+    """The public figures of a period (confidential reports left out), recomputed at most
+    every CACHE_SECONDS per app: anyone may ask for them."""
+    cache: dict[Any, tuple[float, stats.Accumulator]] = request.app.state.performance_cache
+    key = (period.first, period.last)
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    settings = request.app.state.settings
+    figures = await figures_for(
+        request.state.db, period, PUBLIC_GROUPINGS, tz=settings.timezone, public=True
+    )
+    cache.clear()  # two periods at most are ever asked for; keep only the fresh one
+    cache[key] = (time.monotonic(), figures)
+    return figures
+
+
+def public_period(request: Request) -> tuple[str, stats.Period]:
+    """The last full month, or the last full quarter when `periode=triwulan`."""
+    today = clock.local_today(request.app.state.settings.timezone)
+    kind = "triwulan" if request.query_params.get("periode") == "triwulan" else "bulan"
+    period = stats.last_full_quarter(today) if kind == "triwulan" else stats.last_full_month(today)
+    return kind, period
