@@ -42,9 +42,11 @@ from web.routes import (
     open311_admin,
     performance,
     pwa,
-    resident,
+    receipts,
+    reporting,
     staff,
     system,
+    tracking,
 )
 from web.settings import Settings
 from web.static_files import StaticFiles
@@ -82,7 +84,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *system.routes,
         *pwa.routes,
-        *resident.routes,
+        *tracking.routes,
+        *reporting.routes,
+        *receipts.routes,
         *open311.routes,
         *open311_admin.routes,
         *staff.routes,

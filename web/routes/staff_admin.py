@@ -32,7 +32,7 @@ from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.passwords import MIN_LENGTH, hash_password
 from web.photos import PhotoStore
-from web.routes.resident import private_token
+from web.privatelinks import private_token
 from web.templating import render
 
 INTAKE_LIMITS: dict[str, Any] = {
