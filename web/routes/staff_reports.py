@@ -1,5 +1,5 @@
-"""Staff workspace: login and logout, the inbox ordered by deadline, the case page and its
-actions, and staff-only photos. Intake and account administration are in staff_admin.py.
+"""A report in the staff workspace: its page with the timeline and the actions this role may
+take now, the actions themselves, and staff-only photos.
 
 Every handler starts with `require_account`, reads a case only through
 `db.staff.load_case` (scope in the SQL: out of scope is 404) and changes it only through
@@ -21,7 +21,6 @@ from db import areas as area_db
 from db import reports as report_db
 from db import staff as staff_db
 from web import auth, codes, lifecycle, parse, text, urls
-from web.client import client_id
 from web.clock import to_text, utc_now
 from web.forms import PHOTO_MESSAGES
 from web.i18n import gettext as _
@@ -30,10 +29,8 @@ from web.i18n import translate
 from web.lifecycle import timeline
 from web.lifecycle.errors import CHANGED_MEANWHILE
 from web.photos import MAX_UPLOAD_BYTES, PhotoError, PhotoStore, process_photo_async
-from web.routes import staff_admin
-from web.templating import bad_cursor_page, render
+from web.templating import render
 
-PAGE_SIZE = 25
 # Photos an action may carry: progress up to 3, resolve one "after" photo.
 ACTION_PHOTOS = {"progress": 3, "resolve": 1}
 TYPED_FIELDS = (
@@ -69,192 +66,6 @@ def _code(request: Request) -> str:
     if code is None:
         raise HTTPException(404)
     return code
-
-
-# --- login and logout ---------------------------------------------------------------------
-
-
-def _login_page(
-    request: Request, nonce: str, *, error: str = "", username: str = "", status_code: int = 200
-) -> Response:
-    settings = request.app.state.settings
-    response = render(
-        request,
-        "staf/masuk.html",
-        {
-            "login_token": auth.login_form_token(settings.secret_key, nonce),
-            "error": error,
-            "username": username,
-            "next": auth.safe_next(request.query_params.get("next")),
-        },
-        status_code=status_code,
-    )
-    response.set_cookie(
-        auth.LOGIN_NONCE_COOKIE,
-        nonce,
-        path=auth.LOGIN_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=settings.https,
-    )
-    return response
-
-
-async def login_form(request: Request) -> Response:
-    # Shown even to someone logged in: logging in again (another account on a shared PC)
-    # replaces the session.
-    nonce = request.cookies.get(auth.LOGIN_NONCE_COOKIE) or auth.new_login_nonce()
-    return _login_page(request, nonce)
-
-
-async def login(request: Request) -> Response:
-    settings = request.app.state.settings
-    form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
-    username = str(form.get("username") or "")[:150]
-    password = str(form.get("password") or "")[:1024]
-    nonce = request.cookies.get(auth.LOGIN_NONCE_COOKIE, "")
-    if not auth.login_token_valid(settings.secret_key, nonce, form.get("csrf_token")):
-        message = _("Halaman masuk sudah kedaluwarsa. Silakan coba lagi.")
-        return _login_page(
-            request, auth.new_login_nonce(), error=message, username=username, status_code=403
-        )
-    outcome = await auth.attempt_login(
-        _db(request),
-        secret_key=settings.secret_key,
-        username=username,
-        password=password,
-        client=client_id(request),
-    )
-    if outcome.retry_after:
-        response = _login_page(
-            request,
-            nonce,
-            error=auth.retry_message(outcome.retry_after),
-            username=username,
-            status_code=429,
-        )
-        response.headers["Retry-After"] = str(outcome.retry_after)
-        return response
-    if outcome.account_id is None:
-        # One message whether the name is unknown, the password wrong or the account off.
-        message = _("Nama pengguna atau kata sandi salah.")
-        return _login_page(request, nonce, error=message, username=username, status_code=400)
-    request.state.account_id = outcome.account_id
-    raw_id = await auth.start_session(
-        _db(request), outcome.account_id, request.cookies.get(auth.COOKIE_NAME)
-    )
-    response = RedirectResponse(auth.safe_next(str(form.get("next") or "")), status_code=303)
-    auth.set_session_cookie(response, raw_id, secure=settings.https)
-    response.delete_cookie(auth.LOGIN_NONCE_COOKIE, path=auth.LOGIN_PATH)
-    return response
-
-
-async def logout(request: Request) -> Response:
-    """Ends every session of the account, on every device (a lost phone included)."""
-    account = auth.require_account(request)
-    await auth.read_form(request, max_fields=5)
-    await auth.end_all_sessions(_db(request), account.id)
-    response = RedirectResponse(urls.path_for(request, "staff_login_form"), status_code=303)
-    auth.clear_session_cookie(response, secure=request.app.state.settings.https)
-    return response
-
-
-# --- inbox --------------------------------------------------------------------------------
-
-FILTER_PARAMS = ("status", "category", "kelurahan", "channel", "terlambat", "q")
-
-
-def _inbox_query(request: Request) -> tuple[staff_db.InboxFilter, dict[str, str]]:
-    """The filter from the query string, and the params that define it (for links)."""
-    params = {k: request.query_params.get(k, "").strip()[:100] for k in FILTER_PARAMS}
-    params = {k: v for k, v in params.items() if v}
-    status = params.get("status", "")
-    if status in lifecycle.STATUS_LABELS:
-        statuses: tuple[str, ...] = (status,)
-    elif status == "semua":
-        statuses = ()
-    else:
-        params.pop("status", None)  # the default: open cases
-        statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
-    text = params.get("q", "")
-    f = staff_db.InboxFilter(
-        statuses=statuses,
-        dated_only=bool(statuses) and set(statuses) <= lifecycle.OPEN_STATUSES,
-        undated_only=bool(statuses) and set(statuses) <= lifecycle.CLOSED_STATUSES,
-        category=params.get("category", ""),
-        area=params.get("kelurahan", ""),
-        channel=params.get("channel", ""),
-        overdue=params.get("terlambat") == "1",
-        code=codes.normalise(text) if text else None,
-        text=text,
-    )
-    return f, params
-
-
-async def _inbox_context(
-    request: Request, account: auth.Account, after: staff_db.Cursor | None
-) -> dict[str, Any]:
-    db = _db(request)
-    f, params = _inbox_query(request)
-    now = to_text(utc_now())
-    rows, cursor = await staff_db.inbox_page(db, account, f, now=now, after=after, limit=PAGE_SIZE)
-    counts, overdue = await staff_db.status_counts(db, account, f, now=now)
-    query = urlencode(params)
-    after_text = request.query_params.get("after", "") if after else ""
-    poll_query = urlencode({**params, "after": after_text}) if after_text else query
-    next_query = urlencode({**params, "after": cursor.encode()}) if cursor else ""
-    count_links = {
-        status: urlencode({**{k: v for k, v in params.items() if k != "status"}, "status": status})
-        for status in lifecycle.STATUS_LABELS
-    }
-    return {
-        "rows": rows,
-        "now": now,
-        "params": params,
-        "query": query,
-        "poll_query": poll_query,
-        "next_query": next_query,
-        "paged": after is not None,
-        "counts": counts,
-        "count_links": count_links,
-        "overdue_count": overdue,
-        "total_open": sum(counts.get(s, 0) for s in lifecycle.OPEN_STATUSES),
-        "status_labels": lifecycle.STATUS_LABELS,
-        "channel_labels": lifecycle.CHANNEL_LABELS,
-    }
-
-
-async def inbox(request: Request) -> Response:
-    account = auth.require_account(request)
-    try:
-        after = parse.cursor(request.query_params.get("after"), name="after")
-    except parse.ParamError:
-        return bad_cursor_page(request, urls.path_for(request, "staff_inbox"))
-    context = await _inbox_context(request, account, after)
-    db = _db(request)
-    context.update(
-        categories=await report_db.categories(db),
-        kelurahan=await staff_db.kelurahan_in_scope(db, account),
-    )
-    return render(request, "staf/inbox.html", context)
-
-
-async def inbox_rows(request: Request) -> Response:
-    """The list alone, at its own URL, for htmx swaps and the 60-second poll."""
-    account = auth.require_account(request)
-    try:
-        after = parse.cursor(request.query_params.get("after"), name="after")
-    except parse.ParamError:
-        return bad_cursor_page(request, urls.path_for(request, "staff_inbox"))
-    context = await _inbox_context(request, account, after)
-    headers = {}
-    if request.query_params.get("push") == "1":
-        # The filter form asks for the list; the address bar should show the page.
-        page_query = urlencode({k: v for k, v in request.query_params.items() if k != "push" and v})
-        headers["HX-Push-Url"] = urls.path_for(request, "staff_inbox") + (
-            f"?{page_query}" if page_query else ""
-        )
-    return render(request, "staf/_inbox_rows.html", context, headers=headers)
 
 
 # --- the case page ------------------------------------------------------------------------
@@ -451,13 +262,7 @@ async def photo(request: Request) -> Response:
 
 
 routes = [
-    Route(auth.LOGIN_PATH, login_form, methods=["GET"], name="staff_login_form"),
-    Route(auth.LOGIN_PATH, login, methods=["POST"], name="staff_login"),
-    Route("/staf/keluar", logout, methods=["POST"], name="staff_logout"),
-    Route("/staf", inbox, name="staff_inbox"),
-    Route("/staf/inbox-rows", inbox_rows, name="staff_inbox_rows"),
     Route("/staf/laporan/{code}", case_page, name="staff_case"),
     Route("/staf/laporan/{code}/{action}", case_action, methods=["POST"], name="staff_action"),
     Route("/staf/foto/{sha}", photo, name="staff_photo"),
-    *staff_admin.routes,
 ]
