@@ -35,6 +35,7 @@ from web.middleware import (
 )
 from web.routes import (
     accounts,
+    apikeys_admin,
     audit_log,
     dashboard,
     deadlines_admin,
@@ -42,7 +43,6 @@ from web.routes import (
     inbox,
     intake,
     open311,
-    open311_admin,
     performance,
     pwa,
     receipts,
@@ -59,6 +59,33 @@ from web.templating import make_environment, render
 log = logging.getLogger("aduan")
 # Three photos of up to 15 MB each, plus the form's text fields.
 MAX_BODY_BYTES = 3 * 15 * 1024 * 1024 + 1024 * 1024
+# Every route module (web/routes/, one per capability), in the order their routes are
+# matched. A module left out is not served; tests/test_architecture.py checks none is.
+ROUTE_MODULES = (
+    # the site itself: health, static files, language, the installable shell
+    system,
+    pwa,
+    # residents and the public
+    tracking,
+    reporting,
+    receipts,
+    performance,
+    # other systems
+    open311,
+    # staff
+    staff_login,
+    inbox,
+    staff_reports,
+    intake,
+    # supervisors
+    dashboard,
+    exports,
+    audit_log,
+    # admins
+    accounts,
+    deadlines_admin,
+    apikeys_admin,
+)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -85,25 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await db.close()
 
-    routes = [
-        *system.routes,
-        *pwa.routes,
-        *tracking.routes,
-        *reporting.routes,
-        *receipts.routes,
-        *open311.routes,
-        *open311_admin.routes,
-        *staff_login.routes,
-        *inbox.routes,
-        *staff_reports.routes,
-        *intake.routes,
-        *accounts.routes,
-        *dashboard.routes,
-        *exports.routes,
-        *deadlines_admin.routes,
-        *audit_log.routes,
-        *performance.routes,
-    ]
+    routes = [route for module in ROUTE_MODULES for route in module.routes]
     middleware = [
         # Outermost, so that even the error pages RequestLogMiddleware renders carry them.
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),
