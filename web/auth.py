@@ -98,7 +98,7 @@ class Account:
     @property
     def takes_complaints_for_own_areas(self) -> bool:
         """Walk-in intake: an area officer records complaints of their own kelurahan only;
-        admins and agency officers (whose cases come from anywhere) of the whole city."""
+        admins and agency officers (whose reports come from anywhere) of the whole city."""
         return self.role == "officer" and bool(self.area_codes) and not self.agency_code
 
     @property

@@ -22,7 +22,7 @@ def console_errors(page: Any) -> list[str]:
     return errors
 
 
-def test_an_officer_moves_a_case_to_resolved_and_the_resident_sees_every_step(
+def test_an_officer_moves_a_report_to_resolved_and_the_resident_sees_every_step(
     live_server: Any, context: Any, tmp_path: Path
 ) -> None:
     settings = live_server.settings
@@ -221,7 +221,7 @@ def test_the_success_message_shows_where_the_officer_is_working(
 
 
 @pytest.mark.parametrize("role", ["officer", "admin"])
-def test_the_first_case_is_on_the_first_phone_screen(
+def test_the_first_report_is_on_the_first_phone_screen(
     live_server: Any, browser: Any, role: str
 ) -> None:
     """At 360 × 640 the menu and the filters fold away: the first case shows at once, for an
@@ -273,7 +273,7 @@ def test_on_a_wide_screen_the_menu_and_search_stay_in_view(live_server: Any, bro
         context.close()
 
 
-def test_moving_a_case_out_of_the_officers_area_lands_on_the_inbox_with_the_message(
+def test_moving_a_report_out_of_the_officers_area_lands_on_the_inbox_with_the_message(
     live_server: Any, browser: Any
 ) -> None:
     """htmx followed the 303 to the inbox and found no case to swap in: the case vanished

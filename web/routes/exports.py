@@ -77,7 +77,7 @@ EXPORT_FILTERS = ("status", "category", "kelurahan", "channel", "terlambat", "q"
 
 def export_filter(request: Request) -> staff_db.InboxFilter:
     """The inbox's filter from the same query parameters (`/staf?…` → `/staf/ekspor/…?…`):
-    no status means the open cases, `semua` every status."""
+    no status means the open reports, `semua` every status."""
     params = {k: request.query_params.get(k, "").strip()[:100] for k in EXPORT_FILTERS}
     status = params["status"]
     if status in lifecycle.STATUS_LABELS:

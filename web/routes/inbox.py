@@ -37,7 +37,7 @@ def _inbox_query(request: Request) -> tuple[staff_db.InboxFilter, dict[str, str]
     elif status == "semua":
         statuses = ()
     else:
-        params.pop("status", None)  # the default: open cases
+        params.pop("status", None)  # the default: open reports
         statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
     text = params.get("q", "")
     f = staff_db.InboxFilter(

@@ -49,8 +49,8 @@ async def intake_receipt(request: Request) -> Response:
     account = auth.require_account(request, auth.ACTING_ROLES)
     db = request.state.db
     code = codes.normalise(request.path_params["code"])
-    case = await staff_db.load_case(db, code, account) if code else None
-    report = await report_db.report_with_names(db, case["code"]) if case else None
+    in_scope = await staff_db.load_report(db, code, account) if code else None
+    report = await report_db.report_with_names(db, in_scope["code"]) if in_scope else None
     if report is None or report["created_by"] != account.id:
         raise HTTPException(404)
     request.state.report_id = report["id"]

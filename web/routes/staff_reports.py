@@ -1,8 +1,8 @@
 """A report in the staff workspace: its page with the timeline and the actions this role may
 take now, the actions themselves, and staff-only photos.
 
-Every handler starts with `require_account`, reads a case only through
-`db.staff.load_case` (scope in the SQL: out of scope is 404) and changes it only through
+Every handler starts with `require_account`, reads a report only through
+`db.staff.load_report` (scope in the SQL: out of scope is 404) and changes it only through
 `web.lifecycle.apply_action` (transition, version and timeline in one transaction).
 """
 
@@ -68,13 +68,13 @@ def _code(request: Request) -> str:
     return code
 
 
-# --- the case page ------------------------------------------------------------------------
+# --- the report page ----------------------------------------------------------------------
 
 
-async def _case_response(
+async def _report_response(
     request: Request,
     account: auth.Account,
-    case: Any,
+    report: Any,
     *,
     status_code: int = 200,
     message: str = "",
@@ -83,12 +83,12 @@ async def _case_response(
     typed: dict[str, str] | None = None,
 ) -> Response:
     db = _db(request)
-    events = await report_db.events(db, case["id"])
-    photos = await report_db.photos(db, case["id"])
+    events = await report_db.events(db, report["id"])
+    photos = await report_db.photos(db, report["id"])
     grouped = timeline.group_photos(events, photos)
-    actions = lifecycle.available_actions(case["status"], account.role)
+    actions = lifecycle.available_actions(report["status"], account.role)
     context = {
-        "case": case,
+        "report": report,
         "events": events,
         "report_photos": grouped.report,
         "event_photos": grouped.by_event,
@@ -101,7 +101,7 @@ async def _case_response(
         "status_labels": lifecycle.STATUS_LABELS,
         "channel_labels": lifecycle.CHANNEL_LABELS,
         "event_labels": timeline.labels(timeline.STAFF),
-        "canned": await staff_db.canned_replies(db, case["category_code"]),
+        "canned": await staff_db.canned_replies(db, report["category_code"]),
         "agencies": await staff_db.agencies(db) if "dispatch" in actions else [],
         "categories": await report_db.categories(db) if "recategorise" in actions else [],
         "kelurahan": await area_db.kelurahan_list(db) if "recategorise" in actions else [],
@@ -110,15 +110,15 @@ async def _case_response(
     return render(request, "staf/laporan.html", context, status_code=status_code)
 
 
-async def case_page(request: Request) -> Response:
+async def report_page(request: Request) -> Response:
     account = auth.require_account(request)
-    case = await staff_db.load_case(_db(request), _code(request), account)
-    if case is None:
+    report = await staff_db.load_report(_db(request), _code(request), account)
+    if report is None:
         raise HTTPException(404)
-    request.state.report_id = case["id"]
+    request.state.report_id = report["id"]
     done = request.query_params.get("ok", "")
     message = _(DONE_MESSAGES[done]) if done in DONE_MESSAGES else ""
-    return await _case_response(request, account, case, message=message)
+    return await _report_response(request, account, report, message=message)
 
 
 async def _action_photos(
@@ -142,8 +142,8 @@ async def _action_photos(
     return stored, ""
 
 
-async def case_action(request: Request) -> Response:
-    """One action from the case page: 303 back with a message when done; the page again
+async def report_action(request: Request) -> Response:
+    """One action from the report page: 303 back with a message when done; the page again
     with 409 (changed meanwhile, new state) or 422 (refused) and the typed text kept."""
     account = auth.require_account(request, auth.ACTING_ROLES)
     kind = request.path_params["action"]
@@ -156,10 +156,10 @@ async def case_action(request: Request) -> Response:
     max_files = ACTION_PHOTOS[kind] + 3 if kind in ACTION_PHOTOS else 0
     form = await auth.read_form(request, max_files=max_files, max_fields=30)
     try:
-        case = await staff_db.load_case(db, code, account)
-        if case is None:
+        report = await staff_db.load_report(db, code, account)
+        if report is None:
             raise HTTPException(404)
-        request.state.report_id = case["id"]
+        request.state.report_id = report["id"]
         typed = {name: str(form.get(name) or "").strip()[:4000] for name in TYPED_FIELDS}
         note_problem = ""
         for name in ("public_note", "internal_note"):
@@ -172,8 +172,8 @@ async def case_action(request: Request) -> Response:
         except parse.ParamError:
             version = None  # unreadable: answered like a form from before a change
 
-        async def again(status_code: int, error: str, fresh: Any = case) -> Response:
-            return await _case_response(
+        async def again(status_code: int, error: str, fresh: Any = report) -> Response:
+            return await _report_response(
                 request,
                 account,
                 fresh,
@@ -183,15 +183,15 @@ async def case_action(request: Request) -> Response:
                 typed=typed,
             )
 
-        if version != case["version"]:
+        if version != report["version"]:
             return await again(409, _(CHANGED_MEANWHILE))
-        if kind not in lifecycle.available_actions(case["status"], account.role):
-            return await again(422, lifecycle.message(lifecycle.not_allowed(case["status"])))
+        if kind not in lifecycle.available_actions(report["status"], account.role):
+            return await again(422, lifecycle.message(lifecycle.not_allowed(report["status"])))
         if note_problem:
             return await again(422, note_problem)
         action = lifecycle.Action(
             kind=kind,
-            expected_version=case["version"],
+            expected_version=report["version"],
             user_id=account.id,
             public_note=typed["public_note"],
             internal_note=typed["internal_note"],
@@ -202,7 +202,7 @@ async def case_action(request: Request) -> Response:
         if kind == "duplicate":
             # The main report must be one this account may see: no probing other areas.
             main_code = codes.normalise(typed["duplicate_of"])
-            main = await staff_db.load_case(db, main_code, account) if main_code else None
+            main = await staff_db.load_report(db, main_code, account) if main_code else None
             if main is None:
                 return await again(422, _("Kode laporan induk tidak ditemukan."))
             action.duplicate_of_code = main["code"]
@@ -215,7 +215,7 @@ async def case_action(request: Request) -> Response:
         try:
             await lifecycle.apply_action(db, code, action, tz=_tz(request))
         except lifecycle.Conflict:
-            fresh = await staff_db.load_case(db, code, account)
+            fresh = await staff_db.load_report(db, code, account)
             if fresh is None:
                 raise HTTPException(404) from None
             return await again(409, _(CHANGED_MEANWHILE), fresh)
@@ -223,24 +223,24 @@ async def case_action(request: Request) -> Response:
             return await again(422, lifecycle.message(exc))
     finally:
         await form.close()
-    if await staff_db.load_case(db, code, account) is None:
+    if await staff_db.load_report(db, code, account) is None:
         # Moved to a kelurahan outside this account's scope: back to the inbox, whose message
-        # says so. htmx would follow a 303 and find no case to swap in; it navigates instead.
+        # says so. htmx would follow a 303 and find no report to swap in; it navigates instead.
         target = urls.path_for(request, "staff_inbox") + "?" + urlencode({"pindah": code})
         if request.headers.get("HX-Request"):
             return Response(headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     # The fragment brings the officer back to the message beside the actions, not to the
-    # top of the case (a browser keeps it across the redirect, no script needed).
-    case_path = urls.path_for(request, "staff_case", code=code)
-    return RedirectResponse(f"{case_path}?ok={kind}#hasil", status_code=303)
+    # top of the report (a browser keeps it across the redirect, no script needed).
+    report_path = urls.path_for(request, "staff_report", code=code)
+    return RedirectResponse(f"{report_path}?ok={kind}#hasil", status_code=303)
 
 
 # --- photos -------------------------------------------------------------------------------
 
 
 async def photo(request: Request) -> Response:
-    """A case photo for staff, only if it belongs to a report in the account's scope."""
+    """A photo for staff, only if it belongs to a report in the account's scope."""
     account = auth.require_account(request)
     sha = request.path_params["sha"]
     store = PhotoStore(request.app.state.settings.photo_dir)
@@ -262,7 +262,7 @@ async def photo(request: Request) -> Response:
 
 
 routes = [
-    Route("/staf/laporan/{code}", case_page, name="staff_case"),
-    Route("/staf/laporan/{code}/{action}", case_action, methods=["POST"], name="staff_action"),
+    Route("/staf/laporan/{code}", report_page, name="staff_report"),
+    Route("/staf/laporan/{code}/{action}", report_action, methods=["POST"], name="staff_action"),
     Route("/staf/foto/{sha}", photo, name="staff_photo"),
 ]
