@@ -20,8 +20,7 @@ from starlette.routing import Route
 
 from db import audit as audit_db
 from db import exports as export_db
-from db import staff as staff_db
-from web import audit, auth, codes, i18n, lifecycle, stats
+from web import audit, auth, i18n, lifecycle, stats
 from web.clock import from_text, to_text, utc_now
 from web.csvfile import csv_chunk, csv_response
 from web.figures import (
@@ -36,6 +35,7 @@ from web.figures import (
 )
 from web.i18n import gettext as _
 from web.i18n import translate
+from web.inbox_filter import inbox_filter
 
 # --- the dashboard's table ----------------------------------------------------------------
 
@@ -72,37 +72,12 @@ async def performance_csv(request: Request) -> Response:
 
 # --- the inbox's reports ------------------------------------------------------------------
 
-EXPORT_FILTERS = ("status", "category", "kelurahan", "channel", "terlambat", "q")
-
-
-def export_filter(request: Request) -> staff_db.InboxFilter:
-    """The inbox's filter from the same query parameters (`/staf?…` → `/staf/ekspor/…?…`):
-    no status means the open reports, `semua` every status."""
-    params = {k: request.query_params.get(k, "").strip()[:100] for k in EXPORT_FILTERS}
-    status = params["status"]
-    if status in lifecycle.STATUS_LABELS:
-        statuses: tuple[str, ...] = (status,)
-    elif status == "semua":
-        statuses = ()
-    else:
-        statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
-    text = params["q"]
-    return staff_db.InboxFilter(
-        statuses=statuses,
-        category=params["category"],
-        area=params["kelurahan"],
-        channel=params["channel"],
-        overdue=params["terlambat"] == "1",
-        code=codes.normalise(text) if text else None,
-        text=text,
-    )
-
 
 async def export_reports(request: Request) -> Response:
     """The inbox's reports as CSV, streamed in batches of 1,000 rows (a year of a big city
     never sits in memory), local times, names in the current language."""
     account = auth.require_account(request)
-    f = export_filter(request)
+    f, _params = inbox_filter(request.query_params)
     db = request.state.db
     tz = str(request.app.state.settings.timezone)
     zone = ZoneInfo(tz)

@@ -15,50 +15,23 @@ from starlette.routing import Route
 
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, lifecycle, parse, urls
+from web import auth, lifecycle, parse, urls
 from web.clock import to_text, utc_now
+from web.inbox_filter import inbox_filter
 from web.templating import bad_cursor_page, render
 
 PAGE_SIZE = 25
-FILTER_PARAMS = ("status", "category", "kelurahan", "channel", "terlambat", "q")
 
 
 def _db(request: Request) -> Any:
     return request.state.db
 
 
-def _inbox_query(request: Request) -> tuple[staff_db.InboxFilter, dict[str, str]]:
-    """The filter from the query string, and the params that define it (for links)."""
-    params = {k: request.query_params.get(k, "").strip()[:100] for k in FILTER_PARAMS}
-    params = {k: v for k, v in params.items() if v}
-    status = params.get("status", "")
-    if status in lifecycle.STATUS_LABELS:
-        statuses: tuple[str, ...] = (status,)
-    elif status == "semua":
-        statuses = ()
-    else:
-        params.pop("status", None)  # the default: open reports
-        statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
-    text = params.get("q", "")
-    f = staff_db.InboxFilter(
-        statuses=statuses,
-        dated_only=bool(statuses) and set(statuses) <= lifecycle.OPEN_STATUSES,
-        undated_only=bool(statuses) and set(statuses) <= lifecycle.CLOSED_STATUSES,
-        category=params.get("category", ""),
-        area=params.get("kelurahan", ""),
-        channel=params.get("channel", ""),
-        overdue=params.get("terlambat") == "1",
-        code=codes.normalise(text) if text else None,
-        text=text,
-    )
-    return f, params
-
-
 async def _inbox_context(
     request: Request, account: auth.Account, after: staff_db.Cursor | None
 ) -> dict[str, Any]:
     db = _db(request)
-    f, params = _inbox_query(request)
+    f, params = inbox_filter(request.query_params)
     now = to_text(utc_now())
     rows, cursor = await staff_db.inbox_page(db, account, f, now=now, after=after, limit=PAGE_SIZE)
     counts, overdue = await staff_db.status_counts(db, account, f, now=now)
