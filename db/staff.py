@@ -117,7 +117,7 @@ def contact_columns(
 
 
 # The report page's columns: everything but the reporter's contact (`contact_columns`).
-CASE_COLUMNS = f"""
+REPORT_PAGE_COLUMNS = f"""
     r.id, r.code, r.category_code, r.area_code, r.agency_code, r.description, r.address,
     r.rt_rw, r.lat, r.lon, r.location_source, r.channel, r.anonymous, r.confidential,
     r.on_behalf, r.on_behalf_no_phone, r.written_at, r.received_at, r.status,
@@ -136,7 +136,7 @@ async def load_report(db: Database, code: str, account: Scoped) -> Any:
     scope, scope_params = scope_clause(account)
     contact, contact_params = contact_columns(account)
     return await db.fetchone(
-        f"SELECT {CASE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = ? AND {scope}",
+        f"SELECT {REPORT_PAGE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = ? AND {scope}",
         [*contact_params, code, *scope_params],
     )
 

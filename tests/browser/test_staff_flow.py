@@ -47,7 +47,7 @@ def test_an_officer_moves_a_report_to_resolved_and_the_resident_sees_every_step(
 
     page.get_by_role("link", name=f"{code[:4]}-{code[4:]}").click()
     page.wait_for_url(f"{live_server.url}/staf/laporan/{code}")
-    case_url = page.url
+    report_url = page.url
     flash = page.locator("#hasil")
 
     # Verify: htmx posts the form and swaps the case in place (no navigation).
@@ -55,7 +55,7 @@ def test_an_officer_moves_a_report_to_resolved_and_the_resident_sees_every_step(
     page.locator("#verify-public_note").fill("Sudah kami cek di lokasi, memang menumpuk.")
     page.get_by_role("button", name="Verifikasi laporan").click()
     expect(flash).to_contain_text("diverifikasi")
-    assert page.url == case_url
+    assert page.url == report_url
     assert page.locator("#kasus .case-status .status").inner_text() == "Diverifikasi"
 
     # Forward to the agency (disposisi); the canned reply select fills the note.
