@@ -44,10 +44,6 @@ def _db(request: Request) -> Database:
     return request.state.db  # type: ignore[no-any-return]
 
 
-def _tz(request: Request) -> str:
-    return str(request.app.state.settings.timezone)
-
-
 def in_time_chart(
     chart_id: str, title: str, rows: Sequence[dict[str, Any]], *, note: str = ""
 ) -> Any:
