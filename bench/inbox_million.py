@@ -191,7 +191,7 @@ async def measure(path: Path, runs: int) -> None:
             "admin": BenchAccount(4, "admin"),
         }
         now = to_text(datetime.now(UTC).replace(microsecond=0))
-        open_cases = staff_db.InboxFilter(statuses=tuple(sorted(OPEN)), dated_only=True)
+        open_reports = staff_db.InboxFilter(statuses=tuple(sorted(OPEN)), dated_only=True)
         every = staff_db.InboxFilter()
         explain = sqlite3.connect(path)
         header = (
@@ -201,10 +201,10 @@ async def measure(path: Path, runs: int) -> None:
         print(header + "\n" + "-" * len(header))
         plans: dict[str, list[str]] = {}
         for name, account in accounts.items():
-            first, _ = staff_db.inbox_queries(account, open_cases, now=now, after=None, limit=25)
-            deep_cursor, depth = await cursor_at(db, account, open_cases)
+            first, _ = staff_db.inbox_queries(account, open_reports, now=now, after=None, limit=25)
+            deep_cursor, depth = await cursor_at(db, account, open_reports)
             deep, _ = staff_db.inbox_queries(
-                account, open_cases, now=now, after=deep_cursor, limit=25
+                account, open_reports, now=now, after=deep_cursor, limit=25
             )
             # "All statuses", past the last dated case: the run over closed cases by id.
             null_cursor = staff_db.Cursor(None, total // 2)

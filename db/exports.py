@@ -2,9 +2,9 @@
 read in keyset batches by id so that a year of reports streams out without sitting in
 memory.
 
-The scope is `db.staff.scope_clause`, the one the inbox and the case page use, so the
+The scope is `db.staff.scope_clause`, the one the inbox and the report page use, so the
 export can never show a report the account could not open. Reporter contact is selected
-only where the case page would show it (SECURITY.md "Access"): never for anonymous reports,
+only where the report page would show it (SECURITY.md "Access"): never for anonymous reports,
 and for confidential ones only to the inspectorate and admins — left out of the row itself,
 not hidden later.
 """

@@ -1,6 +1,6 @@
 """The `rate_events` table: events counted per bucket in sliding windows, in the database so
 that every server process sees the same counts. The one module that reads or writes it —
-failed logins (web/auth.py), unknown tracking codes (web/routes/resident.py), new reports
+failed logins (web/auth.py), unknown tracking codes (web/lookup.py), new reports
 (web/limits.py) and Open311 requests per API key (web/apikeys.py) all count here.
 
 A *bucket* is one counter: text of the form "purpose:key", where the key is a keyed hash

@@ -217,7 +217,7 @@ async def report_by_id(conn: aiosqlite.Connection, report_id: int) -> Any:
 
 # The one join of a report with what is named by code in it: its category (c), its
 # kelurahan (a) with kecamatan (k) and kota (kota), its agency (g) and the report it was
-# merged into (d). Tracking, the staff case page and inbox, Open311, exports and the figures
+# merged into (d). Tracking, the staff report page and inbox, Open311, exports and the figures
 # all select from it. Every report has a category and an area (NOT NULL foreign keys), so
 # the inner joins never drop a row. SQLite leaves out a LEFT JOIN on a unique key whose
 # table nothing else reads, so an unused kota, agency or merged-into join costs nothing; the

@@ -1,5 +1,5 @@
-"""SQL of the staff workspace. Every read of a case goes through `scope_clause`, so the
-area/agency check lives in the query itself: a case outside the account's scope is simply
+"""SQL of the staff workspace. Every read of a report goes through `scope_clause`, so the
+area/agency check lives in the query itself: a report outside the account's scope is simply
 not found (SECURITY.md "Access"), whatever handler asked for it.
 """
 
@@ -116,8 +116,8 @@ def contact_columns(
     return columns, [int(account.sees_confidential_contact)] * len(names)
 
 
-# The case page's columns: everything but the reporter's contact (`contact_columns`).
-CASE_COLUMNS = f"""
+# The report page's columns: everything but the reporter's contact (`contact_columns`).
+REPORT_PAGE_COLUMNS = f"""
     r.id, r.code, r.category_code, r.area_code, r.agency_code, r.description, r.address,
     r.rt_rw, r.lat, r.lon, r.location_source, r.channel, r.anonymous, r.confidential,
     r.on_behalf, r.on_behalf_no_phone, r.written_at, r.received_at, r.status,
@@ -128,7 +128,7 @@ CASE_COLUMNS = f"""
 """
 
 
-async def load_case(db: Database, code: str, account: Scoped) -> Any:
+async def load_report(db: Database, code: str, account: Scoped) -> Any:
     """One report by tracking code, only if it is in the account's scope; None otherwise.
 
     The one loader every staff handler uses, for reading and before every action.
@@ -136,7 +136,7 @@ async def load_case(db: Database, code: str, account: Scoped) -> Any:
     scope, scope_params = scope_clause(account)
     contact, contact_params = contact_columns(account)
     return await db.fetchone(
-        f"SELECT {CASE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = ? AND {scope}",
+        f"SELECT {REPORT_PAGE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = ? AND {scope}",
         [*contact_params, code, *scope_params],
     )
 
@@ -211,7 +211,7 @@ class InboxFilter:
     """What the inbox (and its export) is filtered by."""
 
     statuses: tuple[str, ...] = ()  # empty: every status
-    # What the statuses asked for imply about deadlines (open cases always have one,
+    # What the statuses asked for imply about deadlines (open reports always have one,
     # closed ones never): lets the page skip a keyset run that cannot match anything.
     dated_only: bool = False
     undated_only: bool = False
@@ -232,7 +232,7 @@ def filter_sql(
     params: list[Any] = []
     if with_status and f.statuses:
         # Unary + keeps the planner from driving the page by the status index (it would
-        # then sort every open case); status is checked on the rows the scope index finds.
+        # then sort every open report); status is checked on the rows the scope index finds.
         where.append(f"+r.status IN ({', '.join('?' for _ in f.statuses)})")
         params.extend(f.statuses)
     for column, value in (

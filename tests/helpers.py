@@ -169,7 +169,7 @@ def act(
     files: Any = None,
     version: int | None = None,
 ) -> httpx.Response:
-    """Post an action form the way the case page offers it (token and version from the page)."""
+    """Post an action form the way the report page offers it (token and version from the page)."""
     page = client.get(f"/staf/laporan/{code}")
     form = {
         "csrf_token": hidden(page.text, "csrf_token") if page.status_code == 200 else "",

@@ -234,7 +234,7 @@ def test_admins_see_the_dashboard_too(client: TestClient, settings: Settings) ->
 # --- the overdue list ---------------------------------------------------------------------
 
 
-def test_overdue_cases_are_counted_against_their_agency_and_kelurahan(
+def test_overdue_reports_are_counted_against_their_agency_and_kelurahan(
     client: TestClient, settings: Settings, march: dict[str, str]
 ) -> None:
     logged_in(client, settings, "spv", "supervisor")
@@ -262,7 +262,7 @@ def test_overdue_cases_are_counted_against_their_agency_and_kelurahan(
     assert "Siti" not in html
 
 
-def test_the_overdue_list_pages_by_deadline_without_repeating_a_case(
+def test_the_overdue_list_pages_by_deadline_without_repeating_a_report(
     client: TestClient, settings: Settings
 ) -> None:
     first = wib(2026, 3, 2, 9)

@@ -203,7 +203,7 @@ def test_an_account_id_that_is_not_one_is_a_404(
 
 
 @pytest.mark.parametrize("version", ["²", "9" * 5000, HUGE, "٣"])
-def test_an_unreadable_case_version_is_answered_as_changed_meanwhile(
+def test_an_unreadable_report_version_is_answered_as_changed_meanwhile(
     client: TestClient, settings: Settings, version: str
 ) -> None:
     add_account(settings, "gambir1", areas=[GAMBIR])

@@ -40,7 +40,8 @@ from tests.conftest import make_settings
 from tests.helpers import GAMBIR, PASSWORD, add_account, hidden
 from web import apikeys, forms, lifecycle, parse
 from web.app import create_app
-from web.routes import open311, staff
+from web.inbox_filter import FILTER_PARAMS
+from web.routes import open311, staff_reports
 from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def names_in(*paths: Path) -> set[str]:
 def parameter_names() -> list[str]:
     """Every name the handlers read from a query string or form, found in the code."""
     found = names_in(*ROOT.glob("web/**/*.py"), *ROOT.glob("web/templates/**/*.html"))
-    found.update(forms.TEXT_FIELDS, forms.FLAG_FIELDS, staff.TYPED_FIELDS, staff.FILTER_PARAMS)
+    found.update(forms.TEXT_FIELDS, forms.FLAG_FIELDS, staff_reports.TYPED_FIELDS, FILTER_PARAMS)
     found.update(open311.LIMITS, [open311.KELURAHAN_ATTRIBUTE])
     return sorted(name for name in found if name[0].islower())  # not ADUAN_* settings
 

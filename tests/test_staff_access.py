@@ -104,14 +104,14 @@ def reads(client: TestClient, world: World, which: str) -> dict[str, int]:
     code = world.cideng if which == "cideng" else world.gambir
     sha = world.cideng_photo if which == "cideng" else world.gambir_photo
     return {
-        "case": client.get(f"/staf/laporan/{code}").status_code,
+        "report": client.get(f"/staf/laporan/{code}").status_code,
         "photo": client.get(f"/staf/foto/{sha}").status_code,
         "thumb": client.get(f"/staf/foto/{sha}?kecil=1").status_code,
     }
 
 
 @pytest.mark.parametrize("username", ["gambir1", "pasarbaru", "dlh"])
-def test_an_officer_cannot_see_or_change_a_case_outside_their_scope(
+def test_an_officer_cannot_see_or_change_a_report_outside_their_scope(
     settings: Settings, world: World, username: str
 ) -> None:
     with TestClient(create_app(settings)) as client:
@@ -142,7 +142,7 @@ def test_an_officer_cannot_see_or_change_a_case_outside_their_scope(
 
 
 @pytest.mark.parametrize("username", ["gambir1", "kecamatan", "admin"])
-def test_an_officer_or_admin_reads_and_acts_on_a_case_in_scope(
+def test_an_officer_or_admin_reads_and_acts_on_a_report_in_scope(
     settings: Settings, world: World, username: str
 ) -> None:
     with TestClient(create_app(settings)) as client:
@@ -168,7 +168,7 @@ def test_a_kecamatan_officer_covers_every_kelurahan_below_it(
         assert set(reads(client, world, "cideng").values()) == {200}
 
 
-def test_an_agency_officer_sees_only_cases_forwarded_to_their_agency(
+def test_an_agency_officer_sees_only_reports_forwarded_to_their_agency(
     settings: Settings, world: World
 ) -> None:
     with TestClient(create_app(settings)) as client:
@@ -206,7 +206,7 @@ def test_a_supervisor_reads_everything_but_every_action_is_refused(
         assert client.get("/staf/admin/akun").status_code == 403
 
 
-def test_an_officer_cannot_merge_a_case_into_one_outside_their_scope(
+def test_an_officer_cannot_merge_a_report_into_one_outside_their_scope(
     settings: Settings, world: World
 ) -> None:
     with TestClient(create_app(settings)) as client:
@@ -327,7 +327,7 @@ def test_the_scope_filter_is_in_the_loaders_sql(settings: Settings) -> None:
 
     async def load() -> object:
         async with Database(settings.db_path) as db:
-            return await staff_db.load_case(db, code, officer)
+            return await staff_db.load_report(db, code, officer)
 
     assert asyncio.run(load()) is None
 

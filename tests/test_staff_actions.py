@@ -112,7 +112,7 @@ def test_each_action_is_allowed_or_refused_by_the_status_it_starts_from(
             assert snapshot(settings, code) == before, (status, kind)
 
 
-def test_a_case_goes_from_received_to_resolved_with_an_after_photo(
+def test_a_report_goes_from_received_to_resolved_with_an_after_photo(
     admin: TestClient, settings: Settings
 ) -> None:
     code = add_report(settings, GAMBIR)
@@ -153,7 +153,7 @@ def test_a_case_goes_from_received_to_resolved_with_an_after_photo(
     assert page.count("/staf/foto/") >= 6  # three photos, each a thumbnail in a link
 
 
-def test_a_done_action_comes_back_to_the_case_page_with_a_message(
+def test_a_done_action_comes_back_to_the_report_page_with_a_message(
     admin: TestClient, settings: Settings
 ) -> None:
     code = add_report(settings, GAMBIR)
@@ -327,7 +327,7 @@ def test_a_report_cannot_be_merged_into_itself(admin: TestClient, settings: Sett
     assert response.status_code == 422 and report_row(settings, code)["status"] == "received"
 
 
-def test_moving_a_case_out_of_the_officers_area_returns_to_the_inbox(
+def test_moving_a_report_out_of_the_officers_area_returns_to_the_inbox(
     client: TestClient, settings: Settings
 ) -> None:
     add_account(settings, "gambir1", areas=[GAMBIR])
@@ -547,7 +547,7 @@ def test_intake_refuses_a_kelurahan_outside_the_officers_areas_and_keeps_the_for
     assert rows(settings, "SELECT COUNT(*) FROM reports")[0][0] == 0
 
 
-def test_moving_a_case_out_of_scope_goes_to_the_inbox_with_or_without_htmx(
+def test_moving_a_report_out_of_scope_goes_to_the_inbox_with_or_without_htmx(
     client: TestClient, settings: Settings
 ) -> None:
     add_account(settings, "gambir1", areas=[GAMBIR])

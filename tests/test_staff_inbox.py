@@ -38,7 +38,7 @@ def walk_in(settings: Settings, hours_ago: float, area: str = GAMBIR, **fields: 
     )
 
 
-def test_cases_come_in_order_of_their_next_deadline_closed_ones_last(
+def test_reports_come_in_order_of_their_next_deadline_closed_ones_last(
     admin: TestClient, settings: Settings
 ) -> None:
     fresh = walk_in(settings, 1)
@@ -51,7 +51,7 @@ def test_cases_come_in_order_of_their_next_deadline_closed_ones_last(
     assert listed(admin.get("/staf").text) == [oldest, older, fresh]  # open cases by default
 
 
-def test_overdue_cases_are_marked_in_words_not_only_colour(
+def test_overdue_reports_are_marked_in_words_not_only_colour(
     admin: TestClient, settings: Settings
 ) -> None:
     late = walk_in(settings, 30)
@@ -114,7 +114,9 @@ def test_counts_per_status_follow_the_scope(client: TestClient, settings: Settin
     assert re.search(r"Diverifikasi <strong>1</strong>", page)
 
 
-def test_keyset_pages_cover_every_case_once_in_order(admin: TestClient, settings: Settings) -> None:
+def test_keyset_pages_cover_every_report_once_in_order(
+    admin: TestClient, settings: Settings
+) -> None:
     codes = [walk_in(settings, hours) for hours in range(1, 31)]
     for code in codes[:4]:
         apply(settings, code, "resolve", public_note="Selesai")  # no deadline any more
@@ -189,7 +191,9 @@ def test_the_filter_form_works_as_a_plain_get_and_through_htmx(
     assert "hx-push-url" not in polled.headers
 
 
-def test_the_list_polls_for_new_cases_once_a_minute(admin: TestClient, settings: Settings) -> None:
+def test_the_list_polls_for_new_reports_once_a_minute(
+    admin: TestClient, settings: Settings
+) -> None:
     walk_in(settings, 1)
     fragment = admin.get("/staf/inbox-rows", params={"category": "sampah"}).text
     container = re.search(r'<section id="inbox"[^>]*>', fragment, re.S)[0]

@@ -245,7 +245,7 @@ def hidden_value(page: str, name: str) -> str:
     return match[1]
 
 
-def test_a_case_note_with_control_characters_is_refused_with_the_note_kept(
+def test_a_report_note_with_control_characters_is_refused_with_the_note_kept(
     client: TestClient, settings: Settings
 ) -> None:
     add_account(settings, "gambir1", areas=[GAMBIR])

@@ -94,7 +94,7 @@ def test_a_second_resolution_follows_the_reopening(client: TestClient, settings:
     assert "Sampah sudah diangkut" not in shown[8][2]
 
 
-def test_the_staff_case_page_keeps_the_resolution_after_a_reopening(
+def test_the_staff_report_page_keeps_the_resolution_after_a_reopening(
     client: TestClient, settings: Settings
 ) -> None:
     code, token, after = resolved_with_after_photo(client, settings)

@@ -35,16 +35,23 @@ from web.middleware import (
 )
 from web.photo_store import open_photo_store
 from web.routes import (
+    accounts,
+    apikeys_admin,
     audit_log,
     dashboard,
     deadlines_admin,
+    exports,
+    inbox,
+    intake,
     open311,
-    open311_admin,
     performance,
     pwa,
-    resident,
-    staff,
+    receipts,
+    reporting,
+    staff_login,
+    staff_reports,
     system,
+    tracking,
 )
 from web.settings import Settings
 from web.static_files import StaticFiles
@@ -53,6 +60,33 @@ from web.templating import make_environment, render
 log = logging.getLogger("aduan")
 # Three photos of up to 15 MB each, plus the form's text fields.
 MAX_BODY_BYTES = 3 * 15 * 1024 * 1024 + 1024 * 1024
+# Every route module (web/routes/, one per capability), in the order their routes are
+# matched. A module left out is not served; tests/test_architecture.py checks none is.
+ROUTE_MODULES = (
+    # the site itself: health, static files, language, the installable shell
+    system,
+    pwa,
+    # residents and the public
+    tracking,
+    reporting,
+    receipts,
+    performance,
+    # other systems
+    open311,
+    # staff
+    staff_login,
+    inbox,
+    staff_reports,
+    intake,
+    # supervisors
+    dashboard,
+    exports,
+    audit_log,
+    # admins
+    accounts,
+    deadlines_admin,
+    apikeys_admin,
+)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -81,18 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await db.close()
 
-    routes = [
-        *system.routes,
-        *pwa.routes,
-        *resident.routes,
-        *open311.routes,
-        *open311_admin.routes,
-        *staff.routes,
-        *dashboard.routes,
-        *deadlines_admin.routes,
-        *audit_log.routes,
-        *performance.routes,
-    ]
+    routes = [route for module in ROUTE_MODULES for route in module.routes]
     middleware = [
         # Outermost, so that even the error pages RequestLogMiddleware renders carry them.
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),
@@ -134,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.photo_store = open_photo_store(settings)
     app.state.static = static
     app.state.templates = make_environment(static, timezone=settings.timezone)
-    # figures of the public performance page (web/routes/performance.py), per period
+    # figures of the public performance page (web/figures.py), per period
     app.state.performance_cache = {}
     return app
 

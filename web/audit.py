@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ from db import stats as stats_db
 from db.audit import Actor, Entry
 from db.database import Database
 from web import i18n
-from web.clock import from_text, to_text, utc_now
+from web.clock import from_text, start_of_day, to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
@@ -311,6 +311,58 @@ def changes_text(found: Iterable[Change]) -> str:
         else:
             parts.append(f"{change.label}: {change.before} → {change.after}")
     return "; ".join(parts)
+
+
+# --- the log page's filter ----------------------------------------------------------------
+
+
+LOG_FILTERS = ("jenis", "dari", "sampai")
+
+
+def _day(text: str) -> date | None:
+    if not (text.isascii() and len(text) == 10):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
+def _utc_start_of(day: date, tz: str) -> str:
+    return to_text(start_of_day(day, tz))
+
+
+def log_filter(
+    query: Mapping[str, str], tz: str
+) -> tuple[audit_db.LogFilter, dict[str, str], dict[str, str]]:
+    """The log's filter from the query string (the page and its CSV), what was typed (to
+    show it again), and errors by field; a part that cannot be read is left out of the
+    filter and said so."""
+    values = {k: query.get(k, "").strip()[:20] for k in LOG_FILTERS}
+    errors: dict[str, str] = {}
+    kind = values["jenis"]
+    if kind and kind not in audit_db.KINDS:
+        errors["jenis"] = _("Jenis perubahan tidak dikenal.")
+        kind = ""
+    days: dict[str, date | None] = {}
+    for name in ("dari", "sampai"):
+        days[name] = _day(values[name]) if values[name] else None
+        if values[name] and days[name] is None:
+            errors[name] = _("Isi tanggal, contoh 2026-12-25.")
+    first, last = days["dari"], days["sampai"]
+    if first and last and first > last:
+        errors["sampai"] = _("Tanggal akhir tidak boleh sebelum tanggal awal.")
+        last = None
+    return (
+        audit_db.LogFilter(
+            kind=kind,
+            since=_utc_start_of(first, tz) if first else None,
+            until=_utc_start_of(last + timedelta(days=1), tz) if last else None,
+        ),
+        values,
+        errors,
+    )
 
 
 # --- what /kinerja must say ---------------------------------------------------------------

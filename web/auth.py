@@ -65,6 +65,8 @@ LONGEST_LOCK = timedelta(hours=1)
 
 ALL_ROLES = ("admin", "supervisor", "officer")
 ADMIN_ROLES = ("admin",)
+# The dashboard, the overdue list and the audit log: who reads every report and figure.
+SUPERVISOR_ROLES = ("admin", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class Account:
     @property
     def takes_complaints_for_own_areas(self) -> bool:
         """Walk-in intake: an area officer records complaints of their own kelurahan only;
-        admins and agency officers (whose cases come from anywhere) of the whole city."""
+        admins and agency officers (whose reports come from anywhere) of the whole city."""
         return self.role == "officer" and bool(self.area_codes) and not self.agency_code
 
     @property

@@ -1,5 +1,5 @@
 """Text people typed, checked once before it is stored: every text field of every form and
-API that keeps what it is sent (the report form, the outbox, staff intake, case notes,
+API that keeps what it is sent (the report form, the outbox, staff intake, report notes,
 the resident's answer, Open311, the admin pages) goes through `clean`.
 
 - Control characters (NUL, ESC, DEL, the C1 range…) are refused, except tab and newline;

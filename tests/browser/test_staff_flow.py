@@ -22,7 +22,7 @@ def console_errors(page: Any) -> list[str]:
     return errors
 
 
-def test_an_officer_moves_a_case_to_resolved_and_the_resident_sees_every_step(
+def test_an_officer_moves_a_report_to_resolved_and_the_resident_sees_every_step(
     live_server: Any, context: Any, tmp_path: Path
 ) -> None:
     settings = live_server.settings
@@ -47,7 +47,7 @@ def test_an_officer_moves_a_case_to_resolved_and_the_resident_sees_every_step(
 
     page.get_by_role("link", name=f"{code[:4]}-{code[4:]}").click()
     page.wait_for_url(f"{live_server.url}/staf/laporan/{code}")
-    case_url = page.url
+    report_url = page.url
     flash = page.locator("#hasil")
 
     # Verify: htmx posts the form and swaps the case in place (no navigation).
@@ -55,7 +55,7 @@ def test_an_officer_moves_a_case_to_resolved_and_the_resident_sees_every_step(
     page.locator("#verify-public_note").fill("Sudah kami cek di lokasi, memang menumpuk.")
     page.get_by_role("button", name="Verifikasi laporan").click()
     expect(flash).to_contain_text("diverifikasi")
-    assert page.url == case_url
+    assert page.url == report_url
     assert page.locator("#kasus .case-status .status").inner_text() == "Diverifikasi"
 
     # Forward to the agency (disposisi); the canned reply select fills the note.
@@ -221,7 +221,7 @@ def test_the_success_message_shows_where_the_officer_is_working(
 
 
 @pytest.mark.parametrize("role", ["officer", "admin"])
-def test_the_first_case_is_on_the_first_phone_screen(
+def test_the_first_report_is_on_the_first_phone_screen(
     live_server: Any, browser: Any, role: str
 ) -> None:
     """At 360 × 640 the menu and the filters fold away: the first case shows at once, for an
@@ -273,7 +273,7 @@ def test_on_a_wide_screen_the_menu_and_search_stay_in_view(live_server: Any, bro
         context.close()
 
 
-def test_moving_a_case_out_of_the_officers_area_lands_on_the_inbox_with_the_message(
+def test_moving_a_report_out_of_the_officers_area_lands_on_the_inbox_with_the_message(
     live_server: Any, browser: Any
 ) -> None:
     """htmx followed the 303 to the inbox and found no case to swap in: the case vanished

@@ -82,7 +82,7 @@ async def _dispatch(change: Change) -> None:
     if agency is None:
         raise DomainError(N_("Pilih instansi tujuan."))
     change.changes["agency_code"] = agency
-    # LAPOR!: the agency's time to resolve runs from when it receives the case, so the
+    # LAPOR!: the agency's time to resolve runs from when it receives the report, so the
     # kelurahan's days to verify and forward are not charged to the agency. A forward to
     # another agency gives it its own full time; forwarding again to the same agency does
     # not reset its clock.

@@ -65,7 +65,7 @@ ACTING_ROLES = ("admin", "officer")
 @dataclass(frozen=True)
 class EventLabel:
     """How a timeline event is named. `public`: the resident's timeline and Open311, which
-    name the state the report reached; `staff`: the case history, which names what was done
+    name the state the report reached; `staff`: the report's history, which names what was done
     (and where a "note" is the officers' internal note)."""
 
     public: str
@@ -121,7 +121,7 @@ PUBLIC_EVENT_KINDS = frozenset(
 
 def available_actions(status: str, role: str) -> tuple[str, ...]:
     """The actions an account of `role` may take on a report in `status`, in the order the
-    case page offers them; none for a role that only reads."""
+    report page offers them; none for a role that only reads."""
     if role not in ACTING_ROLES:
         return ()
     return tuple(

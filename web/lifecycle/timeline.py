@@ -1,5 +1,5 @@
 """The one timeline of a report, for each audience: the resident's step-by-step view, the
-staff case history and Open311's public notes, built from the same events, the same
+staff report history and Open311's public notes, built from the same events, the same
 grouping of photos by event, the same event names (rules.EVENT_LABELS) and the same test of
 what the public may see (rules.is_public_event).
 

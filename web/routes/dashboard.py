@@ -1,123 +1,47 @@
-"""Accountability for staff: the dashboard by period and group (`/staf/dasbor`), the city's
-overdue list (`/staf/terlambat`), and the CSV exports of the dashboard table and of the
-inbox's reports.
-
-The dashboard and the overdue list are for supervisors and admins (officers see their own
-overdue cases in the inbox). The report export is for every staff account, limited to its
-scope, with reporter contact only where the case page would show it.
+"""Accountability for staff: the dashboard by period and group (`/staf/dasbor`) and the
+city's overdue list (`/staf/terlambat`), for supervisors and admins (officers see their own
+overdue reports in the inbox). The dashboard's table as CSV is in exports.py, its figures
+in web/figures.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from db import exports as export_db
 from db import staff as staff_db
 from db import stats as stats_db
 from db.database import Database
-from web import auth, clock, codes, i18n, lifecycle, parse, stats, urls
+from web import auth, lifecycle, parse, stats, urls
 from web.charts import Bar, bar_chart
 from web.clock import from_text, to_text, utc_now
+from web.figures import (
+    GROUPING_LABELS,
+    dashboard_data,
+    group_labels,
+    period_label,
+)
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.templating import bad_cursor_page, render
 
-SUPERVISOR_ROLES = ("admin", "supervisor")
 CHART_BARS = 20
 OVERDUE_PAGE = 50
-GROUPING_LABELS = {
-    "kelurahan": N_("Kelurahan"),
-    "kecamatan": N_("Kecamatan"),
-    "instansi": N_("Instansi"),
-    "kategori": N_("Jenis masalah"),
-}
 PERIOD_LABELS = {
     "bulan": N_("Bulan"),
     "triwulan": N_("Triwulan"),
     "rentang": N_("Rentang tanggal"),
 }
-NOT_FORWARDED = N_("Belum diteruskan ke instansi")
-# Cells a spreadsheet would read as a formula (OWASP "CSV injection"), tab and CR included.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _db(request: Request) -> Database:
     return request.state.db  # type: ignore[no-any-return]
-
-
-def _tz(request: Request) -> str:
-    return str(request.app.state.settings.timezone)
-
-
-# --- shared with the public performance page ----------------------------------------------
-
-
-async def group_labels(db: Database, grouping: str, keys: Iterable[str]) -> dict[str, str]:
-    """The name people know each group by, in the current language."""
-    english = i18n.current_language.get() == "en"
-    keys = list(keys)
-    labels: dict[str, str] = {}
-    if grouping in ("kelurahan", "kecamatan"):
-        areas = await stats_db.area_names(db, keys)
-        # "Gambir, Kec. Gambir" and "Gambir, Kota Administrasi Jakarta Pusat": names repeat
-        # across kecamatan and kota, so the parent goes with each.
-        prefix = _("Kec.") + " " if grouping == "kelurahan" else ""
-        for key in keys:
-            area = areas.get(key)
-            labels[key] = f"{area['name']}, {prefix}{area['parent_name']}" if area else key
-    elif grouping == "instansi":
-        agencies = await stats_db.agency_names(db)
-        for key in keys:
-            agency = agencies.get(key)
-            if agency is None:
-                labels[key] = translate(NOT_FORWARDED) if not key else key
-            else:
-                labels[key] = agency["name_en"] if english else agency["name_id"]
-    else:
-        categories = await stats_db.category_names(db)
-        for key in keys:
-            category = categories.get(key)
-            labels[key] = (
-                (category["name_en"] if english else category["name_id"]) if category else key
-            )
-    return labels
-
-
-async def figures_for(
-    db: Database, period: stats.Period, groupings: Sequence[str], *, tz: str, public: bool
-) -> stats.Accumulator:
-    """Every figure of a period, per grouping, from one pass over its reports."""
-    start, end = period.bounds(tz)
-    accumulator = stats.Accumulator(groupings, now=to_text(utc_now()))
-    async for batch in stats_db.period_batches(db, start, end, public=public):
-        accumulator.add_all(batch)
-    return accumulator
-
-
-def table_row(label: str, f: stats.Figures) -> dict[str, Any]:
-    """One group's figures as the page shows them."""
-    return {
-        "label": label,
-        "figures": f,
-        "in_time": stats.format_percent(f.in_time_percent),
-        "median_response": stats.format_hours(f.median_response),
-        "p90_response": stats.format_hours(f.p90_response),
-        "median_resolution": stats.format_hours(f.median_resolution),
-        "p90_resolution": stats.format_hours(f.p90_resolution),
-        "rating": stats.format_rating(f.average_rating),
-    }
 
 
 def in_time_chart(
@@ -135,86 +59,12 @@ def in_time_chart(
     return bar_chart(chart_id, title, bars, description=description, max_value=100, note=note)
 
 
-def period_label(period: stats.Period) -> str:
-    """'November 2026', 'Triwulan IV 2026' or '1 Nov 2026 – 15 Nov 2026'."""
-    locale = i18n.current_language.get()
-    if period.kind == "bulan":
-        return str(format_date(period.first, "LLLL yyyy", locale=locale))
-    if period.kind == "triwulan":
-        numeral = ("I", "II", "III", "IV")[(period.first.month - 1) // 3]
-        return _("Triwulan %(q)s %(year)d") % {"q": numeral, "year": period.first.year}
-    first = format_date(period.first, "d MMM yyyy", locale=locale)
-    last = format_date(period.last, "d MMM yyyy", locale=locale)
-    return f"{first} – {last}"
-
-
-# --- CSV ----------------------------------------------------------------------------------
-
-
-def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet will show as text, never run as a formula; numbers pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def csv_chunk(rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([safe_cell(v) for v in row] for row in rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-def csv_response(body: AsyncIterator[bytes], filename: str) -> StreamingResponse:
-    return StreamingResponse(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
 # --- the dashboard ------------------------------------------------------------------------
 
 
-async def _dashboard_data(request: Request) -> dict[str, Any]:
-    tz = _tz(request)
-    params = {k: v.strip()[:20] for k, v in request.query_params.items()}
-    today = clock.local_today(tz)
-    period, period_error = stats.parse_period(params, today)
-    grouping = params.get("kelompok", "kelurahan")
-    if grouping not in stats.GROUPINGS:
-        grouping = "kelurahan"
-    db = _db(request)
-    accumulator = await figures_for(db, period, [grouping], tz=tz, public=False)
-    groups = accumulator.groups[grouping]
-    labels = await group_labels(db, grouping, groups)
-    rows = [table_row(labels[f.key], f) for f in stats.ranked(groups.values())]
-    query = {"periode": period.kind, "kelompok": grouping}
-    if period.kind == "bulan":
-        query["bulan"] = period.month_value
-    elif period.kind == "triwulan":
-        query["triwulan"] = period.quarter_value
-    else:
-        query.update(dari=period.first.isoformat(), sampai=period.last.isoformat())
-    return {
-        "period": period,
-        "period_error": translate(period_error) if period_error else "",
-        "period_label": period_label(period),
-        "grouping": grouping,
-        "rows": rows,
-        "total": table_row(_("Seluruh kota"), accumulator.total),
-        "query": urlencode(query),
-        "today": today,
-    }
-
-
 async def dashboard(request: Request) -> Response:
-    auth.require_account(request, SUPERVISOR_ROLES)
-    data = await _dashboard_data(request)
+    auth.require_account(request, auth.SUPERVISOR_ROLES)
+    data = await dashboard_data(request)
     rows = data["rows"]
     busiest = {id(r) for r in sorted(rows, key=lambda r: -r["figures"].received)[:CHART_BARS]}
     chart_rows = [r for r in rows if id(r) in busiest]  # the busiest groups, in rank order
@@ -251,79 +101,13 @@ async def dashboard(request: Request) -> Response:
     return render(request, "staf/dasbor.html", data)
 
 
-async def dashboard_csv(request: Request) -> Response:
-    """The dashboard's table (the groups and the city total) as CSV."""
-    auth.require_account(request, SUPERVISOR_ROLES)
-    data = await _dashboard_data(request)
-    period: stats.Period = data["period"]
-    name = f"aduan-dasbor-{data['grouping']}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
-    group_header = translate(GROUPING_LABELS[data["grouping"]])
-    return csv_response(figures_csv(group_header, data["rows"], data["total"]), name)
-
-
-def figures_csv(
-    group_header: str, rows: Sequence[dict[str, Any]], total: dict[str, Any]
-) -> AsyncIterator[bytes]:
-    """Rows of table_row (then the total) as CSV, shared with the public performance page;
-    numbers stay numbers: hours with a decimal point, percentages 0–100. The header is
-    translated here, in the request's language, before the body streams."""
-    header = [
-        group_header,
-        _("Diterima"),
-        _("Ditanggapi tepat waktu"),
-        _("Ditanggapi terlambat"),
-        _("Tepat waktu (%)"),
-        _("Median tanggapan (jam)"),
-        _("P90 tanggapan (jam)"),
-        _("Median sampai selesai (jam)"),
-        _("P90 sampai selesai (jam)"),
-        _("Terlambat saat ini"),
-        _("Ditolak"),
-        _("Dibuka kembali"),
-        _("Rata-rata kepuasan (1–5)"),
-        _("Jumlah penilaian"),
-    ]
-
-    def line(r: dict[str, Any]) -> list[Any]:
-        f: stats.Figures = r["figures"]
-        return [
-            r["label"],
-            f.received,
-            f.in_time,
-            f.late,
-            _round(f.in_time_percent),
-            _round(f.median_response),
-            _round(f.p90_response),
-            _round(f.median_resolution),
-            _round(f.p90_resolution),
-            f.overdue_now,
-            f.rejected,
-            f.reopened,
-            _round(f.average_rating, 2),
-            f.rating_count,
-        ]
-
-    async def body() -> AsyncIterator[bytes]:
-        yield "\ufeff".encode()  # lets Excel read UTF-8
-        yield csv_chunk([header])
-        for index in range(0, len(rows), export_db.BATCH_SIZE):
-            yield csv_chunk(line(r) for r in rows[index : index + export_db.BATCH_SIZE])
-        yield csv_chunk([line(total)])
-
-    return body()
-
-
-def _round(value: float | None, digits: int = 1) -> float | str:
-    return "" if value is None else round(value, digits)
-
-
 # --- the overdue list ---------------------------------------------------------------------
 
 
 async def overdue(request: Request) -> Response:
     """Every overdue open report in the city, longest overdue first, 50 a page, with the
     counts per agency and per kelurahan that the lateness is charged to."""
-    auth.require_account(request, SUPERVISOR_ROLES)
+    auth.require_account(request, auth.SUPERVISOR_ROLES)
     db = _db(request)
     now_moment = utc_now()
     now = to_text(now_moment)
@@ -371,130 +155,7 @@ def _late_by(now: datetime, due: str) -> str:
     return stats.format_hours((now - from_text(due)).total_seconds() / 3600)
 
 
-# --- the report export --------------------------------------------------------------------
-
-EXPORT_FILTERS = ("status", "category", "kelurahan", "channel", "terlambat", "q")
-
-
-def export_filter(request: Request) -> staff_db.InboxFilter:
-    """The inbox's filter from the same query parameters (`/staf?…` → `/staf/ekspor/…?…`):
-    no status means the open cases, `semua` every status."""
-    params = {k: request.query_params.get(k, "").strip()[:100] for k in EXPORT_FILTERS}
-    status = params["status"]
-    if status in lifecycle.STATUS_LABELS:
-        statuses: tuple[str, ...] = (status,)
-    elif status == "semua":
-        statuses = ()
-    else:
-        statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
-    text = params["q"]
-    return staff_db.InboxFilter(
-        statuses=statuses,
-        category=params["category"],
-        area=params["kelurahan"],
-        channel=params["channel"],
-        overdue=params["terlambat"] == "1",
-        code=codes.normalise(text) if text else None,
-        text=text,
-    )
-
-
-async def export_reports(request: Request) -> Response:
-    """The inbox's reports as CSV, streamed in batches of 1,000 rows (a year of a big city
-    never sits in memory), local times, names in the current language."""
-    account = auth.require_account(request)
-    f = export_filter(request)
-    db = _db(request)
-    tz = _tz(request)
-    zone = ZoneInfo(tz)
-    now = to_text(utc_now())
-    english = i18n.current_language.get() == "en"
-    zone_name = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}.get(tz, tz)
-    header = [
-        _("Kode lacak"),
-        _("Diterima (%(zone)s)") % {"zone": zone_name},
-        _("Disampaikan warga (%(zone)s)") % {"zone": zone_name},
-        _("Saluran"),
-        _("Status"),
-        _("Jenis masalah"),
-        _("Kelurahan"),
-        _("Kecamatan"),
-        _("Instansi"),
-        _("Tenggat tanggapan"),
-        _("Tanggapan pertama"),
-        _("Tenggat diteruskan"),
-        _("Target selesai"),
-        _("Selesai"),
-        _("Ditutup"),
-        _("Tenggat berikutnya"),
-        _("Terlambat"),
-        _("Dibuka kembali"),
-        _("Nilai dari pelapor"),
-        _("Rahasia"),
-        _("Anonim"),
-        _("Alamat atau titik kenal"),
-        _("RT/RW"),
-        _("Lintang"),
-        _("Bujur"),
-        _("Isi laporan"),
-        _("Nama pelapor"),
-        _("Telepon pelapor"),
-        _("Email pelapor"),
-    ]
-    yes, no = _("ya"), _("tidak")
-    status_labels = {k: translate(v) for k, v in lifecycle.STATUS_LABELS.items()}
-    channel_labels = {k: translate(v) for k, v in lifecycle.CHANNEL_LABELS.items()}
-
-    def local(value: str | None) -> str:
-        return from_text(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
-
-    def line(r: Any) -> list[Any]:
-        late = lifecycle.is_overdue(r, now)
-        return [
-            r["code"],
-            local(r["received_at"]),
-            local(r["written_at"]),
-            channel_labels.get(r["channel"], r["channel"]),
-            status_labels.get(r["status"], r["status"]),
-            r["category_name_en"] if english else r["category_name_id"],
-            r["area_name"],
-            r["kecamatan_name"] or "",
-            (r["agency_name_en"] if english else r["agency_name_id"]) or "",
-            local(r["response_due_at"]),
-            local(r["first_response_at"]),
-            local(r["dispatch_due_at"]),
-            local(r["resolution_due_at"]),
-            local(r["resolved_at"]),
-            local(r["closed_at"]),
-            local(r["next_due_at"]),
-            yes if late else no,
-            r["reopen_count"],
-            r["rating"] if r["rating"] is not None else "",
-            yes if r["confidential"] else no,
-            yes if r["anonymous"] else no,
-            r["address"],
-            r["rt_rw"],
-            r["lat"] if r["lat"] is not None else "",
-            r["lon"] if r["lon"] is not None else "",
-            r["description"],
-            r["reporter_name"],
-            r["reporter_phone"],
-            r["reporter_email"],
-        ]
-
-    async def body() -> AsyncIterator[bytes]:
-        yield "\ufeff".encode()
-        yield csv_chunk([header])
-        async for batch in export_db.report_batches(db, account, f, now=now):
-            yield csv_chunk(line(r) for r in batch)
-
-    stamp = utc_now().astimezone(zone).strftime("%Y%m%d-%H%M")
-    return csv_response(body(), f"aduan-laporan-{stamp}.csv")
-
-
 routes = [
     Route("/staf/dasbor", dashboard, methods=["GET"], name="staff_dashboard"),
-    Route("/staf/dasbor.csv", dashboard_csv, methods=["GET"], name="staff_dashboard_csv"),
     Route("/staf/terlambat", overdue, methods=["GET"], name="staff_overdue"),
-    Route("/staf/ekspor/laporan.csv", export_reports, methods=["GET"], name="staff_export"),
 ]

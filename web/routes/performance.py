@@ -4,12 +4,12 @@ did not. Open to everyone, so it holds only counts and times: no report, no text
 person, and confidential reports are left out of every figure (db.stats, `public=True`).
 
 The figures of a closed period barely move, and anyone may ask for the page, so they are
-kept per app for a few minutes rather than recomputed on every request.
+kept per app for a few minutes rather than recomputed on every request (web/figures.py,
+shared with the page's CSV in exports.py).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,22 +19,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import audit, clock, i18n, stats, urls
+from web import audit, i18n, stats, urls
 from web.charts import Bar, bar_chart
-from web.i18n import gettext as _
-from web.i18n import translate
-from web.routes.dashboard import (
+from web.figures import (
     GROUPING_LABELS,
-    csv_response,
-    figures_csv,
-    figures_for,
     group_labels,
     period_label,
+    public_figures,
+    public_period,
     table_row,
 )
+from web.i18n import gettext as _
+from web.i18n import translate
 from web.templating import render
 
-CACHE_SECONDS = 600
 # The page is written in the language of the `lang` cookie, so no cache may reuse a copy by
 # URL alone. `no-cache` lets the browser and proxies keep a copy but makes them ask the
 # server before each use; the ETag (web.middleware.ConditionalGetMiddleware, a hash of the
@@ -44,41 +42,17 @@ CACHE_SECONDS = 600
 # per cookie. `private` would also be correct, but would lose the cheap 304 (the ETag
 # middleware leaves private pages alone); a language in the URL would be the one way to let
 # a proxy share the page, at the price of a second URL scheme for the whole site. The
-# figures themselves stay cached in memory (CACHE_SECONDS), so asking the server is cheap.
+# figures themselves stay cached in memory (web/figures.py), so asking the server is cheap.
 PAGE_CACHE = "no-cache"
-GROUPINGS = ("kelurahan", "instansi")
 # A phone shows the ten most often late as bars (and, for screen readers, as a list); the
 # other late ones are one tap away, as is every group's ranking; all figures are in a CSV.
 # So the page stays a few screens long whether the city has six kelurahan or six hundred.
 CHART_BARS = 10
 
 
-async def _figures(request: Request, period: stats.Period) -> stats.Accumulator:
-    """The period's figures, recomputed at most every CACHE_SECONDS per app."""
-    cache: dict[Any, tuple[float, stats.Accumulator]] = request.app.state.performance_cache
-    key = (period.first, period.last)
-    hit = cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    settings = request.app.state.settings
-    figures = await figures_for(
-        request.state.db, period, GROUPINGS, tz=settings.timezone, public=True
-    )
-    cache.clear()  # two periods at most are ever asked for; keep only the fresh one
-    cache[key] = (time.monotonic(), figures)
-    return figures
-
-
-def _period(request: Request) -> tuple[str, stats.Period]:
-    today = clock.local_today(request.app.state.settings.timezone)
-    kind = "triwulan" if request.query_params.get("periode") == "triwulan" else "bulan"
-    period = stats.last_full_quarter(today) if kind == "triwulan" else stats.last_full_month(today)
-    return kind, period
-
-
 async def performance(request: Request) -> Response:
-    kind, period = _period(request)
-    figures = await _figures(request, period)
+    kind, period = public_period(request)
+    figures = await public_figures(request, period)
     db = request.state.db
     changed_on = await audit.rule_changes_after_start(
         db, period, request.app.state.settings.timezone
@@ -169,24 +143,6 @@ def _late_chart(chart_id: str, title: str, late: list[tuple[str, stats.Figures]]
     return bar_chart(chart_id, title, bars, description=description, max_value=100, note=note)
 
 
-async def performance_csv(request: Request) -> Response:
-    """Every figure of every group of the page's period, for those who want all the numbers
-    (the page itself shows three per group, to stay readable on a phone)."""
-    _kind, period = _period(request)
-    grouping = request.query_params.get("kelompok", "kelurahan")
-    if grouping not in GROUPINGS:
-        grouping = "kelurahan"
-    figures = await _figures(request, period)
-    groups = figures.groups[grouping]
-    labels = await group_labels(request.state.db, grouping, groups)
-    rows = [table_row(labels[f.key], f) for f in stats.ranked(groups.values())]
-    total = table_row(_("Seluruh kota"), figures.total)
-    name = f"aduan-kinerja-{grouping}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
-    body = figures_csv(translate(GROUPING_LABELS[grouping]), rows, total)
-    return csv_response(body, name)
-
-
 routes = [
     Route("/kinerja", performance, methods=["GET"], name="performance"),
-    Route("/kinerja.csv", performance_csv, methods=["GET"], name="performance_csv"),
 ]

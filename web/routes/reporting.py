@@ -1,26 +1,23 @@
-"""Resident pages: home, the report form (and its outbox API twin), receipt, tracking
-timeline, the private link's "Sudah beres?" answer, and public photos."""
+"""Filing a report: the form (`/lapor`, no JavaScript needed), its outbox twin
+(`/api/v1/reports`, JSON, `Idempotency-Key`), and the thumbnails of photos kept from a
+failed attempt. Both paths check a report the same way (web/forms.py), count it against the
+client's limits (web/limits.py) and create it through web/lifecycle."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
-from datetime import timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from db import areas, ratelimit
+from db import areas
 from db import reports as q
-from web import codes, errors, formdata, lifecycle, limits, parse, receipts, text, urls
-from web.client import client_bucket
-from web.clock import utc_now
+from web import codes, errors, formdata, lifecycle, limits, urls
 from web.forms import (
     MAX_PHOTOS,
     ReportDraft,
@@ -33,14 +30,11 @@ from web.forms import (
     sign_held,
 )
 from web.i18n import gettext as _
-from web.i18n import ngettext, translate
-from web.lifecycle import timeline
-from web.photos import PhotoStore
+from web.i18n import ngettext
+from web.photo_files import photo_response, photo_store
+from web.privatelinks import private_token
 from web.templating import render
 
-# Unknown tracking codes a client may try in LOOKUP_WINDOW before being slowed down.
-LOOKUP_LIMIT = 20
-LOOKUP_WINDOW = timedelta(minutes=10)
 FORM_LIMITS: dict[str, Any] = {
     "max_files": MAX_PHOTOS + 2,
     "max_fields": 60,
@@ -53,32 +47,8 @@ DEVICE_HEADER = "X-Aduan-Device"
 PICKER_LIMIT = 400
 
 
-def private_serializer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(request.app.state.settings.secret_key, salt="aduan.report-private")
-
-
-def private_token(request: Request, code: str) -> str:
-    """The token of a report's private link: whoever holds it may answer "Sudah beres?"."""
-    return str(private_serializer(request).dumps(code))
-
-
-def private_token_valid(request: Request, code: str, token: str) -> bool:
-    try:
-        return hmac.compare_digest(str(private_serializer(request).loads(token)), code)
-    except BadSignature:
-        return False
-
-
-def photo_store(request: Request) -> PhotoStore:
-    return PhotoStore(request.app.state.settings.photo_dir)
-
-
 def _tz(request: Request) -> str:
     return str(request.app.state.settings.timezone)
-
-
-async def home(request: Request) -> Response:
-    return render(request, "home.html", {"lookup_error": ""})
 
 
 def _grouped(rows: list[Any], label: Any) -> list[tuple[str, list[Any]]]:
@@ -382,235 +352,6 @@ async def api_submit_report(request: Request) -> Response:
     )
 
 
-async def _load_public(request: Request, typed: str) -> Any:
-    """The report for a typed code. Codes that exist always answer, whoever asks and however
-    many mistakes they made before; only unknown codes are counted per client, and a client
-    past the limit is refused further unknown ones (guessing codes, or a broken script)."""
-    db = request.state.db
-    code = codes.normalise(typed)
-    report = await q.report_with_names(db, code) if code else None
-    if report is not None:
-        request.state.report_id = report["id"]
-        return report
-    bucket = client_bucket(request, "lookup")
-    now = utc_now()
-    if await ratelimit.count(db, bucket, LOOKUP_WINDOW, now) >= LOOKUP_LIMIT:
-        raise HTTPException(
-            429,
-            _("Terlalu banyak kode yang tidak dikenal. Tunggu 10 menit lalu coba lagi."),
-            headers={"Retry-After": str(int(LOOKUP_WINDOW.total_seconds()))},
-        )
-    try:
-        async with db.write() as conn:
-            await ratelimit.record(conn, [bucket], now, keep=LOOKUP_WINDOW)
-    except Exception as exc:
-        # A full disk must not turn "not found" into an error; the count resumes later.
-        if not errors.is_storage_error(exc):
-            raise
-        errors.log_unavailable("unknown-code counter not written", exc)
-    raise HTTPException(404)
-
-
-async def lookup(request: Request) -> Response:
-    """The home page's "Lacak laporan" box (GET form, no JavaScript needed)."""
-    typed = request.query_params.get("kode", "")
-    if codes.normalise(typed) is None:
-        return render(
-            request,
-            "home.html",
-            {
-                "lookup_error": _("Kode lacak terdiri dari 8 huruf/angka, contoh K7QM-3XPA."),
-                "typed": typed,
-            },
-            status_code=400,
-        )
-    try:
-        report = await _load_public(request, typed)
-    except HTTPException as exc:
-        if exc.status_code != 404:
-            raise
-        return render(
-            request,
-            "home.html",
-            {
-                "lookup_error": _("Kode %(code)s tidak ditemukan. Periksa lagi hurufnya.")
-                % {"code": typed},
-                "typed": typed,
-            },
-            status_code=404,
-        )
-    return RedirectResponse(request.url_for("track", code=report["code"]), status_code=303)
-
-
-async def _page_context(request: Request, report: Any, *, private: bool) -> dict[str, Any]:
-    db = request.state.db
-    events = await q.events(db, report["id"])
-    photos = await q.photos(db, report["id"])
-    hidden = bool(report["confidential"]) and not private
-    grouped = timeline.group_photos(events, photos)
-    return {
-        "report": report,
-        "display_code": codes.display(report["code"]),
-        "hidden": hidden,
-        "private": private,
-        "status_label": translate(lifecycle.STATUS_LABELS[report["status"]]),
-        "entries": [] if hidden else timeline.build(report, events, photos),
-        "photos": [] if hidden else grouped.report,
-        "channel_label": translate(lifecycle.CHANNEL_LABELS[report["channel"]]),
-        "private_token": private_token(request, report["code"]) if private else "",
-        "awaits_answer": lifecycle.awaits_answer(report),
-        "can_reopen": lifecycle.can_reopen(report, utc_now()),
-        "answer_error": "",
-        "answer_field": "",
-        "answer_values": {},
-        **receipts.share_links(
-            report["code"],
-            tracking_url=urls.public_url(request, "track", code=report["code"]),
-            voice="own" if private else "public",
-        ),
-    }
-
-
-async def track(request: Request) -> Response:
-    typed = request.path_params["code"]
-    report = await _load_public(request, typed)
-    if report["code"] != typed:
-        return RedirectResponse(request.url_for("track", code=report["code"]), status_code=301)
-    context = await _page_context(request, report, private=False)
-    return render(request, "track.html", context, headers={"Cache-Control": "no-cache"})
-
-
-async def receipt(request: Request) -> Response:
-    report = await _load_public(request, request.path_params["code"])
-    code = report["code"]
-    token = request.query_params.get("k", "")
-    private_url = (
-        urls.public_url(request, "private_page", code=code, token=token)
-        if private_token_valid(request, code, token)
-        else ""
-    )
-    context = receipts.receipt_context(
-        report, tracking_url=urls.public_url(request, "track", code=code), private_url=private_url
-    )
-    context["status_label"] = translate(lifecycle.STATUS_LABELS[report["status"]])
-    return render(
-        request,
-        "receipt.html",
-        context,
-        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
-    )
-
-
-async def _load_private(request: Request) -> Any:
-    report = await _load_public(request, request.path_params["code"])
-    if not private_token_valid(request, report["code"], request.path_params["token"]):
-        raise HTTPException(404)
-    return report
-
-
-async def private_page(request: Request) -> Response:
-    report = await _load_private(request)
-    context = await _page_context(request, report, private=True)
-    return render(
-        request,
-        "track.html",
-        context,
-        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
-    )
-
-
-async def answer(request: Request) -> Response:
-    """The resident's "Sudah beres?" answer through the private link."""
-    report = await _load_private(request)
-    form = await formdata.read_form(request, max_fields=10, max_part_size=8 * 1024)
-    fixed = form.get("fixed") == "ya"
-    rating_text = str(form.get("rating") or "")
-    cleaned_note = text.clean(str(form.get("note") or ""), multiline=True)
-    note = cleaned_note.text
-    rating: int | None = None
-    if rating_text.strip():
-        try:
-            rating = parse.integer(rating_text, minimum=1, maximum=5)
-        except parse.ParamError:
-            rating = 0  # out of range: the domain refuses it with its message, form kept
-    try:
-        if cleaned_note.problem:
-            raise lifecycle.DomainError(text.MESSAGES[cleaned_note.problem])
-        await lifecycle.resident_answer(
-            request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)
-        )
-    except lifecycle.DomainError as exc:
-        # Shown as it is now: another tab or the nightly close may have answered first.
-        report = await q.report_with_names(request.state.db, report["code"])
-        context = await _page_context(request, report, private=True)
-        if isinstance(exc, lifecycle.Conflict) or not lifecycle.awaits_answer(report):
-            field = ""  # no longer waiting for an answer: said at the top
-        else:
-            field = "rating" if fixed else "note"
-        context.update(
-            {
-                "answer_error": lifecycle.message(exc),
-                "answer_field": field,
-                "answer_values": {
-                    "note": note,
-                    "rating": rating_text,
-                    "fixed": "ya" if fixed else "belum",
-                },
-            }
-        )
-        return render(
-            request,
-            "track.html",
-            context,
-            status_code=422,
-            headers={"Cache-Control": "private, no-store"},
-        )
-    return RedirectResponse(
-        request.url_for("private_page", code=report["code"], token=request.path_params["token"]),
-        status_code=303,
-    )
-
-
-def _photo_response(store: PhotoStore, sha: str, thumb: bool, cache: str) -> Response:
-    return FileResponse(
-        store.path(sha, thumb=thumb),
-        media_type="image/jpeg",
-        headers={
-            "Cache-Control": cache,
-            "Content-Disposition": "inline",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def _split_photo_name(name: str) -> tuple[str, bool]:
-    sha, _sep, rest = name.partition(".")
-    if rest not in {"jpg", "thumb.jpg"} or len(sha) != 64:
-        raise HTTPException(404)
-    return sha, rest == "thumb.jpg"
-
-
-async def public_photo(request: Request) -> Response:
-    """Photos of reports whose content is public; named by hash, so cached for a year."""
-    sha, thumb = _split_photo_name(request.path_params["name"])
-    public = await q.photo_is_public(request.state.db, sha)
-    store = photo_store(request)
-    if not public or not store.exists(sha):
-        raise HTTPException(404)
-    return _photo_response(store, sha, thumb, "public, max-age=31536000, immutable")
-
-
-async def private_photo(request: Request) -> Response:
-    """Photos of a confidential report, for the holder of its private link only."""
-    report = await _load_private(request)
-    sha, thumb = _split_photo_name(request.path_params["name"])
-    ours = await q.photo_of_report(request.state.db, sha, report["id"])
-    store = photo_store(request)
-    if not ours or not store.exists(sha):
-        raise HTTPException(404)
-    return _photo_response(store, sha, thumb, "private, no-store")
-
-
 async def held_photo(request: Request) -> Response:
     """Thumbnails of photos kept from a failed attempt: shown only to who holds the token."""
     sha = request.path_params["sha"]
@@ -620,20 +361,12 @@ async def held_photo(request: Request) -> Response:
     )
     if sha not in {p.sha256 for p in held}:
         raise HTTPException(404)
-    return _photo_response(store, sha, True, "private, no-store")
+    return photo_response(store, sha, True, "private, no-store")
 
 
 routes = [
-    Route("/", home, name="home"),
     Route("/lapor", report_form, methods=["GET"], name="report_form"),
     Route("/lapor", submit_report, methods=["POST"], name="submit_report"),
     Route("/lapor/foto/{sha}", held_photo, name="held_photo"),
     Route("/api/v1/reports", api_submit_report, methods=["POST"], name="api_submit_report"),
-    Route("/lacak", lookup, name="lookup"),
-    Route("/t/{code}", track, name="track"),
-    Route("/t/{code}/struk", receipt, name="receipt"),
-    Route("/t/{code}/p/{token}", private_page, name="private_page"),
-    Route("/t/{code}/p/{token}/jawab", answer, methods=["POST"], name="answer"),
-    Route("/t/{code}/p/{token}/foto/{name}", private_photo, name="private_photo"),
-    Route("/foto/{name}", public_photo, name="public_photo"),
 ]

@@ -1,0 +1,211 @@
+"""A report as the public and its resident follow it: the home page's "Lacak laporan" box,
+the tracking timeline (`/t/{code}`), the private link's page and its "Sudah beres?" answer,
+and the photos of both (public ones by hash; a confidential report's through its private
+link only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from db import reports as q
+from web import codes, formdata, lifecycle, parse, receipts, text, urls
+from web.clock import utc_now
+from web.i18n import gettext as _
+from web.i18n import translate
+from web.lifecycle import timeline
+from web.lookup import load_public
+from web.photo_files import photo_response, photo_store
+from web.privatelinks import private_token, private_token_valid
+from web.templating import render
+
+
+def _tz(request: Request) -> str:
+    return str(request.app.state.settings.timezone)
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html", {"lookup_error": ""})
+
+
+async def lookup(request: Request) -> Response:
+    """The home page's "Lacak laporan" box (GET form, no JavaScript needed)."""
+    typed = request.query_params.get("kode", "")
+    if codes.normalise(typed) is None:
+        return render(
+            request,
+            "home.html",
+            {
+                "lookup_error": _("Kode lacak terdiri dari 8 huruf/angka, contoh K7QM-3XPA."),
+                "typed": typed,
+            },
+            status_code=400,
+        )
+    try:
+        report = await load_public(request, typed)
+    except HTTPException as exc:
+        if exc.status_code != 404:
+            raise
+        return render(
+            request,
+            "home.html",
+            {
+                "lookup_error": _("Kode %(code)s tidak ditemukan. Periksa lagi hurufnya.")
+                % {"code": typed},
+                "typed": typed,
+            },
+            status_code=404,
+        )
+    return RedirectResponse(request.url_for("track", code=report["code"]), status_code=303)
+
+
+async def _page_context(request: Request, report: Any, *, private: bool) -> dict[str, Any]:
+    db = request.state.db
+    events = await q.events(db, report["id"])
+    photos = await q.photos(db, report["id"])
+    hidden = bool(report["confidential"]) and not private
+    grouped = timeline.group_photos(events, photos)
+    return {
+        "report": report,
+        "display_code": codes.display(report["code"]),
+        "hidden": hidden,
+        "private": private,
+        "status_label": translate(lifecycle.STATUS_LABELS[report["status"]]),
+        "entries": [] if hidden else timeline.build(report, events, photos),
+        "photos": [] if hidden else grouped.report,
+        "channel_label": translate(lifecycle.CHANNEL_LABELS[report["channel"]]),
+        "private_token": private_token(request, report["code"]) if private else "",
+        "awaits_answer": lifecycle.awaits_answer(report),
+        "can_reopen": lifecycle.can_reopen(report, utc_now()),
+        "answer_error": "",
+        "answer_field": "",
+        "answer_values": {},
+        **receipts.share_links(
+            report["code"],
+            tracking_url=urls.public_url(request, "track", code=report["code"]),
+            voice="own" if private else "public",
+        ),
+    }
+
+
+async def track(request: Request) -> Response:
+    typed = request.path_params["code"]
+    report = await load_public(request, typed)
+    if report["code"] != typed:
+        return RedirectResponse(request.url_for("track", code=report["code"]), status_code=301)
+    context = await _page_context(request, report, private=False)
+    return render(request, "track.html", context, headers={"Cache-Control": "no-cache"})
+
+
+async def _load_private(request: Request) -> Any:
+    report = await load_public(request, request.path_params["code"])
+    if not private_token_valid(request, report["code"], request.path_params["token"]):
+        raise HTTPException(404)
+    return report
+
+
+async def private_page(request: Request) -> Response:
+    report = await _load_private(request)
+    context = await _page_context(request, report, private=True)
+    return render(
+        request,
+        "track.html",
+        context,
+        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+async def answer(request: Request) -> Response:
+    """The resident's "Sudah beres?" answer through the private link."""
+    report = await _load_private(request)
+    form = await formdata.read_form(request, max_fields=10, max_part_size=8 * 1024)
+    fixed = form.get("fixed") == "ya"
+    rating_text = str(form.get("rating") or "")
+    cleaned_note = text.clean(str(form.get("note") or ""), multiline=True)
+    note = cleaned_note.text
+    rating: int | None = None
+    if rating_text.strip():
+        try:
+            rating = parse.integer(rating_text, minimum=1, maximum=5)
+        except parse.ParamError:
+            rating = 0  # out of range: the domain refuses it with its message, form kept
+    try:
+        if cleaned_note.problem:
+            raise lifecycle.DomainError(text.MESSAGES[cleaned_note.problem])
+        await lifecycle.resident_answer(
+            request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)
+        )
+    except lifecycle.DomainError as exc:
+        # Shown as it is now: another tab or the nightly close may have answered first.
+        report = await q.report_with_names(request.state.db, report["code"])
+        context = await _page_context(request, report, private=True)
+        if isinstance(exc, lifecycle.Conflict) or not lifecycle.awaits_answer(report):
+            field = ""  # no longer waiting for an answer: said at the top
+        else:
+            field = "rating" if fixed else "note"
+        context.update(
+            {
+                "answer_error": lifecycle.message(exc),
+                "answer_field": field,
+                "answer_values": {
+                    "note": note,
+                    "rating": rating_text,
+                    "fixed": "ya" if fixed else "belum",
+                },
+            }
+        )
+        return render(
+            request,
+            "track.html",
+            context,
+            status_code=422,
+            headers={"Cache-Control": "private, no-store"},
+        )
+    return RedirectResponse(
+        request.url_for("private_page", code=report["code"], token=request.path_params["token"]),
+        status_code=303,
+    )
+
+
+def _split_photo_name(name: str) -> tuple[str, bool]:
+    sha, _sep, rest = name.partition(".")
+    if rest not in {"jpg", "thumb.jpg"} or len(sha) != 64:
+        raise HTTPException(404)
+    return sha, rest == "thumb.jpg"
+
+
+async def public_photo(request: Request) -> Response:
+    """Photos of reports whose content is public; named by hash, so cached for a year."""
+    sha, thumb = _split_photo_name(request.path_params["name"])
+    public = await q.photo_is_public(request.state.db, sha)
+    store = photo_store(request)
+    if not public or not store.exists(sha):
+        raise HTTPException(404)
+    return photo_response(store, sha, thumb, "public, max-age=31536000, immutable")
+
+
+async def private_photo(request: Request) -> Response:
+    """Photos of a confidential report, for the holder of its private link only."""
+    report = await _load_private(request)
+    sha, thumb = _split_photo_name(request.path_params["name"])
+    ours = await q.photo_of_report(request.state.db, sha, report["id"])
+    store = photo_store(request)
+    if not ours or not store.exists(sha):
+        raise HTTPException(404)
+    return photo_response(store, sha, thumb, "private, no-store")
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/lacak", lookup, name="lookup"),
+    Route("/t/{code}", track, name="track"),
+    Route("/t/{code}/p/{token}", private_page, name="private_page"),
+    Route("/t/{code}/p/{token}/jawab", answer, methods=["POST"], name="answer"),
+    Route("/t/{code}/p/{token}/foto/{name}", private_photo, name="private_photo"),
+    Route("/foto/{name}", public_photo, name="public_photo"),
+]
