@@ -22,6 +22,7 @@ from web import auth, lifecycle
 from web.app import create_app
 from web.clock import to_text, utc_now
 from web.passwords import hash_password
+from web.photo_store import open_photo_store
 from web.photos import Photo
 from web.settings import Settings
 
@@ -66,6 +67,12 @@ def add_account(
             )
 
     return run_async(create())
+
+
+def store_photo(settings: Settings, photo: Photo) -> Photo:
+    """Save a processed photo in the store the settings name (a folder or a bucket)."""
+    run_async(open_photo_store(settings).save(photo))
+    return photo
 
 
 def add_report(

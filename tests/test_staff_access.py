@@ -26,9 +26,10 @@ from tests.helpers import (
     login,
     rows,
     snapshot,
+    store_photo,
 )
 from web.app import create_app
-from web.photos import Photo, PhotoStore, process_photo
+from web.photos import Photo, process_photo
 from web.settings import Settings
 
 ACTIONS: dict[str, dict[str, str]] = {
@@ -53,8 +54,7 @@ class World:
 
 def stored_photo(settings: Settings, seed: int) -> Photo:
     processed = process_photo(encode(camera_like((320 + seed, 240)), "JPEG", quality=90))
-    PhotoStore(settings.photo_dir).save(processed)
-    return processed
+    return store_photo(settings, processed)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import re
 from starlette.testclient import TestClient
 from test_tracking import act, file_report
 
-from tests.helpers import add_account, login
+from tests.helpers import add_account, login, store_photo
 from tests.images import camera_like, encode
-from web.photos import PhotoStore, process_photo
+from web.photos import process_photo
 from web.settings import Settings
 
 GAMBIR = "31.71.01.1001"
@@ -33,7 +33,7 @@ def resolved_with_after_photo(client: TestClient, settings: Settings) -> tuple[s
     act(settings, code, "verify")
     act(settings, code, "progress", public_note="Truk dijadwalkan besok pagi.")
     processed = process_photo(encode(camera_like((800, 600)), "JPEG"))
-    PhotoStore(settings.photo_dir).save(processed)
+    store_photo(settings, processed)
     act(
         settings,
         code,

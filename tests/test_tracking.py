@@ -107,10 +107,11 @@ def test_each_step_staff_takes_appears_with_its_note_and_after_photo(
     act(settings, code, "dispatch", agency_code="DLH", public_note="Diteruskan ke DLH.")
     act(settings, code, "progress", public_note="Truk dijadwalkan besok pagi.")
     photo = encode(camera_like((800, 600)), "JPEG")
-    from web.photos import PhotoStore, process_photo
+    from tests.helpers import store_photo
+    from web.photos import process_photo
 
     processed = process_photo(photo)
-    PhotoStore(settings.photo_dir).save(processed)
+    store_photo(settings, processed)
     act(
         settings,
         code,

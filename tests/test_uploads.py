@@ -11,7 +11,8 @@ from starlette.datastructures import FormData, Headers, UploadFile
 
 from tests.images import camera_like, encode
 from web.i18n import current_language
-from web.photos import MAX_UPLOAD_BYTES, PhotoStore
+from web.photo_store import LocalPhotoStore
+from web.photos import MAX_UPLOAD_BYTES
 from web.uploads import read_photos, read_uploads
 
 
@@ -43,7 +44,7 @@ async def test_uploads_are_hashed_as_sent_without_being_opened_and_empty_pickers
 
 
 async def test_a_refused_photo_is_named_and_the_others_are_kept_in_order(tmp_path: Path):
-    store = PhotoStore(tmp_path / "photos")
+    store = LocalPhotoStore(tmp_path / "photos")
     form = FormData(
         [
             ("photos", upload("pertama.jpg", photo_bytes(640))),
@@ -54,7 +55,7 @@ async def test_a_refused_photo_is_named_and_the_others_are_kept_in_order(tmp_pat
     )
     kept, refused = await read_photos(await read_uploads(form), store)
     assert [p.width for p in kept] == [640, 800]
-    assert all(store.exists(p.sha256) for p in kept)
+    assert [await store.exists(p.sha256) for p in kept] == [True, True]
     assert refused == [
         "Berkas \u201ccatatan.jpg\u201d bukan foto yang bisa dibaca. "
         "Gunakan foto JPEG, PNG, WebP atau HEIC.",
@@ -68,7 +69,7 @@ async def test_the_messages_are_in_the_readers_language(tmp_path: Path):
         form = FormData(
             [("photos", upload("besar.jpg", b"\xff\xd8\xff" + b"0" * MAX_UPLOAD_BYTES))]
         )
-        kept, refused = await read_photos(await read_uploads(form), PhotoStore(tmp_path))
+        kept, refused = await read_photos(await read_uploads(form), LocalPhotoStore(tmp_path))
     finally:
         current_language.reset(token)
     assert kept == []

@@ -26,7 +26,8 @@ from web import lifecycle, parse, text, validators
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
-from web.photos import Photo, PhotoStore
+from web.photo_store import PhotoStore
+from web.photos import Photo
 from web.uploads import Upload, read_photos, read_uploads
 
 MAX_PHOTOS = 3
@@ -136,7 +137,7 @@ def sign_held(secret_key: str, photos: list[Photo]) -> str:
     )
 
 
-def read_held(secret_key: str, token: str, store: PhotoStore) -> list[Photo]:
+async def read_held(secret_key: str, token: str, store: PhotoStore) -> list[Photo]:
     """Photos accepted on an earlier attempt; a forged, stale or swept token gives none."""
     if not token:
         return []
@@ -146,7 +147,7 @@ def read_held(secret_key: str, token: str, store: PhotoStore) -> list[Photo]:
         return []
     held = []
     for sha, width, height, gps in raw[:MAX_PHOTOS]:
-        if store.exists(sha):
+        if await store.exists(sha):
             held.append(Photo(sha, int(width), int(height), tuple(gps) if gps else None))
     return held
 
@@ -191,7 +192,7 @@ async def read_report_form(form: FormData, *, store: PhotoStore, secret_key: str
     and without decoding any photo."""
     values = form_values(form)
     uploads = await read_uploads(form)
-    held = read_held(secret_key, _text(form, "held_photos"), store)
+    held = await read_held(secret_key, _text(form, "held_photos"), store)
     return ReportDraft(form=form, values=values, held=held, uploads=uploads)
 
 

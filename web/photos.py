@@ -1,4 +1,5 @@
-"""All image work of Aduan: checking uploads, making clean JPEGs, storing them by hash.
+"""All image work of Aduan: checking uploads and making clean JPEGs (stored by hash in
+web/photo_store.py).
 
 Uploaded bytes are hostile until proven otherwise. We judge them by content only, with
 a short list of decoders, refuse decompression bombs from the header, decode fully as the
@@ -9,16 +10,11 @@ Nothing here logs: a photo's metadata (GPS, camera, comments) is personal data.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import math
 import numbers
 import os
-import pathlib
-import re
-import tempfile
 import threading
-import time
 import warnings
 import weakref
 from dataclasses import dataclass, field
@@ -44,10 +40,6 @@ pillow_heif.register_heif_opener()
 
 _GPS_IFD = 0x8825
 _WHITE = (255, 255, 255)
-_SHA_RE = re.compile(r"[0-9a-f]{64}")
-_STORED_RE = re.compile(r"(?P<sha>[0-9a-f]{64})(?:\.thumb)?\.jpg")
-_SHARD_RE = re.compile(r"[0-9a-f]{2}")
-_TEMP_RE = re.compile(r"\..+\.tmp")  # mkstemp(prefix=".", suffix=".tmp") in _write_atomic
 
 # warnings.catch_warnings() swaps the process-wide filter list; two threads entering and
 # leaving it out of order would leave the "error" filter installed for good. Header
@@ -82,12 +74,12 @@ class Photo:
     may place the report; it is never stored with the photo).
 
     One type for every stage. `process_photo` makes a Photo that also carries its new JPEG
-    and thumbnail bytes, for `PhotoStore.save` to write; a photo held from an earlier attempt
-    (web/forms.py's signed token) or attached to a report is the same value without
-    them. The bytes ride along as optional fields rather than in a second type, so nothing
-    has to pair a photo with its files again; they take no part in equality (a photo is
-    known by its hash, and a held photo equals the one just decoded), and like the location
-    they stay out of repr() and so out of every log line.
+    and thumbnail bytes, for the photo store's `save` to write (web/photo_store.py); a
+    photo held from an earlier attempt (web/forms.py's signed token) or attached to a report
+    is the same value without them. The bytes ride along as optional fields rather than in
+    a second type, so nothing has to pair a photo with its files again; they take no part
+    in equality (a photo is known by its hash, and a held photo equals the one just
+    decoded), and like the location they stay out of repr() and so out of every log line.
     """
 
     sha256: str
@@ -291,118 +283,3 @@ def _encode(im: Image.Image, quality: int) -> bytes:
     out = BytesIO()
     im.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
     return out.getvalue()
-
-
-class PhotoStore:
-    """Photo files under a root folder (e.g. DATA_DIR/photos), named by content hash."""
-
-    def __init__(self, root: pathlib.Path) -> None:
-        self.root = pathlib.Path(root)
-
-    def path(self, sha256: str, thumb: bool = False) -> pathlib.Path:
-        """Where a photo lives; ValueError unless `sha256` is 64 lowercase hex chars."""
-        if not isinstance(sha256, str) or not _SHA_RE.fullmatch(sha256):
-            raise ValueError("not a photo id")
-        name = f"{sha256}.thumb.jpg" if thumb else f"{sha256}.jpg"
-        return self.root / sha256[:2] / name
-
-    def save(self, photo: Photo) -> str:
-        """Write the photo and its thumbnail durably; returns the sha256 (idempotent).
-
-        `photo` is one that `process_photo` made: its bytes must match its hash, so a photo
-        without them (held, or read back from a report) is refused with ValueError.
-
-        Each file goes to a temp name in the same folder, is fsynced, then renamed, so a
-        crash never leaves a half-written photo under its final name. Commit the database
-        row only after this returns.
-        """
-        sha = photo.sha256
-        if hashlib.sha256(photo.jpeg).hexdigest() != sha:
-            raise ValueError("sha256 does not match the photo bytes")
-        main_path = self.path(sha)
-        # Thumbnail first: when the main file exists, its thumbnail does too.
-        for target, content in ((self.path(sha, thumb=True), photo.thumb), (main_path, photo.jpeg)):
-            if not _touch(target):
-                _write_atomic(target, content)
-        return sha
-
-    def exists(self, sha256: str) -> bool:
-        """Whether the photo (main file) is stored."""
-        return self.path(sha256).is_file()
-
-    def delete(self, sha256: str) -> None:
-        """Remove the photo and its thumbnail if present."""
-        self.path(sha256).unlink(missing_ok=True)
-        self.path(sha256, thumb=True).unlink(missing_ok=True)
-
-    def sweep(self, keep: set[str], older_than_seconds: float = 86400) -> int:
-        """Delete stored photos not in `keep` whose files are older than the limit.
-
-        These are orphans of abandoned forms (saved, but no row was committed). The age
-        limit protects photos saved moments ago whose row is not committed yet. Also
-        removes stale temp files left by a crash. Returns how many photos were removed.
-        """
-        cutoff = time.time() - older_than_seconds
-        removed: set[str] = set()
-        if not self.root.is_dir():
-            return 0
-        with os.scandir(self.root) as shards:
-            folders = [
-                e.path
-                for e in shards
-                if _SHARD_RE.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
-            ]
-        for folder in folders:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if not entry.is_file(follow_symlinks=False):
-                        continue
-                    if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
-                        continue
-                    match = _STORED_RE.fullmatch(entry.name)
-                    if match is not None and match["sha"] not in keep:
-                        pathlib.Path(entry.path).unlink(missing_ok=True)
-                        removed.add(match["sha"])
-                    elif match is None and _TEMP_RE.fullmatch(entry.name):
-                        pathlib.Path(entry.path).unlink(missing_ok=True)
-        return len(removed)
-
-
-def _touch(target: pathlib.Path) -> bool:
-    """Refresh the age of an existing file; False if it is not there.
-
-    Same name means same content, so an existing file is kept; touching it stops a
-    sweep from removing an old orphan that is being used again right now.
-    """
-    try:
-        os.utime(target)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _write_atomic(target: pathlib.Path, content: bytes) -> None:
-    folder = target.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        pathlib.Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: pathlib.Path) -> None:
-    """Make the rename itself durable before the caller commits the row."""
-    # Platforms or file systems without directory fsync: the rename is the best we get.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

@@ -19,7 +19,8 @@ from starlette.datastructures import FormData, UploadFile
 from web import text
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
-from web.photos import MAX_UPLOAD_BYTES, Photo, PhotoError, PhotoStore, process_photo_async
+from web.photo_store import PhotoStore
+from web.photos import MAX_UPLOAD_BYTES, Photo, PhotoError, process_photo_async
 
 # Why a photo was refused, by PhotoError code; %(name)s is the file's name as sent.
 PHOTO_MESSAGES = {
@@ -90,6 +91,6 @@ async def read_photos(
             name = f"\u201c{upload.name}\u201d"
             refused.append(translate(PHOTO_MESSAGES[exc.code]) % {"name": name})
             continue
-        store.save(photo)
+        await store.save(photo)
         kept.append(photo)
     return kept, refused

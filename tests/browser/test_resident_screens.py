@@ -16,9 +16,9 @@ import pytest
 
 from tests.browser.conftest import LiveServer
 from tests.browser.test_offline import wait_until
-from tests.helpers import GAMBIR, PASSWORD, add_account, apply
+from tests.helpers import GAMBIR, PASSWORD, add_account, apply, store_photo
 from tests.images import camera_like, encode
-from web.photos import PhotoStore, process_photo
+from web.photos import process_photo
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
@@ -255,7 +255,7 @@ def resolved_with_after_photo(server: LiveServer) -> tuple[str, str]:
     code, receipt = file_report(server, category="sampah")
     token = re.search(r"k=(\S+)", receipt)[1]
     processed = process_photo(encode(camera_like((800, 600)), "JPEG"))
-    PhotoStore(server.settings.photo_dir).save(processed)
+    store_photo(server.settings, processed)
     apply(server.settings, code, "verify")
     apply(
         server.settings,

@@ -22,7 +22,7 @@ from web import auth, lifecycle, urls
 from web.clock import utc_now
 from web.forms import MAX_PHOTOS, ReportForm, parse_report_form
 from web.i18n import gettext as _
-from web.photos import PhotoStore
+from web.photo_files import photo_store
 from web.templating import render
 
 INTAKE_LIMITS: dict[str, Any] = {
@@ -124,7 +124,7 @@ async def intake(request: Request) -> Response:
         channel = str(form_data.get("channel") or "")
         form = await parse_report_form(
             form_data,
-            store=PhotoStore(settings.photo_dir),
+            store=photo_store(request),
             secret_key=settings.secret_key,
             categories=categories,
             kelurahan=kelurahan,

@@ -162,7 +162,9 @@ async def _throttled_form(
     not opened (refusing the work is the point), so the resident is asked to pick them
     again."""
     secret_key = request.app.state.settings.secret_key
-    held = read_held(secret_key, str(form_data.get("held_photos") or ""), photo_store(request))
+    held = await read_held(
+        secret_key, str(form_data.get("held_photos") or ""), photo_store(request)
+    )
     form = ReportForm(values=form_values(form_data), photos=held)
     form.held_token = sign_held(secret_key, held)
     if any(isinstance(f, UploadFile) and f.filename for f in form_data.getlist("photos")):
@@ -229,7 +231,7 @@ async def _storage_unavailable_form(
     if parsed is None:
         store = photo_store(request)
         token = str(submitted.get("held_photos") or "")
-        held = read_held(request.app.state.settings.secret_key, token, store)
+        held = await read_held(request.app.state.settings.secret_key, token, store)
         parsed = ReportForm(values=form_values(submitted), photos=held, held_token=token)
     parsed.errors = {}
     area = await areas.kelurahan(request.state.db, str(parsed.values.get("area") or ""))
@@ -356,12 +358,12 @@ async def held_photo(request: Request) -> Response:
     """Thumbnails of photos kept from a failed attempt: shown only to who holds the token."""
     sha = request.path_params["sha"]
     store = photo_store(request)
-    held = read_held(
+    held = await read_held(
         request.app.state.settings.secret_key, request.query_params.get("t", ""), store
     )
     if sha not in {p.sha256 for p in held}:
         raise HTTPException(404)
-    return photo_response(store, sha, True, "private, no-store")
+    return await photo_response(store, sha, True, "private, no-store")
 
 
 routes = [

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import areas as area_db
@@ -27,7 +27,9 @@ from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.lifecycle import timeline
 from web.lifecycle.errors import CHANGED_MEANWHILE
-from web.photos import Photo, PhotoStore
+from web.photo_files import photo_response, photo_store
+from web.photo_store import PhotoStore
+from web.photos import Photo
 from web.templating import render
 from web.uploads import read_photos, read_uploads
 
@@ -196,7 +198,7 @@ async def report_action(request: Request) -> Response:
                 return await again(422, _("Kode laporan induk tidak ditemukan."))
             action.duplicate_of_code = main["code"]
         if kind in ACTION_PHOTOS:
-            store = PhotoStore(request.app.state.settings.photo_dir)
+            store = photo_store(request)
             photos, photo_error = await _action_photos(form, kind, store)
             if photo_error:
                 return await again(422, photo_error)
@@ -232,22 +234,10 @@ async def photo(request: Request) -> Response:
     """A photo for staff, only if it belongs to a report in the account's scope."""
     account = auth.require_account(request)
     sha = request.path_params["sha"]
-    store = PhotoStore(request.app.state.settings.photo_dir)
-    try:
-        path = store.path(sha, thumb=request.query_params.get("kecil") == "1")
-    except ValueError:
-        raise HTTPException(404) from None
-    if not await staff_db.photo_in_scope(_db(request), sha, account) or not path.is_file():
+    if not await staff_db.photo_in_scope(_db(request), sha, account):
         raise HTTPException(404)
-    return FileResponse(
-        path,
-        media_type="image/jpeg",
-        headers={
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": "inline",
-        },
-    )
+    thumb = request.query_params.get("kecil") == "1"
+    return await photo_response(photo_store(request), sha, thumb, "private, no-store")
 
 
 routes = [

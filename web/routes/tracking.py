@@ -183,10 +183,11 @@ async def public_photo(request: Request) -> Response:
     """Photos of reports whose content is public; named by hash, so cached for a year."""
     sha, thumb = _split_photo_name(request.path_params["name"])
     public = await q.photo_is_public(request.state.db, sha)
-    store = photo_store(request)
-    if not public or not store.exists(sha):
+    if not public:
         raise HTTPException(404)
-    return photo_response(store, sha, thumb, "public, max-age=31536000, immutable")
+    return await photo_response(
+        photo_store(request), sha, thumb, "public, max-age=31536000, immutable"
+    )
 
 
 async def private_photo(request: Request) -> Response:
@@ -194,10 +195,9 @@ async def private_photo(request: Request) -> Response:
     report = await _load_private(request)
     sha, thumb = _split_photo_name(request.path_params["name"])
     ours = await q.photo_of_report(request.state.db, sha, report["id"])
-    store = photo_store(request)
-    if not ours or not store.exists(sha):
+    if not ours:
         raise HTTPException(404)
-    return photo_response(store, sha, thumb, "private, no-store")
+    return await photo_response(photo_store(request), sha, thumb, "private, no-store")
 
 
 routes = [
