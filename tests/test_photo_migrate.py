@@ -14,8 +14,9 @@ from tests.helpers import add_report
 from tests.images import camera_like, encode
 from tests.seaweedfs import SeaweedFS
 from web.photo_migrate import PhotoCopyError, copy_photos, migrate_photos
-from web.photo_store import LocalPhotoStore, S3PhotoStore, _write_atomic
+from web.photo_store import LocalPhotoStore, _write_atomic
 from web.photos import Photo, process_photo
+from web.s3_photo_store import S3PhotoStore
 from web.settings import Settings, SettingsError
 
 

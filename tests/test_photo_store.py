@@ -24,11 +24,11 @@ from web.photo_store import (
     LocalPhotoStore,
     PhotoStore,
     PhotoStoreUnavailable,
-    S3PhotoStore,
     StoredObject,
     open_photo_store,
 )
 from web.photos import Photo, process_photo
+from web.s3_photo_store import S3PhotoStore
 from web.settings import S3Location, Settings
 from web.tasks import sweep_photos
 

@@ -23,8 +23,8 @@ from tests.helpers import GAMBIR, add_account, login, run_async
 from tests.images import camera_like, encode
 from tests.seaweedfs import SeaweedFS
 from web.app import create_app
-from web.photo_store import S3PhotoStore
 from web.photos import process_photo
+from web.s3_photo_store import S3PhotoStore
 from web.settings import Settings
 from web.tasks import sweep_photos
 

@@ -2,9 +2,9 @@
 
 - `LocalPhotoStore`: files under ADUAN_DATA_DIR/photos, the default. Each file is written
   to a temp name in its folder, fsynced and renamed (SECURITY.md, "Photos").
-- `S3PhotoStore`: objects in a private bucket of an S3-compatible store
-  (ADUAN_PHOTO_STORE=s3://bucket/prefix), through obstore's async client, so no request
-  to the store blocks the event loop. A PUT is atomic: an object is whole or absent.
+- `S3PhotoStore` (web/s3_photo_store.py): objects in a private bucket of an S3-compatible
+  store (ADUAN_PHOTO_STORE=s3://bucket/prefix), through obstore's async client, so no
+  request to the store blocks the event loop. A PUT is atomic: an object is whole or absent.
 
 Both name a photo by the sha256 of its clean JPEG, `ab/abcdef….jpg`, with its thumbnail
 beside it as `ab/abcdef….thumb.jpg` (under the prefix on S3). A name is its content, so
@@ -34,33 +34,19 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-import obstore
-from obstore.exceptions import BaseError as ObstoreError
-from obstore.exceptions import NotFoundError
-from obstore.store import S3Store
 
 from web.photos import Photo
-from web.settings import S3Location, Settings, parse_photo_store
-
-if TYPE_CHECKING:
-    from obstore.store import ClientConfig, RetryConfig, S3Config
+from web.settings import Settings, parse_photo_store
 
 ORPHAN_AGE_SECONDS = 24 * 3600
 
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
-# A stored file's name within its shard folder, and a key relative to the store.
+# A stored file's name within its shard folder.
 _STORED_RE = re.compile(r"(?P<sha>[0-9a-f]{64})(?P<thumb>\.thumb)?\.jpg")
-_KEY_RE = re.compile(r"(?P<shard>[0-9a-f]{2})/(?P<sha>[0-9a-f]{64})(?P<thumb>\.thumb)?\.jpg")
 _SHARD_RE = re.compile(r"[0-9a-f]{2}")
 _TEMP_RE = re.compile(r"\..+\.tmp")  # mkstemp(prefix=".", suffix=".tmp") in _write_atomic
-
-# A request handler waits for the store: a few quick retries, never minutes.
-_S3_RETRY: RetryConfig = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}
-_STREAM_CHUNK = 256 * 1024
 
 
 class PhotoStoreUnavailable(OSError):
@@ -184,7 +170,8 @@ class PhotoStore(abc.ABC):
         return len(removed)
 
 
-def _check_bytes(photo: Photo) -> None:
+def check_bytes(photo: Photo) -> None:
+    """ValueError unless the photo's JPEG bytes hash to its name."""
     if hashlib.sha256(photo.jpeg).hexdigest() != check_sha(photo.sha256):
         raise ValueError("sha256 does not match the photo bytes")
 
@@ -211,7 +198,7 @@ class LocalPhotoStore(PhotoStore):
         return self.root / photo_key(sha256, thumb)
 
     async def save(self, photo: Photo) -> str:
-        _check_bytes(photo)
+        check_bytes(photo)
         await anyio.to_thread.run_sync(self._save_files, photo)
         return photo.sha256
 
@@ -349,149 +336,14 @@ def _fsync_dir(folder: pathlib.Path) -> None:
             os.close(dir_fd)
 
 
-# --- S3-compatible object stores ------------------------------------------------------------
-
-
-class S3PhotoStore(PhotoStore):
-    """Photo objects under `prefix/` in a private bucket, every request signed."""
-
-    def __init__(self, where: S3Location) -> None:
-        self.where = where
-        config: S3Config = {"region": where.region}
-        if where.endpoint_url:
-            config["endpoint"] = where.endpoint_url
-        if where.access_key_id:
-            config["access_key_id"] = where.access_key_id
-            config["secret_access_key"] = where.secret_access_key
-        if where.session_token:
-            config["session_token"] = where.session_token
-        client: ClientConfig = {
-            "connect_timeout": timedelta(seconds=5),
-            "timeout": timedelta(seconds=30),
-            "allow_http": where.endpoint_url.startswith("http://"),
-        }
-        self._store = S3Store(
-            where.bucket,
-            prefix=where.prefix or None,
-            config=config,
-            client_options=client,
-            retry_config=_S3_RETRY,
-        )
-
-    def __repr__(self) -> str:
-        return f"S3PhotoStore({self.where.url!r})"
-
-    @property
-    def location(self) -> str:
-        return self.where.url
-
-    async def check(self) -> None:
-        """One listing request: a wrong endpoint, key or bucket name fails here."""
-        async with _unavailable("list"):
-            await obstore.list(self._store, None, chunk_size=1).__anext__()
-
-    async def save(self, photo: Photo) -> str:
-        _check_bytes(photo)
-        # Always a PUT, even when the objects are there: it is the touch (module docstring).
-        for key, content in (
-            (photo_key(photo.sha256, thumb=True), photo.thumb),
-            (photo_key(photo.sha256), photo.jpeg),
-        ):
-            async with _unavailable("save"):
-                await obstore.put_async(
-                    self._store,
-                    key,
-                    content,
-                    attributes={"Content-Type": "image/jpeg"},
-                    use_multipart=False,
-                )
-        return photo.sha256
-
-    async def exists(self, sha256: str) -> bool:
-        return await self._head(photo_key(sha256)) is not None
-
-    async def _head(self, key: str) -> Any:
-        async with _unavailable("head"):
-            try:
-                return await obstore.head_async(self._store, key)
-            except (FileNotFoundError, NotFoundError):
-                return None
-
-    async def open(self, sha256: str, *, thumb: bool = False) -> OpenedPhoto | None:
-        key = photo_key(sha256, thumb)
-        async with _unavailable("get"):
-            try:
-                result = await obstore.get_async(self._store, key)
-            except (FileNotFoundError, NotFoundError):
-                return None
-        return OpenedPhoto(size=result.meta["size"], chunks=_chunks(result))
-
-    async def read(self, sha256: str, *, thumb: bool = False) -> bytes | None:
-        key = photo_key(sha256, thumb)
-        async with _unavailable("get"):
-            try:
-                result = await obstore.get_async(self._store, key)
-            except (FileNotFoundError, NotFoundError):
-                return None
-            return bytes(await result.bytes_async())
-
-    async def delete(self, sha256: str) -> None:
-        for key in (photo_key(sha256), photo_key(sha256, thumb=True)):
-            async with _unavailable("delete"):
-                await obstore.delete_async(self._store, key)
-
-    async def stored(self) -> AsyncIterator[StoredObject]:
-        listing = obstore.list(self._store, None, chunk_size=1000)
-        while True:
-            async with _unavailable("list"):
-                try:
-                    batch = await listing.__anext__()
-                except StopAsyncIteration:
-                    return
-            for meta in batch:
-                match = _KEY_RE.fullmatch(meta["path"])
-                if match is None or match["shard"] != match["sha"][:2]:
-                    continue  # not ours: never listed, so never swept
-                yield StoredObject(
-                    match["sha"], bool(match["thumb"]), meta["last_modified"].timestamp()
-                )
-
-    async def _remove_if_older(self, item: StoredObject, cutoff: float) -> bool:
-        key = photo_key(item.sha256, item.thumb)
-        meta = await self._head(key)
-        if meta is None or meta["last_modified"].timestamp() >= cutoff:
-            return False
-        async with _unavailable("delete"):
-            await obstore.delete_async(self._store, key)
-        return True
-
-
-async def _chunks(result: Any) -> AsyncIterator[bytes]:
-    async with _unavailable("get"):
-        async for chunk in result.stream(min_chunk_size=_STREAM_CHUNK):
-            yield bytes(chunk)
-
-
-@contextlib.asynccontextmanager
-async def _unavailable(operation: str) -> AsyncIterator[None]:
-    """obstore's failures (unreachable, refused, timed out) as PhotoStoreUnavailable; a
-    missing object is each caller's to handle before this sees it."""
-    try:
-        yield
-    except (FileNotFoundError, NotFoundError) as exc:
-        raise PhotoStoreUnavailable(f"{operation}: not found") from exc
-    except (ObstoreError, OSError) as exc:
-        if isinstance(exc, PhotoStoreUnavailable):
-            raise
-        raise PhotoStoreUnavailable(f"{operation}: {type(exc).__name__}") from exc
-
-
 # --- Choosing one ---------------------------------------------------------------------------
 
 
 def photo_store_at(address: str, env: Mapping[str, str] | None = None) -> PhotoStore:
     """The store at an `s3://bucket/prefix` address (e.g. `aduan migrate --photos`), reached
     with the S3 variables of `env` (default: the environment); SettingsError if unusable."""
+    from web.s3_photo_store import S3PhotoStore  # obstore is loaded only for a bucket
+
     where = parse_photo_store(address, dict(os.environ if env is None else env), "--photos")
     return S3PhotoStore(where)
 
@@ -500,5 +352,7 @@ def open_photo_store(settings: Settings) -> PhotoStore:
     """The store the settings name: S3 for ADUAN_PHOTO_STORE=s3://…, else the photo folder.
     Opening makes no request; the first save or read reaches the store."""
     if settings.photo_store is not None:
+        from web.s3_photo_store import S3PhotoStore
+
         return S3PhotoStore(settings.photo_store)
     return LocalPhotoStore(settings.photo_dir)
