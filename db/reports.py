@@ -188,9 +188,11 @@ async def holidays(conn: aiosqlite.Connection) -> set[date]:
     return {date.fromisoformat(r["day"]) for r in rows}
 
 
-async def category(conn: aiosqlite.Connection, code: str) -> Any:
-    """One active category (every column), or None."""
-    return await _one(conn, "SELECT * FROM categories WHERE code = ? AND active = 1", (code,))
+async def category(conn: aiosqlite.Connection, code: str, *, active_only: bool = True) -> Any:
+    """One category (every column), or None; `active_only=False` also finds a retired one,
+    which the reports already filed under it keep using for their deadlines."""
+    sql = "SELECT * FROM categories WHERE code = ?" + (" AND active = 1" if active_only else "")
+    return await _one(conn, sql, (code,))
 
 
 async def known_agency(conn: aiosqlite.Connection, code: str) -> str | None:

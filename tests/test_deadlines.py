@@ -242,6 +242,24 @@ def test_a_reopened_report_gets_a_new_resolution_deadline(settings: Settings) ->
     assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 10, 10))
 
 
+def test_a_report_whose_category_was_retired_can_still_be_reopened_and_forwarded(
+    settings: Settings,
+) -> None:
+    code = create(settings, wib(2026, 3, 2, 9))
+    move(settings, code, "resolve", wib(2026, 3, 3, 9))
+
+    async def retire() -> None:
+        async with Database(settings.db_path) as db, db.write() as conn:
+            await conn.execute("UPDATE categories SET active = 0 WHERE code = 'sampah'")
+
+    run_async(retire())
+    # A retired category takes no new reports, but its reports keep their deadlines.
+    answer(settings, code, wib(2026, 3, 5, 10), fixed=False, note="Masih menumpuk.")
+    assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 10, 10))
+    move(settings, code, "dispatch", wib(2026, 3, 6, 9), agency_code="SDA")
+    assert report_row(settings, code)["agency_code"] == "SDA"
+
+
 # --- admin: targets per category ----------------------------------------------------------
 
 
