@@ -34,23 +34,29 @@ async def period_batches(
 
     Each batch is its own short read, so no reader connection is held between batches.
     """
-    where = "r.received_at >= ? AND r.received_at < ?"
+    where = "r.received_at >= :start AND r.received_at < :end"
     if public:
         where += f" AND {_PUBLIC_SQL}"
     sql = (
         f"SELECT {PERIOD_COLUMNS} {REPORT_JOINS}"
-        f" WHERE {where} AND (r.received_at, r.id) > (?, ?)"
-        " ORDER BY r.received_at, r.id LIMIT ?"
+        f" WHERE {where} AND (r.received_at, r.id) > (:last_at, :last_id)"
+        " ORDER BY r.received_at, r.id LIMIT :batch_size"
     )
-    last: tuple[str, int] = ("", 0)
+    params: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "last_at": "",
+        "last_id": 0,
+        "batch_size": batch_size,
+    }
     while True:
-        rows = await db.fetchall(sql, [start, end, *last, batch_size])
+        rows = await db.fetchall(sql, params)
         if not rows:
             return
         yield rows
         if len(rows) < batch_size:
             return
-        last = (rows[-1]["received_at"], rows[-1]["id"])
+        params.update(last_at=rows[-1]["received_at"], last_id=rows[-1]["id"])
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -63,11 +69,10 @@ async def area_names(db: Database, codes: Iterable[str]) -> dict[str, Any]:
     wanted = sorted({c for c in codes if c})
     found: dict[str, Any] = {}
     for chunk in _chunks(wanted):
-        marks = ", ".join("?" for _ in chunk)
         rows = await db.fetchall(
             "SELECT a.code, a.name, a.level, p.name AS parent_name FROM areas a"
-            f" LEFT JOIN areas p ON p.code = a.parent_code WHERE a.code IN ({marks})",
-            chunk,
+            " LEFT JOIN areas p ON p.code = a.parent_code WHERE a.code IN :codes",
+            {"codes": chunk},
         )
         found.update({r["code"]: r for r in rows})
     return found
@@ -91,7 +96,8 @@ async def category_names(db: Database) -> dict[str, Any]:
 async def overdue_total(db: Database, now: str) -> int:
     """How many open reports are past their next deadline across the city."""
     row = await db.fetchone(
-        f"SELECT COUNT(*) AS n FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?", (now,)
+        f"SELECT COUNT(*) AS n FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < :now",
+        {"now": now},
     )
     return int(row["n"])
 
@@ -102,9 +108,9 @@ async def overdue_by(db: Database, now: str, grouping: str) -> list[Any]:
     column = {"kelurahan": "r.area_code", "instansi": "r.agency_code"}[grouping]
     return await db.fetchall(
         f"SELECT {column} AS code, COUNT(*) AS n, MIN(r.next_due_at) AS oldest_due"
-        f" FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < ?"
-        f" GROUP BY {column} ORDER BY n DESC, code",
-        (now,),
+        f" FROM reports r WHERE {_OPEN_SQL} AND r.next_due_at < :now"
+        f" GROUP BY {column} ORDER BY n DESC, code NULLS FIRST",
+        {"now": now},
     )
 
 
@@ -113,16 +119,17 @@ async def overdue_page(
 ) -> list[Any]:
     """Overdue open reports, longest overdue first, keyset-paged on (next_due_at, id) along
     the reports_due index; `limit + 1` rows tell the caller whether a next page exists."""
-    keyset, params = "", []
+    keyset, params = "", {"now": now, "limit": limit + 1}
     if after is not None:
-        keyset, params = " AND (r.next_due_at, r.id) > (?, ?)", list(after)
+        keyset = " AND (r.next_due_at, r.id) > (:after_due, :after_id)"
+        params.update(after_due=after[0], after_id=after[1])
     return await db.fetchall(
         "SELECT r.id, r.code, r.status, r.next_due_at, r.received_at, r.confidential,"
         " r.area_code, r.agency_code, c.name_id AS category_name_id,"
         " c.name_en AS category_name_en, a.name AS area_name, k.name AS kecamatan_name,"
         " g.name_id AS agency_name_id, g.name_en AS agency_name_en"
         f" {REPORT_JOINS}"
-        f" WHERE {_OPEN_SQL} AND r.next_due_at < ?{keyset}"
-        " ORDER BY r.next_due_at, r.id LIMIT ?",
-        [now, *params, limit + 1],
+        f" WHERE {_OPEN_SQL} AND r.next_due_at < :now{keyset}"
+        " ORDER BY r.next_due_at, r.id LIMIT :limit",
+        params,
     )

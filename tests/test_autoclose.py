@@ -24,7 +24,7 @@ DUE = wib(2026, 3, 16, 10)
 
 def close_at(settings: Settings, now: datetime, workdays: int = 10) -> int:
     async def run() -> int:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await tasks.close_unanswered(db, workdays=workdays, now=now)
 
     return asyncio.run(run())
@@ -123,7 +123,7 @@ def test_the_periodic_task_closes_them(settings: Settings) -> None:
     code = resolved_report(settings)
 
     async def run() -> tasks.TaskReport:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await tasks.run_once(db, settings, now=DUE)
 
     assert asyncio.run(run()).closed == 1

@@ -54,7 +54,7 @@ def create(
     new = domain.NewReport(category=category, area=area, description=description, **fields)
 
     async def run() -> str:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             created = await domain.create_report(db, new, now=at, tz=settings.timezone)
             return created.code
 
@@ -67,8 +67,10 @@ def move(settings: Settings, code: str, kind: str, at: datetime, **fields: Any) 
         fields["public_note"] = "Sudah ditangani petugas."
 
     async def run() -> None:
-        async with Database(settings.db_path) as db:
-            row = await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,))
+        async with Database(settings.database) as db:
+            row = await db.fetchone(
+                "SELECT version FROM reports WHERE code = :code", {"code": code}
+            )
             action = domain.Action(kind=kind, expected_version=row["version"], **fields)
             await domain.apply_action(db, code, action, now=at, tz=settings.timezone)
 
@@ -87,7 +89,7 @@ def answer(
     """The resident's "Sudah beres?" answer at `at`."""
 
     async def run() -> str:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await domain.resident_answer(
                 db, code, fixed=fixed, rating=rating, note=note, now=at, tz=settings.timezone
             )
@@ -99,7 +101,7 @@ def create_many(settings: Settings, moments: Sequence[datetime], area: str = GAM
     """Many reports in one event loop (faster than `create` for hundreds)."""
 
     async def run() -> list[str]:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             made = []
             for index, moment in enumerate(moments):
                 new = domain.NewReport(

@@ -8,12 +8,12 @@ the calendar. Each test below was a 500 before web/params.py.
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 
 import pytest
 from starlette.testclient import TestClient
 
+from tests.backend import query
 from tests.test_cli import run_cli
 from tests.test_deadlines import targets_form
 from tests.test_open311 import BASE, FORMATS, assert_errors
@@ -30,8 +30,7 @@ VALID_FORM = {
 
 
 def rows(settings: Settings, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+    return [r.astuple() for r in query(settings, sql, params)]
 
 
 def logged_in_admin(client: TestClient, settings: Settings) -> int:

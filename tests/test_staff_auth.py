@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import logging
 import re
-import sqlite3
 from collections.abc import Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from starlette.testclient import TestClient
 
 from db import accounts as account_db
 from db.database import Database
+from tests.backend import Record, execute, query
 from web import auth, domain
 from web.app import create_app
 from web.deadlines import to_text, utc_now
@@ -58,7 +58,7 @@ def add_account(
     password: str = PASSWORD,
 ) -> int:
     async def create() -> int:
-        async with Database(settings.db_path) as db, db.write() as conn:
+        async with Database(settings.database) as db, db.write() as conn:
             return await account_db.create_account(
                 conn,
                 username=username,
@@ -101,7 +101,7 @@ def add_report(
     )
 
     async def create() -> str:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             created = await domain.create_report(db, new, photos, now=now)
             return created.code
 
@@ -112,25 +112,23 @@ def apply(settings: Settings, code: str, kind: str, **fields: Any) -> int:
     """Move a report along with the domain directly (setting up a test, not testing it)."""
 
     async def run() -> int:
-        async with Database(settings.db_path) as db:
-            version = (await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,)))[0]
+        async with Database(settings.database) as db:
+            version = (
+                await db.fetchone("SELECT version FROM reports WHERE code = :code", {"code": code})
+            )["version"]
             action = domain.Action(kind=kind, expected_version=version, **fields)
             return await domain.apply_action(db, code, action)
 
     return run_async(run())
 
 
-def rows(settings: Settings, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(settings.db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return list(conn.execute(sql, params))
-    finally:
-        conn.close()
+def rows(settings: Settings, sql: str, params: Sequence[Any] = ()) -> list[Record]:
+    """Rows of the test's database (either backend), by name or position."""
+    return query(settings, sql, params)
 
 
 def report_row(settings: Settings, code: str) -> dict[str, Any]:
-    return dict(rows(settings, "SELECT * FROM reports WHERE code = ?", (code,))[0])
+    return dict(rows(settings, "SELECT * FROM reports WHERE code = :code", {"code": code})[0])
 
 
 def snapshot(settings: Settings, code: str) -> tuple[Any, ...]:
@@ -240,8 +238,7 @@ def test_a_deactivated_account_cannot_log_in_and_is_not_told_why(
     client: TestClient, settings: Settings
 ) -> None:
     user_id = add_account(settings, "gambir1", areas=[GAMBIR])
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
+    execute(settings, "UPDATE users SET active = 0 WHERE id = ?", (user_id,))
     response = login(client, "gambir1")
     assert response.status_code == 400 and "Nama pengguna atau kata sandi salah." in response.text
 
@@ -280,7 +277,7 @@ def test_the_lock_grows_with_each_further_failure_and_then_ends(settings: Settin
     start = utc_now()
 
     async def attempt(at: datetime, password: str = "salah-sekali-123") -> auth.LoginOutcome:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await auth.attempt_login(
                 db,
                 secret_key=settings.secret_key,
@@ -434,8 +431,7 @@ def test_an_idle_session_expires(client: TestClient, settings: Settings) -> None
     add_account(settings, "gambir1", areas=[GAMBIR])
     login(client, "gambir1")
     idle = to_text(utc_now() - auth.IDLE_TIMEOUT - timedelta(minutes=1))
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE sessions SET last_seen_at = ?", (idle,))
+    execute(settings, "UPDATE sessions SET last_seen_at = ?", (idle,))
     assert client.get("/staf", follow_redirects=False).status_code == 303
     assert rows(settings, "SELECT COUNT(*) FROM sessions")[0][0] == 0
 
@@ -446,8 +442,7 @@ def test_a_session_ends_at_its_absolute_age_even_when_in_use(
     add_account(settings, "gambir1", areas=[GAMBIR])
     login(client, "gambir1")
     born = to_text(utc_now() - auth.ABSOLUTE_AGE - timedelta(minutes=1))
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE sessions SET created_at = ?", (born,))
+    execute(settings, "UPDATE sessions SET created_at = ?", (born,))
     assert client.get("/staf", follow_redirects=False).status_code == 303
 
 
@@ -458,8 +453,7 @@ def test_a_session_is_touched_at_most_once_a_minute(client: TestClient, settings
     client.get("/staf")
     assert rows(settings, "SELECT last_seen_at FROM sessions")[0][0] == first
     earlier = to_text(utc_now() - timedelta(minutes=5))
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE sessions SET last_seen_at = ?", (earlier,))
+    execute(settings, "UPDATE sessions SET last_seen_at = ?", (earlier,))
     client.get("/staf")
     assert rows(settings, "SELECT last_seen_at FROM sessions")[0][0] > earlier
 

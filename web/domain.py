@@ -198,9 +198,10 @@ async def create_report(
     """Create a report with its first timeline event and its photos, in one transaction.
 
     With an idempotency key, a replay returns the report the key created, and the same key
-    with other content raises IdempotencyMismatch; concurrent replays are serialised by the
-    write lock, so only one report can ever exist per key. `device_hash` (the sha256 of the
-    sending device's secret) is kept beside the key to tell replays from that device.
+    with other content raises IdempotencyMismatch; the key's unique index decides between
+    concurrent replays (on any server), so only one report can ever exist per key.
+    `device_hash` (the sha256 of the sending device's secret) is kept beside the key to
+    tell replays from that device.
     """
     received = now or utc_now()
     async with db.write() as conn:
@@ -218,11 +219,8 @@ async def create_report(
         # the phone's outbox from when it reached us (nobody could act on it before).
         start = written if (written and new.channel in STAFF_CHANNELS) else received
         due = await compute_deadlines(conn, category, start, tz)
-        code = codes.new_code()
-        while await q.code_exists(conn, code):
-            code = codes.new_code()
         fields: dict[str, Any] = {
-            "code": code,
+            "code": "",
             "idempotency_key": idempotency_key,
             "request_hash": request_hash,
             "category_code": new.category,
@@ -259,7 +257,20 @@ async def create_report(
             "device_id": new.device_id,
             "idempotency_device": device_hash if idempotency_key else None,
         }
-        report_id = await q.insert_report(conn, fields)
+        # The unique code and key decide, not a look first: another server may have taken
+        # either since. A key taken meanwhile is a replay; a code, a rare collision.
+        for _attempt in range(10):
+            fields["code"] = code = codes.new_code()
+            inserted = await q.insert_report(conn, fields)
+            if inserted is not None:
+                report_id = inserted
+                break
+            if idempotency_key:
+                existing = await q.find_by_idempotency_key(conn, idempotency_key)
+                if existing is not None:
+                    return _replay(existing, request_hash, device_hash)
+        else:
+            raise RuntimeError("no free tracking code after 10 tries")
         event_id = await q.insert_event(
             conn,
             report_id,
@@ -345,7 +356,7 @@ async def apply_action(
             raise DomainError(N_("Catatan tidak boleh kosong."))
         if action.kind == "dispatch":
             agency = await _one(
-                conn, "SELECT code FROM agencies WHERE code = ?", (action.agency_code or "",)
+                conn, "SELECT code FROM agencies WHERE code = :code", action.agency_code or ""
             )
             if agency is None:
                 raise DomainError(N_("Pilih instansi tujuan."))
@@ -392,7 +403,9 @@ async def apply_action(
                     changes["next_due_at"] = next_due(report["status"], row)
             if action.area_code:
                 area = await _one(
-                    conn, "SELECT code FROM areas WHERE code = ? AND level = 4", (action.area_code,)
+                    conn,
+                    "SELECT code FROM areas WHERE code = :code AND level = 4",
+                    action.area_code,
                 )
                 if area is None:
                     raise DomainError(N_("Kelurahan tidak dikenal."))
@@ -445,9 +458,8 @@ async def apply_action(
         return int(report["version"]) + 1
 
 
-async def _one(conn: Any, sql: str, params: Any) -> Any:
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
+async def _one(conn: Any, sql: str, code: str) -> Any:
+    return await conn.fetchone(sql, {"code": code})
 
 
 def can_reopen(report: Any, now: datetime | None = None) -> bool:

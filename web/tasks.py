@@ -153,10 +153,10 @@ def add_parser(sub: Any) -> None:
 
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.db_path.exists():
+    if settings.uses_sqlite and not settings.db_path.exists():
         print(f"aduan: error: no database at {settings.db_path}", file=sys.stderr)
         return 2
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         await db.migrate()
         report = await run_once(db, settings)
     print(
