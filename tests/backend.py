@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -188,6 +189,47 @@ async def _dump(target: str | Path) -> str:
 def dump(target: Any) -> str:
     """Every row of every table as text: to check that something is stored nowhere."""
     return run(_dump(getattr(target, "database", target)))
+
+
+async def _refuse(target: str | Path, names: list[tuple[str, str, str]], message: str) -> None:
+    async with Database(target, readers=1) as db, db.write() as conn:
+        if not db.is_sqlite:
+            await conn.execute(
+                "CREATE OR REPLACE FUNCTION refuse_for_test() RETURNS trigger LANGUAGE plpgsql"
+                " AS $$ BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$"
+            )
+        for name, table, op in names:
+            if db.is_sqlite:
+                await conn.execute(
+                    f"CREATE TRIGGER {name} BEFORE {op} ON {table}"
+                    f" BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                )
+            else:
+                await conn.execute(
+                    f"CREATE TRIGGER {name} BEFORE {op} ON {table}"
+                    f" FOR EACH ROW EXECUTE FUNCTION refuse_for_test('{message}')"
+                )
+
+
+async def _allow(target: str | Path, names: list[tuple[str, str, str]]) -> None:
+    async with Database(target, readers=1) as db, db.write() as conn:
+        for name, table, _op in names:
+            await conn.execute(f"DROP TRIGGER {name}" + ("" if db.is_sqlite else f" ON {table}"))
+
+
+@contextmanager
+def refusing_writes(
+    target: Any, tables: Sequence[str], ops: Sequence[str], message: str
+) -> Iterator[None]:
+    """While inside, every `ops` (INSERT, UPDATE, DELETE) on `tables` fails with `message`,
+    as a full disk or a bug would (a trigger on either backend)."""
+    database = getattr(target, "database", target)
+    names = [(f"refuse_{t}_{op.lower()}", t, op) for t in tables for op in ops]
+    run(_refuse(database, names, message))
+    try:
+        yield
+    finally:
+        run(_allow(database, names))
 
 
 def set_operator_environment(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -123,6 +123,36 @@ def empty_database(
 
 
 @pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_database: str | Path) -> Path:
+    """An operator's data folder and, on PostgreSQL, ADUAN_DATABASE_URL naming an empty
+    database: the commands run once per backend."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("ADUAN_DATA_DIR", str(path))
+    monkeypatch.delenv("ADUAN_SECRET_KEY", raising=False)
+    if isinstance(empty_database, Path):
+        monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("ADUAN_DATABASE_URL", empty_database)
+    return path
+
+
+@pytest.fixture
+def db(data_dir: Path, empty_database: str | Path) -> str | Path:
+    """The database the commands use: the data folder's SQLite file, or the URL."""
+    return data_dir / "aduan.sqlite3" if isinstance(empty_database, Path) else empty_database
+
+
+@pytest.fixture
+def sqlite_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder on SQLite, for what is about the SQLite file itself."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("ADUAN_DATA_DIR", str(path))
+    monkeypatch.delenv("ADUAN_SECRET_KEY", raising=False)
+    monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
+    return path
+
+
+@pytest.fixture
 def settings(tmp_path: Path, database: str) -> Settings:
     """Settings on a fresh data directory and a database with Jakarta's areas."""
     return make_settings(tmp_path / "data", database_url=database)

@@ -91,7 +91,7 @@ def test_twenty_parallel_replays_of_one_key_make_one_report(settings: Settings) 
     """Against a real uvicorn server, as phones retrying over a flaky link would."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(make_settings(settings.data_dir, "http://127.0.0.1")),
+            create_app(make_settings(settings.data_dir, "http://127.0.0.1", settings.database_url)),
             host="127.0.0.1",
             port=0,
             log_level="warning",

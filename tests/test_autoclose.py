@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
+from tests.backend import set_operator_environment
 from tests.test_deadlines import GAMBIR, answer, create, move, utc_text, wib
 from tests.test_staff_auth import report_row, rows
 from web import cli, tasks
@@ -134,8 +135,7 @@ def test_aduan_tasks_run_closes_them_for_cron(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = resolved_report(settings, wib(2026, 1, 5, 10))  # long past by the real clock
-    monkeypatch.setenv("ADUAN_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("ADUAN_SECRET_KEY", "k" * 40)
+    set_operator_environment(settings, monkeypatch)
     assert cli.main(["tasks", "run"]) == 0
     assert "Closed 1 resolved reports" in capsys.readouterr().out
     assert report_row(settings, code)["status"] == "closed"

@@ -17,36 +17,6 @@ from web.app import create_app
 from web.cli import main
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_database: str | Path) -> Path:
-    """An operator's data folder and, on PostgreSQL, ADUAN_DATABASE_URL naming an empty
-    database: the commands run once per backend."""
-    path = tmp_path / "data"
-    monkeypatch.setenv("ADUAN_DATA_DIR", str(path))
-    monkeypatch.delenv("ADUAN_SECRET_KEY", raising=False)
-    if isinstance(empty_database, Path):
-        monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
-    else:
-        monkeypatch.setenv("ADUAN_DATABASE_URL", empty_database)
-    return path
-
-
-@pytest.fixture
-def db(data_dir: Path, empty_database: str | Path) -> str | Path:
-    """The database the commands use: the data folder's SQLite file, or the URL."""
-    return data_dir / "aduan.sqlite3" if isinstance(empty_database, Path) else empty_database
-
-
-@pytest.fixture
-def sqlite_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data folder on SQLite, for what is about the SQLite file itself."""
-    path = tmp_path / "data"
-    monkeypatch.setenv("ADUAN_DATA_DIR", str(path))
-    monkeypatch.delenv("ADUAN_SECRET_KEY", raising=False)
-    monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
-    return path
-
-
 def run_cli(*args: str, data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """The real console script in a child process, as an operator runs it."""
     env = {**os.environ, "ADUAN_DATA_DIR": str(data_dir)}

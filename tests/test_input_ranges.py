@@ -13,7 +13,7 @@ import uuid
 import pytest
 from starlette.testclient import TestClient
 
-from tests.backend import query
+from tests.backend import query, set_operator_environment
 from tests.test_cli import run_cli
 from tests.test_deadlines import targets_form
 from tests.test_open311 import BASE, FORMATS, assert_errors
@@ -240,7 +240,10 @@ def test_an_unreadable_api_key_rate_is_refused_with_the_form_kept(
 
 
 @pytest.mark.parametrize("rate", ["٣", "³"])
-def test_the_console_refuses_a_rate_that_is_not_plain_digits(settings: Settings, rate: str) -> None:
+def test_the_console_refuses_a_rate_that_is_not_plain_digits(
+    settings: Settings, rate: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_operator_environment(settings, monkeypatch)
     done = run_cli("apikey", "add", "JAKI", "--rate-per-minute", rate, data_dir=settings.data_dir)
     assert done.returncode == 2
     assert "between 1 and 10000" in done.stderr and "Traceback" not in done.stderr

@@ -148,7 +148,7 @@ def test_a_replay_is_answered_without_opening_its_photos(
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
-    app = create_app(make_settings(settings.data_dir, "http://127.0.0.1"))
+    app = create_app(make_settings(settings.data_dir, "http://127.0.0.1", settings.database_url))
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     served = uvicorn.Server(config)
     thread = threading.Thread(target=served.run, daemon=True)
