@@ -36,6 +36,7 @@ from web.photos import (
     process_photo,
     process_photo_async,
 )
+from web.settings import Settings
 
 
 def photo_error(data: bytes) -> str:
@@ -492,12 +493,13 @@ def test_save_leaves_no_temp_files(tmp_path):
 
 
 async def test_periodic_sweep_keeps_photos_of_reports_and_removes_old_orphans(
-    tmp_path: Path,
+    settings: Settings,
 ) -> None:
     from db.database import Database
+    from web import domain
     from web.tasks import sweep_photos
 
-    store = PhotoStore(tmp_path / "photos")
+    store = PhotoStore(settings.photo_dir)
     used = process_photo(encode(camera_like((640, 480)), "JPEG"))
     orphan = process_photo(encode(camera_like((480, 640)), "JPEG"))
     fresh_orphan = process_photo(encode(camera_like((500, 500)), "JPEG"))
@@ -507,15 +509,12 @@ async def test_periodic_sweep_keeps_photos_of_reports_and_removes_old_orphans(
     for photo in (used, orphan):
         for thumb in (False, True):
             os.utime(store.path(photo.sha256, thumb=thumb), (old, old))
-    async with Database(tmp_path / "a.sqlite3") as db:
-        await db.migrate()
-        await db.writer.execute("PRAGMA foreign_keys = OFF")  # a photo row without its report
-        async with db.write() as conn:
-            await conn.execute(
-                "INSERT INTO photos (report_id, sha256, width, height, created_at)"
-                " VALUES (1, ?, 640, 480, 'x')",
-                (used.sha256,),
-            )
+    async with Database(settings.database) as db:
+        new = domain.NewReport(
+            category="sampah", area="31.71.01.1001", description="Sampah menumpuk di pasar."
+        )
+        stored = domain.StoredPhoto(used.sha256, used.width, used.height)
+        await domain.create_report(db, new, [stored])
         assert await sweep_photos(db, store) == 1
     assert store.exists(used.sha256) and store.exists(fresh_orphan.sha256)
     assert not store.exists(orphan.sha256)
