@@ -22,8 +22,8 @@ from tests.backend import (
     set_operator_environment,
 )
 from tests.conftest import make_settings
+from tests.helpers import add_report
 from tests.test_cli import run_cli
-from tests.test_staff_auth import add_report
 from web.app import create_app
 from web.cli import main
 from web.settings import Settings

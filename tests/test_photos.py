@@ -496,7 +496,7 @@ async def test_periodic_sweep_keeps_photos_of_reports_and_removes_old_orphans(
     settings: Settings,
 ) -> None:
     from db.database import Database
-    from web import domain
+    from web import lifecycle
     from web.tasks import sweep_photos
 
     store = PhotoStore(settings.photo_dir)
@@ -510,11 +510,10 @@ async def test_periodic_sweep_keeps_photos_of_reports_and_removes_old_orphans(
         for thumb in (False, True):
             os.utime(store.path(photo.sha256, thumb=thumb), (old, old))
     async with Database(settings.database) as db:
-        new = domain.NewReport(
+        new = lifecycle.NewReport(
             category="sampah", area="31.71.01.1001", description="Sampah menumpuk di pasar."
         )
-        stored = domain.StoredPhoto(used.sha256, used.width, used.height)
-        await domain.create_report(db, new, [stored])
+        await lifecycle.create_report(db, new, [used])
         assert await sweep_photos(db, store) == 1
     assert store.exists(used.sha256) and store.exists(fresh_orphan.sha256)
     assert not store.exists(orphan.sha256)

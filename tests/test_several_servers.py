@@ -12,17 +12,17 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from web.deadlines import to_text
 
 from db import leases, ratelimit
 from db.database import Database
 from tests.test_deadlines import GAMBIR, wib
-from web import codes, domain, tasks
+from web import codes, lifecycle, tasks
+from web.clock import to_text
 from web.settings import Settings
 
 # Resolved on a Monday; ten working days later (automatic closing) is 16 March.
 RESOLVED = wib(2026, 3, 2, 10)
-NEW = domain.NewReport(
+NEW = lifecycle.NewReport(
     category="sampah", area=GAMBIR, description="Sampah menumpuk di depan pasar sejak kemarin."
 )
 
@@ -44,7 +44,9 @@ async def test_replays_of_one_key_sent_to_both_servers_at_once_make_one_report(
     a, b = servers
     answers = await asyncio.gather(
         *(
-            domain.create_report((a, b)[n % 2], NEW, idempotency_key="outbox:k1", request_hash="h1")
+            lifecycle.create_report(
+                (a, b)[n % 2], NEW, idempotency_key="outbox:k1", request_hash="h1"
+            )
             for n in range(10)
         )
     )
@@ -60,9 +62,9 @@ async def test_a_replay_with_other_content_is_refused_on_the_other_server(
     servers: tuple[Database, Database],
 ) -> None:
     a, b = servers
-    await domain.create_report(a, NEW, idempotency_key="outbox:k2", request_hash="h1")
-    with pytest.raises(domain.IdempotencyMismatch):
-        await domain.create_report(b, NEW, idempotency_key="outbox:k2", request_hash="other")
+    await lifecycle.create_report(a, NEW, idempotency_key="outbox:k2", request_hash="h1")
+    with pytest.raises(lifecycle.IdempotencyMismatch):
+        await lifecycle.create_report(b, NEW, idempotency_key="outbox:k2", request_hash="other")
     assert await report_count(a) == 1
 
 
@@ -70,11 +72,11 @@ async def test_officers_acting_on_both_servers_at_once_get_one_success_and_one_c
     servers: tuple[Database, Database],
 ) -> None:
     a, b = servers
-    created = await domain.create_report(a, NEW)
+    created = await lifecycle.create_report(a, NEW)
     results = await asyncio.gather(
-        domain.apply_action(a, created.code, domain.Action("verify", expected_version=1)),
-        domain.apply_action(
-            b, created.code, domain.Action("note", expected_version=1, internal_note="Dicek.")
+        lifecycle.apply_action(a, created.code, lifecycle.Action("verify", expected_version=1)),
+        lifecycle.apply_action(
+            b, created.code, lifecycle.Action("note", expected_version=1, internal_note="Dicek.")
         ),
         return_exceptions=True,
     )
@@ -95,8 +97,8 @@ async def test_a_tracking_code_taken_meanwhile_is_replaced_by_a_new_one(
     a, b = servers
     offered = iter(["K7QM3XPA", "K7QM3XPA", "K7QM3XPB"])
     monkeypatch.setattr(codes, "new_code", lambda: next(offered))
-    first = await domain.create_report(a, NEW)
-    second = await domain.create_report(b, NEW)
+    first = await lifecycle.create_report(a, NEW)
+    second = await lifecycle.create_report(b, NEW)
     assert (first.code, second.code) == ("K7QM3XPA", "K7QM3XPB")
     assert await report_count(a) == 2
 
@@ -118,11 +120,11 @@ async def test_a_client_limit_counts_every_attempt_made_through_both_servers(
 
 async def resolved_reports(db: Database, count: int) -> None:
     for _ in range(count):
-        created = await domain.create_report(db, NEW, now=RESOLVED - timedelta(days=1))
-        await domain.apply_action(
+        created = await lifecycle.create_report(db, NEW, now=RESOLVED - timedelta(days=1))
+        await lifecycle.apply_action(
             db,
             created.code,
-            domain.Action("resolve", expected_version=1, public_note="Sudah diangkut."),
+            lifecycle.Action("resolve", expected_version=1, public_note="Sudah diangkut."),
             now=RESOLVED,
         )
 
