@@ -57,3 +57,9 @@ async def hold(
             if other is None:
                 deletable.append(row["sha256"])
     return deletable
+
+
+async def used_photos(db: Database) -> set[str]:
+    """Every photo a report uses (what the sweep of orphan photo files keeps)."""
+    rows = await db.fetchall("SELECT DISTINCT sha256 FROM photos")
+    return {r["sha256"] for r in rows}

@@ -21,6 +21,7 @@ from db import accounts as account_db
 from db import database, dialect, reference, transfer
 from db.audit import CONSOLE
 from db.database import Database
+from db.postgresql import PostgreSQL
 from web import apikeys, audit, tasks
 from web.clock import to_text, utc_now
 from web.passwords import MIN_LENGTH, hash_password
@@ -315,7 +316,7 @@ def backup(target: Path, settings: Settings) -> int:
             f"PostgreSQL: handing the database {backend.describe()} over to pg_dump "
             f"(custom format; restore with pg_restore) -> {dump}"
         )
-        assert isinstance(backend, dialect.PostgreSQL)
+        assert isinstance(backend, PostgreSQL)
         target.mkdir(parents=True, exist_ok=True)
         try:
             backend.backup(dump)

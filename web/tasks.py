@@ -28,7 +28,7 @@ from typing import Any
 
 import anyio
 
-from db import leases
+from db import held_photos, leases
 from db.database import Database
 from web.clock import to_text, utc_now
 from web.lifecycle.autoclose import close_unanswered
@@ -59,8 +59,7 @@ async def sweep_photos(
 ) -> int:
     """Delete stored photos that no report refers to and that are older than a day (a
     resident may still be fixing the form that holds them)."""
-    rows = await db.fetchall("SELECT DISTINCT sha256 FROM photos")
-    keep = {r["sha256"] for r in rows}
+    keep = await held_photos.used_photos(db)
     removed = await anyio.to_thread.run_sync(store.sweep, keep, older_than)
     if removed:
         log.info("swept %d orphan photos", removed)
