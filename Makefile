@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export ADUAN_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test check lint typecheck pytest browser-deps messages bench clean
+.PHONY: run test check lint typecheck pytest browser-deps postgres-deps test-deps messages bench clean
 
 $(BIN)/aduan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
 
+# PostgreSQL 15 from Debian: the tests start their own throwaway cluster with it (as the
+# `postgres` user when run as root) and run the whole suite on it as well as on SQLite.
+postgres-deps:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql; \
+	  else echo "PostgreSQL missing: run 'sudo apt-get install postgresql'" >&2; exit 1; fi; }
+
+test-deps: browser-deps postgres-deps
+
 lint: $(BIN)/aduan
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,7 +40,9 @@ lint: $(BIN)/aduan
 typecheck: $(BIN)/aduan
 	$(BIN)/mypy
 
-pytest: $(BIN)/aduan browser-deps
+# Every test that touches the database runs on SQLite and on PostgreSQL (tests/backend.py);
+# ADUAN_TEST_BACKENDS=sqlite (or postgresql) runs one of them.
+pytest: $(BIN)/aduan test-deps
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest

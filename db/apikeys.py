@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from db.database import Database
+from db.database import Connection, Database
 
 KEY_COLUMNS = "id, name, prefix, rate_per_minute, created_by, created_at, revoked_at"
 
@@ -46,7 +44,7 @@ class ApiKey:
 
 
 async def insert_key(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     name: str,
     key_hash: str,
@@ -56,20 +54,28 @@ async def insert_key(
     created_by: int | None = None,
 ) -> int:
     """Store a new key by its hash; returns its id."""
-    cur = await conn.execute(
+    key_id = await conn.insert(
         "INSERT INTO api_keys (name, key_hash, prefix, rate_per_minute, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (name, key_hash, prefix, rate_per_minute, created_by, created_at),
+        " VALUES (:name, :key_hash, :prefix, :rate_per_minute, :created_by, :created_at)"
+        " RETURNING id",
+        {
+            "name": name,
+            "key_hash": key_hash,
+            "prefix": prefix,
+            "rate_per_minute": rate_per_minute,
+            "created_by": created_by,
+            "created_at": created_at,
+        },
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    assert key_id is not None
+    return key_id
 
 
 async def active_key_by_hash(db: Database, key_hash: str) -> ApiKey | None:
     """The unrevoked key with this hash, or None (unknown and revoked keys look the same)."""
     row = await db.fetchone(
-        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
-        (key_hash,),
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = :key_hash AND revoked_at IS NULL",
+        {"key_hash": key_hash},
     )
     return ApiKey.from_row(row) if row else None
 
@@ -82,26 +88,28 @@ async def all_keys(db: Database) -> list[ApiKey]:
     return [ApiKey.from_row(r) for r in rows]
 
 
-async def active_keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[ApiKey]:
+async def active_keys_with_prefix(conn: Connection, prefix: str) -> list[ApiKey]:
     """The unrevoked keys shown with this prefix, read in the caller's transaction."""
-    async with conn.execute(
-        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE prefix = ? AND revoked_at IS NULL",
-        (prefix,),
-    ) as cur:
-        return [ApiKey.from_row(r) for r in await cur.fetchall()]
+    rows = await conn.fetchall(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE prefix = :prefix AND revoked_at IS NULL",
+        {"prefix": prefix},
+    )
+    return [ApiKey.from_row(r) for r in rows]
 
 
-async def key_by_id(conn: aiosqlite.Connection, key_id: int) -> ApiKey | None:
+async def key_by_id(conn: Connection, key_id: int) -> ApiKey | None:
     """One key by id (revoked ones too), read in the caller's transaction; None if unknown."""
-    async with conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)) as cur:
-        row = await cur.fetchone()
+    row = await conn.fetchone(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = :key_id", {"key_id": key_id}
+    )
     return ApiKey.from_row(row) if row else None
 
 
-async def revoke(conn: aiosqlite.Connection, key_id: int, revoked_at: str) -> bool:
-    """Mark a key revoked; False when it was unknown or already revoked."""
-    cur = await conn.execute(
-        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-        (revoked_at, key_id),
+async def revoke(conn: Connection, key_id: int, revoked_at: str) -> bool:
+    """Mark a key revoked; False when it was unknown or already revoked (one atomic
+    UPDATE: of two servers revoking at once, one changes the row)."""
+    changed = await conn.execute(
+        "UPDATE api_keys SET revoked_at = :revoked_at WHERE id = :key_id AND revoked_at IS NULL",
+        {"revoked_at": revoked_at, "key_id": key_id},
     )
-    return cur.rowcount == 1
+    return changed == 1

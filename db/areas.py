@@ -28,7 +28,9 @@ async def kelurahan_list(db: Database, kecamatan: str | None = None) -> list[Any
     """Kelurahan/desa with their kecamatan and kota, ordered for a grouped picker."""
     if kecamatan is None:
         return await db.fetchall(KELURAHAN_SQL + " ORDER BY kota.name, kec.name, kel.name")
-    return await db.fetchall(KELURAHAN_SQL + " AND kec.code = ? ORDER BY kel.name", (kecamatan,))
+    return await db.fetchall(
+        KELURAHAN_SQL + " AND kec.code = :kecamatan ORDER BY kel.name", {"kecamatan": kecamatan}
+    )
 
 
 async def kecamatan_list(db: Database) -> list[Any]:
@@ -42,17 +44,18 @@ async def kecamatan_list(db: Database) -> list[Any]:
 
 async def kelurahan(db: Database, code: str) -> Any:
     """One kelurahan/desa (level 4) by code, or None."""
-    return await db.fetchone(KELURAHAN_SQL + " AND kel.code = ?", (code,))
+    return await db.fetchone(KELURAHAN_SQL + " AND kel.code = :code", {"code": code})
 
 
 async def area(db: Database, code: str) -> Any:
     """One area of any level by code (every column), or None."""
-    return await db.fetchone("SELECT * FROM areas WHERE code = ?", (code,))
+    return await db.fetchone("SELECT * FROM areas WHERE code = :code", {"code": code})
 
 
 async def kelurahan_under(db: Database, code: str, *, limit: int) -> list[Any]:
     """The first `limit` kelurahan/desa (code and name, in code order) below an area."""
     return await db.fetchall(
-        "SELECT code, name FROM areas WHERE level = 4 AND code LIKE ? ORDER BY code LIMIT ?",
-        (code + ".%", limit),
+        "SELECT code, name FROM areas WHERE level = 4 AND code LIKE :pattern"
+        " ORDER BY code LIMIT :limit",
+        {"pattern": code + ".%", "limit": limit},
     )

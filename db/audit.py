@@ -13,9 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from db.database import Database
+from db.database import Connection, Database
 
 KINDS = ("targets", "holiday", "routing", "account", "apikey")
 ACTIONS = frozenset(
@@ -98,7 +96,7 @@ def _json(value: dict[str, Any] | None) -> str | None:
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     at: str,
     actor: Actor,
@@ -114,23 +112,24 @@ async def record(
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    cur = await conn.execute(
+    entry_id = await conn.insert(
         "INSERT INTO audit_log (at, actor_id, actor_name, kind, action, object_table,"
-        " object_key, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            at,
-            actor.id,
-            actor.name,
-            action.split(".", 1)[0],
-            action,
-            table,
-            key,
-            _json(before),
-            _json(after),
-        ),
+        " object_key, before_json, after_json) VALUES (:at, :actor_id, :actor_name, :kind,"
+        " :action, :object_table, :object_key, :before_json, :after_json) RETURNING id",
+        {
+            "at": at,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "kind": action.split(".", 1)[0],
+            "action": action,
+            "object_table": table,
+            "object_key": str(key),
+            "before_json": _json(before),
+            "after_json": _json(after),
+        },
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    assert entry_id is not None
+    return entry_id
 
 
 @dataclass(frozen=True)
@@ -142,21 +141,21 @@ class LogFilter:
     until: str | None = None
 
 
-def _where(f: LogFilter, before_id: int | None) -> tuple[str, list[Any]]:
+def _where(f: LogFilter, before_id: int | None) -> tuple[str, dict[str, Any]]:
     where: list[str] = []
-    params: list[Any] = []
+    params: dict[str, Any] = {}
     if f.kind:
-        where.append("kind = ?")
-        params.append(f.kind)
+        where.append("kind = :kind")
+        params["kind"] = f.kind
     if f.since:
-        where.append("at >= ?")
-        params.append(f.since)
+        where.append("at >= :since")
+        params["since"] = f.since
     if f.until:
-        where.append("at < ?")
-        params.append(f.until)
+        where.append("at < :until")
+        params["until"] = f.until
     if before_id is not None:
-        where.append("id < ?")
-        params.append(before_id)
+        where.append("id < :before_id")
+        params["before_id"] = before_id
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
@@ -167,7 +166,8 @@ async def page(
     id: entries are only ever appended, so a page never shifts under the reader)."""
     where, params = _where(f, before_id)
     rows = await db.fetchall(
-        f"SELECT {COLUMNS} FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit + 1]
+        f"SELECT {COLUMNS} FROM audit_log{where} ORDER BY id DESC LIMIT :limit",
+        {**params, "limit": limit + 1},
     )
     entries = [Entry.from_row(r) for r in rows[:limit]]
     return entries, (entries[-1].id if len(rows) > limit else None)
@@ -193,11 +193,11 @@ async def rule_change_times(
     category's targets but those of confidential categories (left out of public figures),
     and holidays falling between `first_day` and `last_day` (ISO dates). Oldest first."""
     rows = await db.fetchall(
-        "SELECT at FROM audit_log WHERE at >= ? AND ("
+        "SELECT at FROM audit_log WHERE at >= :since AND ("
         " (kind = 'targets' AND object_key NOT IN"
         "   (SELECT code FROM categories WHERE confidential = 1))"
-        " OR (kind = 'holiday' AND object_key BETWEEN ? AND ?)"
+        " OR (kind = 'holiday' AND object_key BETWEEN :first_day AND :last_day)"
         ") ORDER BY at",
-        (since, first_day, last_day),
+        {"since": since, "first_day": first_day, "last_day": last_day},
     )
     return [r["at"] for r in rows]

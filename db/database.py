@@ -1,98 +1,128 @@
-"""SQLite behind an async facade: one writer, several readers, all pragmas in one place.
+"""The database behind an async facade, the same for SQLite and PostgreSQL.
 
-Every write goes through `Database.write()`, which holds one lock around a `BEGIN IMMEDIATE`
-transaction on the single writer connection. A deferred transaction that later writes fails
-at once with "database is locked" regardless of the busy timeout, and a shared connection
-used by concurrent requests would interleave their statements; the lock plus IMMEDIATE rules
-out both. Reads use a small pool of separate connections, so they never wait on a writer
-(WAL lets readers see the last committed state while a write is in progress).
+`Database(target)` takes a SQLite file path or a URL (`ADUAN_DATABASE_URL`:
+`postgresql://user:password@host:port/dbname`); db/dialect.py holds what differs between
+the two (engines, how a write transaction is taken, the few SQL pieces that differ).
+
+Every write goes through `Database.write()`: one transaction, committed when the block
+ends and rolled back on any error. Reads use `Database.read()` (several queries) or
+`fetchone`/`fetchall` (one), on connections that see committed data and never wait on a
+writer. Queries are SQLAlchemy `text()` with named parameters (`:code`); a list or tuple
+value expands into an `IN (…)` list. Rows are mappings: `row["code"]`, `dict(row)`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
+from sqlalchemy import RowMapping, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import TextClause
 
-BUSY_TIMEOUT_MS = 10_000
-BACKUP_BUSY_TIMEOUT_MS = 30_000
+from db import dialect as dialects
+from db.dialect import Dialect
 
-
-async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
-    """Apply the pragmas every connection needs. The one place they are set."""
-    conn.row_factory = sqlite3.Row
-    pragmas = [
-        f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-        "PRAGMA foreign_keys = ON",
-        # FULL: a report whose tracking code was shown to the resident survives a power cut.
-        "PRAGMA synchronous = FULL",
-    ]
-    pragmas.append("PRAGMA query_only = ON" if readonly else "PRAGMA journal_mode = WAL")
-    for pragma in pragmas:
-        # Close each cursor: a pragma's unread result row would keep a statement open.
-        async with conn.execute(pragma) as cur:
-            await cur.fetchall()
+Params = Mapping[str, Any] | None
+Row = RowMapping
 
 
-async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
-    """Open one configured connection in autocommit mode (transactions are explicit)."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        await _configure(conn, readonly=readonly)
-    except BaseException:
-        # Each connection runs a (non-daemon) thread: left open, it keeps the process alive.
-        await conn.close()
-        raise
-    return conn
+@lru_cache(maxsize=2048)
+def _statement(sql: str, expanding: frozenset[str]) -> TextClause:
+    statement = text(sql)
+    if expanding:
+        statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
+    return statement
+
+
+def statement(sql: str, params: Params) -> TextClause:
+    """The `text()` of `sql`, with list and tuple parameters expanding into `IN` lists."""
+    expanding = frozenset(
+        name for name, value in (params or {}).items() if isinstance(value, list | tuple)
+    )
+    return _statement(sql, expanding)
+
+
+class Connection:
+    """One connection: inside a write transaction (`Database.write()`) or for reads
+    (`Database.read()`). db/ functions take it; nothing outside db/ runs SQL on it."""
+
+    def __init__(self, conn: AsyncConnection, dialect: Dialect) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    async def fetchone(self, sql: str, params: Params = None) -> Any:
+        """The first row (a mapping), or None."""
+        result = await self.conn.execute(statement(sql, params), dict(params or {}))
+        return result.mappings().first()
+
+    async def fetchall(self, sql: str, params: Params = None) -> list[Row]:
+        """Every row."""
+        result = await self.conn.execute(statement(sql, params), dict(params or {}))
+        return list(result.mappings().all())
+
+    async def scalar(self, sql: str, params: Params = None) -> Any:
+        """The first column of the first row, or None."""
+        result = await self.conn.execute(statement(sql, params), dict(params or {}))
+        return result.scalar()
+
+    async def execute(self, sql: str, params: Params = None) -> int:
+        """Run a statement; returns how many rows it changed."""
+        result = await self.conn.execute(statement(sql, params), dict(params or {}))
+        return int(result.rowcount)
+
+    async def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for each parameter set."""
+        if rows:
+            await self.conn.execute(text(sql), [dict(r) for r in rows])
+
+    async def insert(self, sql: str, params: Params = None) -> int | None:
+        """Run an INSERT ending in `RETURNING id`; the new id, or None when `ON CONFLICT
+        DO NOTHING` left the row out."""
+        value = await self.scalar(sql, params)
+        return None if value is None else int(value)
+
+    async def lock(self, key: str) -> None:
+        """Serialise every write transaction that locks `key` until this one ends."""
+        await self.dialect.lock(self.conn, key)
 
 
 class Database:
-    """The application's database: `write()` for transactions, `fetchone/fetchall` for reads."""
+    """The application's database: `write()` for transactions, `read()` and
+    `fetchone/fetchall` for reads."""
 
-    def __init__(self, path: Path, readers: int = 3) -> None:
-        self.path = Path(path)
-        self._reader_count = readers
-        self._writer: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self._all_readers: list[aiosqlite.Connection] = []
+    def __init__(self, target: str | Path, readers: int = 3) -> None:
+        self.dialect = dialects.for_target(target, readers=readers)
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None on PostgreSQL."""
+        return self.dialect.path if isinstance(self.dialect, dialects.SQLite) else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return isinstance(self.dialect, dialects.SQLite)
+
+    def describe(self) -> str:
+        """The database for messages (a file path, or a URL without its password)."""
+        return self.dialect.describe()
 
     async def open(self) -> None:
-        """Open the writer (which creates the file and switches to WAL) and the readers.
-
-        On failure (a corrupt file, a read-only folder) it closes what it opened before
-        raising: a connection left open would keep the process from exiting.
-        """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._writer = await connect(self.path)
-            for _ in range(self._reader_count):
-                conn = await connect(self.path, readonly=True)
-                self._all_readers.append(conn)
-                self._readers.put_nowait(conn)
-        except BaseException:
-            await self.close()
-            raise
+        """Connect (SQLite: create the file and switch it to WAL). On failure (a corrupt
+        file, a read-only folder, a server that refuses) nothing is left open."""
+        await self.dialect.open()
 
     async def migrate(self) -> list[int]:
         """Apply pending schema migrations (see db/migrations.py)."""
         from db.migrations import apply_migrations
 
-        async with self._write_lock:
-            return await apply_migrations(self.writer)
+        return await apply_migrations(self)
 
     async def close(self) -> None:
-        for conn in self._all_readers:
-            await conn.close()
-        self._all_readers.clear()
-        if self._writer is not None:
-            await self._writer.close()
-            self._writer = None
+        await self.dialect.close()
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -102,64 +132,35 @@ class Database:
         await self.close()
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: `BEGIN IMMEDIATE` … `COMMIT`, rolled back on any error.
+    async def write(self) -> AsyncIterator[Connection]:
+        """One write transaction, committed at the end of the block, rolled back on error.
 
-        Only one transaction runs at a time; callers wait on the lock, not on SQLite.
+        SQLite: one at a time (`BEGIN IMMEDIATE` behind a lock); PostgreSQL: side by side
+        at READ COMMITTED, so db/ functions lock what they read to change.
         """
-        if self._writer is None:
-            raise RuntimeError("database is not open")
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            else:
-                await self._writer.execute("COMMIT")
+        async with self.dialect.transaction() as conn:
+            yield Connection(conn, self.dialect)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Borrow a read-only connection for several queries (each sees committed data)."""
-        conn = await self._readers.get()
-        try:
-            yield conn
-        finally:
-            self._readers.put_nowait(conn)
+    async def read(self) -> AsyncIterator[Connection]:
+        """A connection for several reads (each sees committed data)."""
+        async with self.dialect.reading() as conn:
+            yield Connection(conn, self.dialect)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    async def fetchone(self, sql: str, params: Params = None) -> Any:
+        """The first row (a mapping) of one read, or None."""
         async with self.read() as conn:
-            async with conn.execute(sql, params) as cur:
-                return await cur.fetchone()
+            return await conn.fetchone(sql, params)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Params = None) -> list[Row]:
+        """Every row of one read."""
         async with self.read() as conn:
-            async with conn.execute(sql, params) as cur:
-                return list(await cur.fetchall())
-
-    @property
-    def writer(self) -> aiosqlite.Connection:
-        """The raw writer connection, for maintenance that is not a transaction (backup)."""
-        if self._writer is None:
-            raise RuntimeError("database is not open")
-        return self._writer
+            return await conn.fetchall(sql, params)
 
 
 def backup(source: Path, target: Path) -> str:
-    """Copy the database at `source` into a new file `target` with SQLite's online backup
-    API, consistent while a server writes; returns the copy's integrity check ("ok" when
-    sound). Synchronous: it runs from the console, not inside the server.
-    """
-    src = sqlite3.connect(source, timeout=BACKUP_BUSY_TIMEOUT_MS / 1000)
-    dest = sqlite3.connect(target)
-    try:
-        src.execute(f"PRAGMA busy_timeout = {BACKUP_BUSY_TIMEOUT_MS}")
-        # One step, inside one read transaction: copying in slices lets any write by another
-        # connection restart the copy, and a busy server's copy would never finish. WAL lets
-        # the server keep writing meanwhile; the copy is the state when the step began.
-        src.backup(dest, pages=-1)
-        return str(dest.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        dest.close()
-        src.close()
+    """Copy the SQLite database at `source` into a new file `target` with the online backup
+    API (consistent while a server writes); returns the copy's integrity check."""
+    backend = dialects.for_target(source)
+    assert isinstance(backend, dialects.SQLite)
+    return backend.backup(target)

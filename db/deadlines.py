@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
-from db.database import Database
+from db.database import Connection, Database
 
 TARGETS = ("response", "dispatch", "resolution")
 
@@ -22,31 +20,32 @@ async def category_targets(db: Database) -> list[Any]:
     )
 
 
-async def targets_of(conn: aiosqlite.Connection, code: str) -> dict[str, Any] | None:
+async def targets_of(conn: Connection, code: str) -> dict[str, Any] | None:
     """A category's three targets as stored ({"response_amount": 24, "response_unit":
     "hours", ...}), read in the caller's transaction; None for an unknown category."""
     columns = ", ".join(f"{name}_amount, {name}_unit" for name in TARGETS)
-    async with conn.execute(f"SELECT {columns} FROM categories WHERE code = ?", (code,)) as cur:
-        row = await cur.fetchone()
+    row = await conn.fetchone(
+        f"SELECT {columns} FROM categories WHERE code = :code", {"code": code}
+    )
     return dict(row) if row is not None else None
 
 
 async def set_category_targets(
-    conn: aiosqlite.Connection, code: str, targets: dict[str, tuple[int, str]]
+    conn: Connection, code: str, targets: dict[str, tuple[int, str]]
 ) -> bool:
     """Store a category's three targets ({"response": (24, "hours"), ...}); False when the
     category does not exist. Reports already received keep the due times they were given."""
-    values: list[Any] = []
+    values: dict[str, Any] = {"code": code}
     for name in TARGETS:
-        amount, unit = targets[name]
-        values.extend([amount, unit])
-    cur = await conn.execute(
-        "UPDATE categories SET response_amount = ?, response_unit = ?,"
-        " dispatch_amount = ?, dispatch_unit = ?,"
-        " resolution_amount = ?, resolution_unit = ? WHERE code = ?",
-        [*values, code],
+        values[f"{name}_amount"], values[f"{name}_unit"] = targets[name]
+    changed = await conn.execute(
+        "UPDATE categories SET response_amount = :response_amount,"
+        " response_unit = :response_unit, dispatch_amount = :dispatch_amount,"
+        " dispatch_unit = :dispatch_unit, resolution_amount = :resolution_amount,"
+        " resolution_unit = :resolution_unit WHERE code = :code",
+        values,
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def holidays(db: Database) -> list[Any]:
@@ -54,26 +53,24 @@ async def holidays(db: Database) -> list[Any]:
     return await db.fetchall("SELECT day, name FROM holidays ORDER BY day")
 
 
-async def holiday_name(conn: aiosqlite.Connection, day: str) -> str | None:
+async def holiday_name(conn: Connection, day: str) -> str | None:
     """The name of the holiday on a day (ISO date), read in the caller's transaction."""
-    async with conn.execute("SELECT name FROM holidays WHERE day = ?", (day,)) as cur:
-        row = await cur.fetchone()
+    row = await conn.fetchone("SELECT name FROM holidays WHERE day = :day", {"day": day})
     return str(row["name"]) if row is not None else None
 
 
-async def save_holiday(conn: aiosqlite.Connection, day: str, name: str) -> None:
+async def save_holiday(conn: Connection, day: str, name: str) -> None:
     """Add a holiday, or rename the one already on that day."""
     await conn.execute(
-        "INSERT INTO holidays (day, name) VALUES (?, ?)"
+        "INSERT INTO holidays (day, name) VALUES (:day, :name)"
         " ON CONFLICT (day) DO UPDATE SET name = excluded.name",
-        (day, name),
+        {"day": day, "name": name},
     )
 
 
-async def delete_holiday(conn: aiosqlite.Connection, day: str) -> bool:
+async def delete_holiday(conn: Connection, day: str) -> bool:
     """Remove the holiday on a day (ISO date); False when there was none."""
-    cur = await conn.execute("DELETE FROM holidays WHERE day = ?", (day,))
-    return cur.rowcount == 1
+    return await conn.execute("DELETE FROM holidays WHERE day = :day", {"day": day}) == 1
 
 
 async def resolved_before(
@@ -85,6 +82,7 @@ async def resolved_before(
     """
     return await db.fetchall(
         "SELECT id, code, version, resolved_at FROM reports"
-        " WHERE status = 'resolved' AND resolved_at <= ? AND id > ? ORDER BY id LIMIT ?",
-        (before, after_id, limit),
+        " WHERE status = 'resolved' AND resolved_at <= :before AND id > :after_id"
+        " ORDER BY id LIMIT :limit",
+        {"before": before, "after_id": after_id, "limit": limit},
     )

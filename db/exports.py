@@ -48,15 +48,23 @@ async def report_batches(
     """
     scope, scope_params = scope_clause(account)
     contact, contact_params = contact_columns(account, CONTACT)
-    where, params = filter_sql(f, now)
-    condition = " AND ".join([scope, *where, "r.id > ?"])
+    where, params = filter_sql(f, now, dialect=db.dialect)
+    condition = " AND ".join([scope, *where, "r.id > :last_id"])
     sql = (
-        f"SELECT {EXPORT_COLUMNS}, {contact} {REPORT_JOINS} WHERE {condition} ORDER BY r.id LIMIT ?"
+        f"SELECT {EXPORT_COLUMNS}, {contact} {REPORT_JOINS} WHERE {condition}"
+        " ORDER BY r.id LIMIT :batch_size"
     )
     last_id = 0
     while True:
         rows = await db.fetchall(
-            sql, [*contact_params, *scope_params, *params, last_id, batch_size]
+            sql,
+            {
+                **contact_params,
+                **scope_params,
+                **params,
+                "last_id": last_id,
+                "batch_size": batch_size,
+            },
         )
         if not rows:
             return

@@ -17,30 +17,43 @@ async def hold(
 
     Rows older than `forget_before` are forgotten, whoever holds them (the hourly sweep
     deletes those files once they are a day old and unused).
+
+    One server at a time (a lock on the table's key): whether another client still holds a
+    photo is decided with no other hold running, so a file is never deleted under a hold
+    that another server is writing.
     """
     async with db.write() as conn:
-        await conn.execute("DELETE FROM held_photos WHERE held_at < ?", (forget_before,))
+        await conn.lock("held_photos")
+        await conn.execute(
+            "DELETE FROM held_photos WHERE held_at < :forget_before",
+            {"forget_before": forget_before},
+        )
         for sha in shas:
-            # REPLACE gives the row a new rowid: rowid order is the order photos were held.
+            # Held again: a new row, so that id order is the order photos were held in.
+            key = {"client": client, "sha256": sha}
             await conn.execute(
-                "INSERT OR REPLACE INTO held_photos (client, sha256, held_at) VALUES (?, ?, ?)",
-                (client, sha, now),
+                "DELETE FROM held_photos WHERE client = :client AND sha256 = :sha256", key
             )
-        async with conn.execute(
-            "SELECT sha256 FROM held_photos h WHERE client = ?"
+            await conn.execute(
+                "INSERT INTO held_photos (client, sha256, held_at)"
+                " VALUES (:client, :sha256, :held_at)",
+                {**key, "held_at": now},
+            )
+        rows = await conn.fetchall(
+            "SELECT sha256 FROM held_photos h WHERE client = :client"
             " AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = h.sha256)"
-            " ORDER BY rowid DESC LIMIT -1 OFFSET ?",
-            (client, keep),
-        ) as cur:
-            dropped = [row["sha256"] for row in await cur.fetchall()]
+            " ORDER BY id DESC",
+            {"client": client},
+        )
         deletable = []
-        for sha in dropped:
+        for row in rows[keep:]:
+            key = {"client": client, "sha256": row["sha256"]}
             await conn.execute(
-                "DELETE FROM held_photos WHERE client = ? AND sha256 = ?", (client, sha)
+                "DELETE FROM held_photos WHERE client = :client AND sha256 = :sha256", key
             )
-            async with conn.execute(
-                "SELECT 1 FROM held_photos WHERE sha256 = ? LIMIT 1", (sha,)
-            ) as cur:
-                if await cur.fetchone() is None:
-                    deletable.append(sha)
+            other = await conn.fetchone(
+                "SELECT 1 FROM held_photos WHERE sha256 = :sha256 LIMIT 1", key
+            )
+            if other is None:
+                deletable.append(row["sha256"])
     return deletable

@@ -31,12 +31,13 @@ _PUBLIC_REQUEST_SQL = f"""
 """
 
 
-def _public_event(public_kinds: Collection[str]) -> tuple[str, list[str]]:
+def _public_event(public_kinds: Collection[str]) -> tuple[str, dict[str, list[str]]]:
     """web.lifecycle.rules.is_public_event in SQL, with the kinds the caller passes
     (`PUBLIC_EVENT_KINDS`): a public kind, or a public note. An event with only an internal
     note (and the photos attached to it) is for staff."""
-    kinds = sorted(public_kinds)
-    return f"(e.kind IN ({_marks(kinds)}) OR e.public_note != '')", kinds
+    return "(e.kind IN :public_kinds OR e.public_note != '')", {
+        "public_kinds": sorted(public_kinds)
+    }
 
 
 @dataclass(frozen=True)
@@ -52,40 +53,36 @@ class RequestQuery:
     offset: int = 0
 
 
-def _marks(values: Collection[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 async def public_requests(db: Database, query: RequestQuery) -> list[Any]:
     """Public rows of non-confidential reports, newest first (see the module docstring)."""
     sql = _PUBLIC_REQUEST_SQL
-    params: list[Any] = []
+    params: dict[str, Any] = {}
     if query.codes is not None:
         if not query.codes:
             return []
-        sql += f" AND r.code IN ({_marks(query.codes)})"
-        params += list(query.codes)
+        sql += " AND r.code IN :codes"
+        params["codes"] = list(query.codes)
     else:
         if query.service_codes:
-            sql += f" AND r.category_code IN ({_marks(query.service_codes)})"
-            params += list(query.service_codes)
+            sql += " AND r.category_code IN :service_codes"
+            params["service_codes"] = list(query.service_codes)
         if query.received_from:
-            sql += " AND r.received_at >= ?"
-            params.append(query.received_from)
+            sql += " AND r.received_at >= :received_from"
+            params["received_from"] = query.received_from
         if query.received_until:
-            sql += " AND r.received_at <= ?"
-            params.append(query.received_until)
+            sql += " AND r.received_at <= :received_until"
+            params["received_until"] = query.received_until
         if query.statuses:
-            sql += f" AND r.status IN ({_marks(query.statuses)})"
-            params += sorted(query.statuses)
-    sql += " ORDER BY r.received_at DESC, r.id DESC LIMIT ? OFFSET ?"
-    params += [query.limit, query.offset]
+            sql += " AND r.status IN :statuses"
+            params["statuses"] = sorted(query.statuses)
+    sql += " ORDER BY r.received_at DESC, r.id DESC LIMIT :limit OFFSET :offset"
+    params.update(limit=query.limit, offset=query.offset)
     return await db.fetchall(sql, params)
 
 
 async def public_request(db: Database, code: str) -> Any:
     """One public row by stored tracking code, or None (unknown or confidential alike)."""
-    return await db.fetchone(_PUBLIC_REQUEST_SQL + " AND r.code = ?", (code,))
+    return await db.fetchone(_PUBLIC_REQUEST_SQL + " AND r.code = :code", {"code": code})
 
 
 async def public_events(
@@ -97,9 +94,9 @@ async def public_events(
     public, kinds = _public_event(public_kinds)
     return await db.fetchall(
         "SELECT e.id, e.report_id, e.kind, e.status_after, e.public_note, e.created_at"
-        f" FROM report_events e WHERE e.report_id IN ({_marks(report_ids)})"
+        " FROM report_events e WHERE e.report_id IN :report_ids"
         f" AND {public} ORDER BY e.report_id, e.id",
-        [*report_ids, *kinds],
+        {"report_ids": list(report_ids), **kinds},
     )
 
 
@@ -113,16 +110,18 @@ async def public_photos(
     return await db.fetchall(
         "SELECT p.report_id, p.event_id, p.sha256 FROM photos p"
         " LEFT JOIN report_events e ON e.id = p.event_id"
-        f" WHERE p.report_id IN ({_marks(report_ids)})"
+        " WHERE p.report_id IN :report_ids"
         f" AND (p.event_id IS NULL OR {public})"
         " ORDER BY p.report_id, COALESCE(p.event_id, 0), p.position, p.id",
-        [*report_ids, *kinds],
+        {"report_ids": list(report_ids), **kinds},
     )
 
 
 async def response_due(db: Database, report_id: int) -> str | None:
     """When the first response is due (for the notice shown after filing)."""
-    row = await db.fetchone("SELECT response_due_at FROM reports WHERE id = ?", (report_id,))
+    row = await db.fetchone(
+        "SELECT response_due_at FROM reports WHERE id = :report_id", {"report_id": report_id}
+    )
     return row["response_due_at"] if row else None
 
 
@@ -138,12 +137,12 @@ async def service(db: Database, code: str) -> Any:
     """One active category as an Open311 service, or None."""
     return await db.fetchone(
         "SELECT code, name_id, description_id, group_id, keywords FROM categories"
-        " WHERE code = ? AND active = 1",
-        (code,),
+        " WHERE code = :code AND active = 1",
+        {"code": code},
     )
 
 
 async def kelurahan_exists(db: Database, code: str) -> bool:
     """Whether a kelurahan/desa (level 4) with this code exists."""
-    row = await db.fetchone("SELECT 1 FROM areas WHERE code = ? AND level = 4", (code,))
+    row = await db.fetchone("SELECT 1 FROM areas WHERE code = :code AND level = 4", {"code": code})
     return row is not None

@@ -19,9 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-import aiosqlite
-
-from db.database import Database
+from db.database import Connection, Database
 from db.timestamps import from_text, to_text
 
 
@@ -35,8 +33,8 @@ class Limit(NamedTuple):
 async def events(db: Database, bucket: str, window: timedelta, now: datetime) -> list[datetime]:
     """When the events of a bucket within the window happened, oldest first."""
     rows = await db.fetchall(
-        "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at",
-        (bucket, to_text(now - window)),
+        "SELECT at FROM rate_events WHERE bucket = :bucket AND at > :since ORDER BY at",
+        {"bucket": bucket, "since": to_text(now - window)},
     )
     return [from_text(r["at"]) for r in rows]
 
@@ -44,31 +42,32 @@ async def events(db: Database, bucket: str, window: timedelta, now: datetime) ->
 async def count(db: Database, bucket: str, window: timedelta, now: datetime) -> int:
     """How many events a bucket counted within the window."""
     row = await db.fetchone(
-        "SELECT COUNT(*) AS n FROM rate_events WHERE bucket = ? AND at > ?",
-        (bucket, to_text(now - window)),
+        "SELECT COUNT(*) AS n FROM rate_events WHERE bucket = :bucket AND at > :since",
+        {"bucket": bucket, "since": to_text(now - window)},
     )
     return int(row["n"])
 
 
 async def record(
-    conn: aiosqlite.Connection, buckets: Sequence[str], now: datetime, *, keep: timedelta
+    conn: Connection, buckets: Sequence[str], now: datetime, *, keep: timedelta
 ) -> None:
     """Count one event in each bucket, in the caller's write transaction, and forget their
     events older than `keep` (the longest window anyone asks about these buckets)."""
     for bucket in buckets:
         await conn.execute(
-            "INSERT INTO rate_events (bucket, at) VALUES (?, ?)", (bucket, to_text(now))
+            "INSERT INTO rate_events (bucket, at) VALUES (:bucket, :at)",
+            {"bucket": bucket, "at": to_text(now)},
         )
         await _forget(conn, bucket, now - keep)
 
 
-async def clear(conn: aiosqlite.Connection, bucket: str) -> None:
+async def clear(conn: Connection, bucket: str) -> None:
     """Forget every event of a bucket (a successful login clears the account's failures)."""
-    await conn.execute("DELETE FROM rate_events WHERE bucket = ?", (bucket,))
+    await conn.execute("DELETE FROM rate_events WHERE bucket = :bucket", {"bucket": bucket})
 
 
 async def take_slot(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     bucket: str,
     limits: Sequence[Limit],
     now: datetime,
@@ -76,38 +75,41 @@ async def take_slot(
 ) -> datetime | None:
     """Count one event in `bucket` unless one of the limits is already reached.
 
-    Runs in the caller's write transaction, so the count and the insert are one step and
-    concurrent requests cannot both take the last slot. An event with the same `ref` (a
-    submission's idempotency key, retried while the first try is still at work) is counted
-    only once. Returns None when counted, else the moment the fullest window frees a slot.
+    Runs in the caller's write transaction with the bucket locked, so the count and the
+    insert are one step and concurrent requests — on any server — cannot both take the
+    last slot. An event with the same `ref` (a submission's idempotency key, retried while
+    the first try is still at work) is counted only once. Returns None when counted, else
+    the moment the fullest window frees a slot.
     """
+    await conn.lock(f"rate:{bucket}")
     await _forget(conn, bucket, now - max(window for window, _events in limits))
     if ref is not None:
-        async with conn.execute(
-            "SELECT 1 FROM rate_events WHERE bucket = ? AND ref = ? LIMIT 1", (bucket, ref)
-        ) as cur:
-            if await cur.fetchone() is not None:
-                return None
+        seen = await conn.fetchone(
+            "SELECT 1 FROM rate_events WHERE bucket = :bucket AND ref = :ref LIMIT 1",
+            {"bucket": bucket, "ref": ref},
+        )
+        if seen is not None:
+            return None
     free_at: datetime | None = None
     for window, allowed in limits:
-        async with conn.execute(
-            "SELECT at FROM rate_events WHERE bucket = ? AND at > ? ORDER BY at DESC"
-            " LIMIT 1 OFFSET ?",
-            (bucket, to_text(now - window), allowed - 1),
-        ) as cur:
-            row = await cur.fetchone()
+        row = await conn.fetchone(
+            "SELECT at FROM rate_events WHERE bucket = :bucket AND at > :since ORDER BY at DESC"
+            " LIMIT 1 OFFSET :offset",
+            {"bucket": bucket, "since": to_text(now - window), "offset": allowed - 1},
+        )
         if row is not None:  # `allowed` events in the window: free once the oldest leaves
             moment = from_text(row["at"]) + window
             free_at = moment if free_at is None else max(free_at, moment)
     if free_at is None:
         await conn.execute(
-            "INSERT INTO rate_events (bucket, at, ref) VALUES (?, ?, ?)",
-            (bucket, to_text(now), ref),
+            "INSERT INTO rate_events (bucket, at, ref) VALUES (:bucket, :at, :ref)",
+            {"bucket": bucket, "at": to_text(now), "ref": ref},
         )
     return free_at
 
 
-async def _forget(conn: aiosqlite.Connection, bucket: str, before: datetime) -> None:
+async def _forget(conn: Connection, bucket: str, before: datetime) -> None:
     await conn.execute(
-        "DELETE FROM rate_events WHERE bucket = ? AND at <= ?", (bucket, to_text(before))
+        "DELETE FROM rate_events WHERE bucket = :bucket AND at <= :before",
+        {"bucket": bucket, "before": to_text(before)},
     )

@@ -12,10 +12,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from db import audit
 from db.audit import CONSOLE, Actor
+from db.database import Connection
 from db.timestamps import to_text
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -57,12 +56,17 @@ def read_province(province: str, csv_path: Path = WILAYAH_CSV) -> Iterator[Area]
         raise ReferenceError(f"no province with code {province} in {csv_path.name}")
 
 
-async def load_areas(conn: aiosqlite.Connection, province: str) -> int:
-    """Insert or rename the areas of one province; returns how many rows were written."""
-    rows = [(a.code, a.name, a.level, a.parent_code) for a in read_province(province)]
+async def load_areas(conn: Connection, province: str) -> int:
+    """Insert or rename the areas of one province; returns how many rows were written.
+    Parents come before their children (wilayah.csv's order), as the foreign key wants."""
+    rows = [
+        {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code}
+        for a in read_province(province)
+    ]
     await conn.executemany(
-        "INSERT INTO areas (code, name, level, parent_code) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        "INSERT INTO areas (code, name, level, parent_code)"
+        " VALUES (:code, :name, :level, :parent_code)"
+        " ON CONFLICT (code) DO UPDATE SET name = excluded.name",
         rows,
     )
     return len(rows)
@@ -92,13 +96,18 @@ def read_seed(path: Path = SEED_FILE) -> dict[str, Any]:
     return seed
 
 
-async def _mapping(conn: aiosqlite.Connection, sql: str) -> dict[str, Any]:
-    async with conn.execute(sql) as cur:
-        return {row[0]: tuple(row[1:]) for row in await cur.fetchall()}
+async def _mapping(conn: Connection, sql: str) -> dict[str, Any]:
+    """The first column's value → the other columns' values, as a tuple."""
+    rows = await conn.fetchall(sql)
+    found: dict[str, Any] = {}
+    for row in rows:
+        values = list(row.values())
+        found[str(values[0])] = tuple(values[1:])
+    return found
 
 
 async def load_seed(
-    conn: aiosqlite.Connection, seed: dict[str, Any], *, actor: Actor = CONSOLE
+    conn: Connection, seed: dict[str, Any], *, actor: Actor = CONSOLE
 ) -> tuple[int, int]:
     """Upsert agencies, categories, canned replies and holidays; returns (agencies, categories).
 
@@ -114,10 +123,16 @@ async def load_seed(
     old_holidays = await _mapping(conn, "SELECT day, name FROM holidays")
     for a in seed.get("agencies", []):
         await conn.execute(
-            "INSERT INTO agencies (code, name_id, name_en, is_inspectorate) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, "
-            "name_en = excluded.name_en, is_inspectorate = excluded.is_inspectorate",
-            (a["code"], a["name_id"], a["name_en"], int(a.get("is_inspectorate", False))),
+            "INSERT INTO agencies (code, name_id, name_en, is_inspectorate)"
+            " VALUES (:code, :name_id, :name_en, :is_inspectorate)"
+            " ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id,"
+            " name_en = excluded.name_en, is_inspectorate = excluded.is_inspectorate",
+            {
+                "code": a["code"],
+                "name_id": a["name_id"],
+                "name_en": a["name_en"],
+                "is_inspectorate": int(a.get("is_inspectorate", False)),
+            },
         )
     for order, c in enumerate(seed.get("categories", [])):
         await conn.execute(
@@ -125,7 +140,10 @@ async def load_seed(
                    group_id, group_en, keywords, default_agency_code, confidential,
                    response_amount, response_unit, dispatch_amount, dispatch_unit,
                    resolution_amount, resolution_unit, sort_order)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               VALUES (:code, :name_id, :name_en, :description_id, :description_en,
+                   :group_id, :group_en, :keywords, :agency, :confidential,
+                   :response_amount, :response_unit, :dispatch_amount, :dispatch_unit,
+                   :resolution_amount, :resolution_unit, :sort_order)
                ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id,
                    name_en = excluded.name_en, description_id = excluded.description_id,
                    description_en = excluded.description_en, group_id = excluded.group_id,
@@ -133,39 +151,45 @@ async def load_seed(
                    default_agency_code = excluded.default_agency_code,
                    confidential = excluded.confidential,
                    sort_order = excluded.sort_order""",
-            (
-                c["code"],
-                c["name_id"],
-                c["name_en"],
-                c.get("description_id", ""),
-                c.get("description_en", ""),
-                c.get("group_id", ""),
-                c.get("group_en", ""),
-                c.get("keywords", ""),
-                c["agency"],
-                int(c.get("confidential", False)),
-                *c["response"],
-                *c["dispatch"],
-                *c["resolution"],
-                order,
-            ),
+            {
+                "code": c["code"],
+                "name_id": c["name_id"],
+                "name_en": c["name_en"],
+                "description_id": c.get("description_id", ""),
+                "description_en": c.get("description_en", ""),
+                "group_id": c.get("group_id", ""),
+                "group_en": c.get("group_en", ""),
+                "keywords": c.get("keywords", ""),
+                "agency": c["agency"],
+                "confidential": int(c.get("confidential", False)),
+                "response_amount": c["response"][0],
+                "response_unit": c["response"][1],
+                "dispatch_amount": c["dispatch"][0],
+                "dispatch_unit": c["dispatch"][1],
+                "resolution_amount": c["resolution"][0],
+                "resolution_unit": c["resolution"][1],
+                "sort_order": order,
+            },
         )
     for r in seed.get("canned_replies", []):
-        async with conn.execute(
-            "SELECT 1 FROM canned_replies WHERE title = ? AND category_code IS ?",
-            (r["title"], r.get("category")),
-        ) as cur:
-            if await cur.fetchone():
-                continue
+        reply = {"title": r["title"], "category": r.get("category"), "body": r["body"]}
+        known = await conn.fetchone(
+            "SELECT 1 FROM canned_replies WHERE title = :title"
+            " AND (category_code = :category OR (category_code IS NULL AND :category IS NULL))",
+            reply,
+        )
+        if known:
+            continue
         await conn.execute(
-            "INSERT INTO canned_replies (category_code, title, body) VALUES (?, ?, ?)",
-            (r.get("category"), r["title"], r["body"]),
+            "INSERT INTO canned_replies (category_code, title, body)"
+            " VALUES (:category, :title, :body)",
+            reply,
         )
     for h in seed.get("holidays", []):
         await conn.execute(
-            "INSERT INTO holidays (day, name) VALUES (?, ?) "
-            "ON CONFLICT (day) DO UPDATE SET name = excluded.name",
-            (h["day"], h["name"]),
+            "INSERT INTO holidays (day, name) VALUES (:day, :name)"
+            " ON CONFLICT (day) DO UPDATE SET name = excluded.name",
+            {"day": h["day"], "name": h["name"]},
         )
     if old_categories:
         await _record_changes(conn, seed, old_categories, old_holidays, actor)
@@ -173,7 +197,7 @@ async def load_seed(
 
 
 async def _record_changes(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     seed: dict[str, Any],
     old_categories: dict[str, Any],
     old_holidays: dict[str, Any],

@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import aiosqlite
-
-from db.database import Database
+from db.database import Connection, Database
 
 REPORT_COLUMNS = (
     "code",
@@ -74,64 +72,62 @@ UPDATABLE = frozenset(
 )
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
-
-
-async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list[Any]:
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
-async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
+async def code_exists(conn: Connection, code: str) -> bool:
     """Whether a tracking code is already taken."""
-    return await _one(conn, "SELECT 1 FROM reports WHERE code = ?", (code,)) is not None
+    row = await conn.fetchone("SELECT 1 FROM reports WHERE code = :code", {"code": code})
+    return row is not None
 
 
-async def find_by_idempotency_key(conn: aiosqlite.Connection, key: str) -> Any:
+async def find_by_idempotency_key(conn: Connection, key: str) -> Any:
     """The report an idempotency key already made (id, code, request hash, device), or None."""
-    return await _one(
-        conn,
-        "SELECT id, code, request_hash, idempotency_device FROM reports WHERE idempotency_key = ?",
-        (key,),
+    return await conn.fetchone(
+        "SELECT id, code, request_hash, idempotency_device FROM reports"
+        " WHERE idempotency_key = :key",
+        {"key": key},
     )
 
 
-async def insert_report(conn: aiosqlite.Connection, fields: dict[str, Any]) -> int:
-    """Insert one report; `fields` holds REPORT_COLUMNS (missing ones take their default)."""
+async def insert_report(conn: Connection, fields: dict[str, Any]) -> int | None:
+    """Insert one report; `fields` holds REPORT_COLUMNS (missing ones take their default).
+
+    Returns its id, or None when its tracking code or its idempotency key is already
+    taken (by a report another server committed meanwhile too): nothing is written then,
+    and the transaction goes on, so the caller can pick another code or answer the replay.
+    """
     names = [c for c in REPORT_COLUMNS if c in fields]
     unknown = set(fields) - set(REPORT_COLUMNS)
     if unknown:
         raise ValueError(f"unknown report columns: {sorted(unknown)}")
-    cur = await conn.execute(
-        f"INSERT INTO reports ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-        [fields[n] for n in names],
+    return await conn.insert(
+        f"INSERT INTO reports ({', '.join(names)})"
+        f" VALUES ({', '.join(':' + n for n in names)})"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        {n: fields[n] for n in names},
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
 
 
 async def update_report(
-    conn: aiosqlite.Connection, report_id: int, expected_version: int, changes: dict[str, Any]
+    conn: Connection, report_id: int, expected_version: int, changes: dict[str, Any]
 ) -> bool:
     """Apply changes only if the row still has `expected_version`; bumps the version.
 
-    Returns False when someone else changed the report meanwhile (optimistic locking).
+    Returns False when someone else changed the report meanwhile (optimistic locking). One
+    atomic UPDATE: on PostgreSQL a concurrent change committed first makes it match no row.
     """
     bad = set(changes) - UPDATABLE
     if bad:
         raise ValueError(f"columns not updatable: {sorted(bad)}")
-    assignments = ", ".join(f"{name} = ?" for name in changes)
-    cur = await conn.execute(
-        f"UPDATE reports SET {assignments}, version = version + 1 WHERE id = ? AND version = ?",
-        [*changes.values(), report_id, expected_version],
+    assignments = ", ".join(f"{name} = :{name}" for name in changes)
+    changed = await conn.execute(
+        f"UPDATE reports SET {assignments}, version = version + 1"
+        " WHERE id = :report_id AND version = :expected_version",
+        {**changes, "report_id": report_id, "expected_version": expected_version},
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def insert_event(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     report_id: int,
     kind: str,
     *,
@@ -144,27 +140,29 @@ async def insert_event(
     related_report_id: int | None = None,
 ) -> int:
     """Append one event to a report's timeline; returns its id."""
-    cur = await conn.execute(
+    event_id = await conn.insert(
         "INSERT INTO report_events (report_id, kind, status_after, public_note, internal_note,"
-        " actor, user_id, related_report_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            report_id,
-            kind,
-            status_after,
-            public_note,
-            internal_note,
-            actor,
-            user_id,
-            related_report_id,
-            created_at,
-        ),
+        " actor, user_id, related_report_id, created_at) VALUES (:report_id, :kind,"
+        " :status_after, :public_note, :internal_note, :actor, :user_id, :related_report_id,"
+        " :created_at) RETURNING id",
+        {
+            "report_id": report_id,
+            "kind": kind,
+            "status_after": status_after,
+            "public_note": public_note,
+            "internal_note": internal_note,
+            "actor": actor,
+            "user_id": user_id,
+            "related_report_id": related_report_id,
+            "created_at": created_at,
+        },
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    assert event_id is not None
+    return event_id
 
 
 async def insert_photo(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     report_id: int,
     sha256: str,
     width: int,
@@ -177,42 +175,61 @@ async def insert_photo(
     """Attach a stored photo to a report, or to one of its events."""
     await conn.execute(
         "INSERT INTO photos (report_id, event_id, sha256, width, height, position, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (report_id, event_id, sha256, width, height, position, created_at),
+        " VALUES (:report_id, :event_id, :sha256, :width, :height, :position, :created_at)",
+        {
+            "report_id": report_id,
+            "event_id": event_id,
+            "sha256": sha256,
+            "width": width,
+            "height": height,
+            "position": position,
+            "created_at": created_at,
+        },
     )
 
 
-async def holidays(conn: aiosqlite.Connection) -> set[date]:
+async def holidays(conn: Connection) -> set[date]:
     """The holidays as dates, for working-day arithmetic."""
-    rows = await _all(conn, "SELECT day FROM holidays")
+    rows = await conn.fetchall("SELECT day FROM holidays")
     return {date.fromisoformat(r["day"]) for r in rows}
 
 
-async def category(conn: aiosqlite.Connection, code: str) -> Any:
-    """One active category (every column), or None."""
-    return await _one(conn, "SELECT * FROM categories WHERE code = ? AND active = 1", (code,))
+async def category(conn: Connection, code: str, *, active_only: bool = True) -> Any:
+    """One category (every column), or None; `active_only=False` also finds a retired one,
+    which the reports already filed under it keep using for their deadlines."""
+    sql = "SELECT * FROM categories WHERE code = :code" + (" AND active = 1" if active_only else "")
+    return await conn.fetchone(sql, {"code": code})
 
 
-async def known_agency(conn: aiosqlite.Connection, code: str) -> str | None:
+async def known_agency(conn: Connection, code: str) -> str | None:
     """The agency's code if it exists, read in the caller's transaction."""
-    row = await _one(conn, "SELECT code FROM agencies WHERE code = ?", (code,))
+    row = await conn.fetchone("SELECT code FROM agencies WHERE code = :code", {"code": code})
     return str(row["code"]) if row is not None else None
 
 
-async def known_kelurahan(conn: aiosqlite.Connection, code: str) -> str | None:
+async def known_kelurahan(conn: Connection, code: str) -> str | None:
     """The kelurahan's (level 4 area's) code if it exists, read in the caller's transaction."""
-    row = await _one(conn, "SELECT code FROM areas WHERE code = ? AND level = 4", (code,))
+    row = await conn.fetchone(
+        "SELECT code FROM areas WHERE code = :code AND level = 4", {"code": code}
+    )
     return str(row["code"]) if row is not None else None
 
 
-async def report_for_update(conn: aiosqlite.Connection, code: str) -> Any:
-    """A report (every column) by tracking code, read in the caller's write transaction."""
-    return await _one(conn, "SELECT * FROM reports WHERE code = ?", (code,))
+async def report_for_update(conn: Connection, code: str) -> Any:
+    """A report (every column) by tracking code, read in the caller's write transaction and
+    locked until it ends (PostgreSQL; SQLite's writer is alone anyway), so that a decision
+    taken on what was read cannot be overtaken by another server's change."""
+    return await conn.fetchone(
+        f"SELECT * FROM reports WHERE code = :code{conn.dialect.for_update}", {"code": code}
+    )
 
 
-async def report_by_id(conn: aiosqlite.Connection, report_id: int) -> Any:
-    """A report (every column) by id, read in the caller's transaction."""
-    return await _one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))
+async def report_by_id(conn: Connection, report_id: int) -> Any:
+    """A report (every column) by id, read in the caller's write transaction and locked
+    until it ends (as `report_for_update`)."""
+    return await conn.fetchone(
+        f"SELECT * FROM reports WHERE id = :id{conn.dialect.for_update}", {"id": report_id}
+    )
 
 
 # The one join of a report with what is named by code in it: its category (c), its
@@ -244,7 +261,9 @@ REPORT_NAMES = """
 async def report_with_names(db: Database, code: str) -> Any:
     """A report (every column) with the names pages show: category, kelurahan, kecamatan,
     kota, agency and the tracking code it was merged into; None for an unknown code."""
-    return await db.fetchone(f"SELECT r.*, {REPORT_NAMES} {REPORT_JOINS} WHERE r.code = ?", (code,))
+    return await db.fetchone(
+        f"SELECT r.*, {REPORT_NAMES} {REPORT_JOINS} WHERE r.code = :code", {"code": code}
+    )
 
 
 async def events(db: Database, report_id: int) -> list[Any]:
@@ -255,17 +274,17 @@ async def events(db: Database, report_id: int) -> list[Any]:
         " FROM report_events e"
         " LEFT JOIN reports rr ON rr.id = e.related_report_id"
         " LEFT JOIN users u ON u.id = e.user_id"
-        " WHERE e.report_id = ? ORDER BY e.id",
-        (report_id,),
+        " WHERE e.report_id = :report_id ORDER BY e.id",
+        {"report_id": report_id},
     )
 
 
 async def photos(db: Database, report_id: int) -> list[Any]:
     """A report's photos: its own first, then those of each event in event order."""
     return await db.fetchall(
-        "SELECT * FROM photos WHERE report_id = ?"
+        "SELECT * FROM photos WHERE report_id = :report_id"
         " ORDER BY event_id IS NOT NULL, event_id, position, id",
-        (report_id,),
+        {"report_id": report_id},
     )
 
 
@@ -279,8 +298,8 @@ async def photo_is_public(db: Database, sha256: str) -> bool:
     """Whether a stored photo belongs to at least one report that is not confidential."""
     row = await db.fetchone(
         "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id"
-        " WHERE p.sha256 = ? AND r.confidential = 0 LIMIT 1",
-        (sha256,),
+        " WHERE p.sha256 = :sha256 AND r.confidential = 0 LIMIT 1",
+        {"sha256": sha256},
     )
     return row is not None
 
@@ -288,7 +307,8 @@ async def photo_is_public(db: Database, sha256: str) -> bool:
 async def photo_of_report(db: Database, sha256: str, report_id: int) -> bool:
     """Whether a stored photo belongs to this report."""
     row = await db.fetchone(
-        "SELECT 1 FROM photos WHERE sha256 = ? AND report_id = ?", (sha256, report_id)
+        "SELECT 1 FROM photos WHERE sha256 = :sha256 AND report_id = :report_id",
+        {"sha256": sha256, "report_id": report_id},
     )
     return row is not None
 
@@ -298,8 +318,8 @@ async def default_agency(db: Database, code: str) -> str | None:
     or a category without one."""
     row = await db.fetchone(
         "SELECT c.default_agency_code FROM reports r JOIN categories c"
-        " ON c.code = r.category_code WHERE r.code = ?",
-        (code,),
+        " ON c.code = r.category_code WHERE r.code = :code",
+        {"code": code},
     )
     return row["default_agency_code"] if row is not None else None
 
@@ -313,7 +333,7 @@ async def public_statuses(db: Database, codes: list[str]) -> list[Any]:
     """Code and status of the given reports, leaving out confidential ones entirely."""
     if not codes:
         return []
-    marks = ",".join("?" * len(codes))
     return await db.fetchall(
-        f"SELECT code, status FROM reports WHERE code IN ({marks}) AND confidential = 0", codes
+        "SELECT code, status FROM reports WHERE code IN :codes AND confidential = 0",
+        {"codes": list(codes)},
     )

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
-from db.database import Database
+from db.database import Connection, Database
 
 
 async def create_session(
-    conn: aiosqlite.Connection, id_hash: str, user_id: int, csrf_token: str, now: str
+    conn: Connection, id_hash: str, user_id: int, csrf_token: str, now: str
 ) -> None:
     """Store a new session by the hash of its id, seen now."""
     await conn.execute(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (id_hash, user_id, csrf_token, now, now),
+        " VALUES (:id_hash, :user_id, :csrf_token, :now, :now)",
+        {"id_hash": id_hash, "user_id": user_id, "csrf_token": csrf_token, "now": now},
     )
 
 
@@ -38,32 +36,33 @@ async def session_account(db: Database, id_hash: str) -> Any:
         " g.name_id AS agency_name_id, g.name_en AS agency_name_en"
         " FROM sessions s JOIN users u ON u.id = s.user_id AND u.active = 1"
         " LEFT JOIN agencies g ON g.code = u.agency_code"
-        " WHERE s.id_hash = ?",
-        (id_hash,),
+        " WHERE s.id_hash = :id_hash",
+        {"id_hash": id_hash},
     )
 
 
-async def touch_session(conn: aiosqlite.Connection, id_hash: str, now: str) -> None:
-    """Mark a session seen now (its idle limit counts from here)."""
-    await conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", (now, id_hash))
+async def touch_session(conn: Connection, id_hash: str, now: str) -> None:
+    """Mark a session seen now (its idle limit counts from here); never moves it back, so
+    two servers touching one session at once leave the later time."""
+    await conn.execute(
+        "UPDATE sessions SET last_seen_at = :now WHERE id_hash = :id_hash AND last_seen_at < :now",
+        {"now": now, "id_hash": id_hash},
+    )
 
 
-async def delete_session(conn: aiosqlite.Connection, id_hash: str) -> None:
+async def delete_session(conn: Connection, id_hash: str) -> None:
     """End one session (logout, expiry, or the old id at a new login)."""
-    await conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+    await conn.execute("DELETE FROM sessions WHERE id_hash = :id_hash", {"id_hash": id_hash})
 
 
-async def delete_user_sessions(conn: aiosqlite.Connection, user_id: int) -> int:
+async def delete_user_sessions(conn: Connection, user_id: int) -> int:
     """End every session of an account (logout everywhere, deactivation, new password)."""
-    cur = await conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-    return cur.rowcount
+    return await conn.execute("DELETE FROM sessions WHERE user_id = :user_id", {"user_id": user_id})
 
 
-async def delete_stale_sessions(
-    conn: aiosqlite.Connection, idle_before: str, born_before: str
-) -> int:
+async def delete_stale_sessions(conn: Connection, idle_before: str, born_before: str) -> int:
     """Forget sessions past their idle or absolute limit, so the table does not grow."""
-    cur = await conn.execute(
-        "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?", (idle_before, born_before)
+    return await conn.execute(
+        "DELETE FROM sessions WHERE last_seen_at < :idle_before OR created_at < :born_before",
+        {"idle_before": idle_before, "born_before": born_before},
     )
-    return cur.rowcount

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from db.areas import KELURAHAN_SQL
 from db.database import Database
+from db.dialect import Dialect
 from db.reports import REPORT_JOINS, REPORT_NAMES
 
 
@@ -34,7 +35,7 @@ class Scoped(Protocol):
 # kecamatan/kota row. Resolved over the small areas table, so `r.area_code IN (…)` can use
 # the reports (area_code, next_due_at, id) index.
 _AREAS_OF_USER = (
-    "SELECT a.code FROM areas a JOIN user_areas ua ON ua.user_id = ?"
+    "SELECT a.code FROM areas a JOIN user_areas ua ON ua.user_id = :scope_user"
     " AND (a.code = ua.area_code OR a.code LIKE ua.area_code || '.%')"
 )
 
@@ -53,7 +54,7 @@ _NOT_CONFIDENTIAL_CATEGORY = (
 )
 
 
-def scope_clause(account: Scoped, *, ordered: bool = True) -> tuple[str, list[Any]]:
+def scope_clause(account: Scoped, *, ordered: bool = True) -> tuple[str, dict[str, Any]]:
     """The SQL condition (on alias `r`) for the reports an account may see, and its params.
 
     Admins and supervisors see every report. An officer sees the reports of the areas in
@@ -65,31 +66,31 @@ def scope_clause(account: Scoped, *, ordered: bool = True) -> tuple[str, list[An
     index covers the status column rather than the one that gives deadline order.
     """
     if account.role in ("admin", "supervisor"):
-        return "1 = 1", []
+        return "1 = 1", {}
     parts: list[str] = []
-    params: list[Any] = []
+    params: dict[str, Any] = {}
     single = account.area_codes[0] if len(account.area_codes) == 1 else ""
     if len(single) == len("31.71.01.1001"):
         # One kelurahan (the usual officer): an equality, so the (area_code, next_due_at,
         # id) index returns the inbox already in order, with no sort.
-        parts.append("r.area_code = ?")
-        params.append(single)
+        parts.append("r.area_code = :scope_area")
+        params["scope_area"] = single
     elif len(single) in _PREFIX_INDEXES and ordered:
         # One kecamatan or kota: the same, on the code prefix (migration 0002's indexes).
-        parts.append(f"{_PREFIX_INDEXES[len(single)]} = ?")
-        params.append(single)
+        parts.append(f"{_PREFIX_INDEXES[len(single)]} = :scope_area")
+        params["scope_area"] = single
     elif account.area_codes:
         parts.append(f"r.area_code IN ({_AREAS_OF_USER})")
-        params.append(account.id)
+        params["scope_user"] = account.id
     if parts:
         parts = [f"(({' OR '.join(parts)}) AND {_NOT_CONFIDENTIAL_CATEGORY})"]
     if account.agency_code:
-        parts.append("r.agency_code = ?")
-        params.append(account.agency_code)
+        parts.append("r.agency_code = :scope_agency")
+        params["scope_agency"] = account.agency_code
         if account.is_inspectorate:
             parts.append("r.confidential = 1")
     if not parts:
-        return "0 = 1", []
+        return "0 = 1", {}
     return "(" + " OR ".join(parts) + ")", params
 
 
@@ -105,15 +106,17 @@ CONTACT_COLUMNS = (
 
 def contact_columns(
     account: Scoped, names: tuple[str, ...] = CONTACT_COLUMNS
-) -> tuple[str, list[Any]]:
+) -> tuple[str, dict[str, Any]]:
     """Reporter contact, selected only where the account may see it, else empty strings.
 
     Never for anonymous reports; for confidential ones (by flag or category) only for the
     inspectorate and admins. The data is left out of the row, not just hidden by a template.
     """
-    allowed = "r.anonymous = 0 AND (? = 1 OR (r.confidential = 0 AND c.confidential = 0))"
+    allowed = (
+        "r.anonymous = 0 AND (:sees_contact = 1 OR (r.confidential = 0 AND c.confidential = 0))"
+    )
     columns = ", ".join(f"CASE WHEN {allowed} THEN r.{n} ELSE '' END AS {n}" for n in names)
-    return columns, [int(account.sees_confidential_contact)] * len(names)
+    return columns, {"sees_contact": int(account.sees_confidential_contact)}
 
 
 # The report page's columns: everything but the reporter's contact (`contact_columns`).
@@ -136,8 +139,8 @@ async def load_report(db: Database, code: str, account: Scoped) -> Any:
     scope, scope_params = scope_clause(account)
     contact, contact_params = contact_columns(account)
     return await db.fetchone(
-        f"SELECT {REPORT_PAGE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = ? AND {scope}",
-        [*contact_params, code, *scope_params],
+        f"SELECT {REPORT_PAGE_COLUMNS}, {contact} {REPORT_JOINS} WHERE r.code = :code AND {scope}",
+        {**contact_params, "code": code, **scope_params},
     )
 
 
@@ -146,8 +149,8 @@ async def photo_in_scope(db: Database, sha256: str, account: Scoped) -> bool:
     scope, params = scope_clause(account)
     row = await db.fetchone(
         f"SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id"
-        f" WHERE p.sha256 = ? AND {scope} LIMIT 1",
-        [sha256, *params],
+        f" WHERE p.sha256 = :sha256 AND {scope} LIMIT 1",
+        {"sha256": sha256, **params},
     )
     return row is not None
 
@@ -156,9 +159,9 @@ async def canned_replies(db: Database, category_code: str) -> list[Any]:
     """Ready-made notes for a category, then the general ones."""
     return await db.fetchall(
         "SELECT id, title, body FROM canned_replies"
-        " WHERE category_code = ? OR category_code IS NULL"
+        " WHERE category_code = :category_code OR category_code IS NULL"
         " ORDER BY category_code IS NULL, id",
-        (category_code,),
+        {"category_code": category_code},
     )
 
 
@@ -170,10 +173,10 @@ async def agencies(db: Database) -> list[Any]:
 async def kelurahan_in_scope(db: Database, account: Scoped) -> list[Any]:
     """Kelurahan to filter the inbox by: an area officer's own, else all of them."""
     sql = KELURAHAN_SQL
-    params: list[Any] = []
+    params: dict[str, Any] = {}
     if account.role == "officer" and account.area_codes:
         sql += f" AND kel.code IN ({_AREAS_OF_USER})"
-        params.append(account.id)
+        params["scope_user"] = account.id
     return await db.fetchall(sql + " ORDER BY kec.name, kel.name", params)
 
 
@@ -183,7 +186,7 @@ async def kelurahan_of_user(db: Database, user_id: int) -> list[Any]:
     return await db.fetchall(
         f"{KELURAHAN_SQL} AND kel.code IN ({_AREAS_OF_USER})"
         " ORDER BY kota.name, kec.name, kel.name",
-        (user_id,),
+        {"scope_user": user_id},
     )
 
 
@@ -224,35 +227,35 @@ class InboxFilter:
 
 
 def filter_sql(
-    f: InboxFilter, now: str, *, with_status: bool = True
-) -> tuple[list[str], list[Any]]:
+    f: InboxFilter, now: str, *, dialect: Dialect, with_status: bool = True
+) -> tuple[list[str], dict[str, Any]]:
     """The inbox's filter as SQL conditions on alias `r` (status list, category, kelurahan,
     channel, overdue, tracking code or words); the export uses the same."""
     where: list[str] = []
-    params: list[Any] = []
+    params: dict[str, Any] = {}
     if with_status and f.statuses:
-        # Unary + keeps the planner from driving the page by the status index (it would
-        # then sort every open report); status is checked on the rows the scope index finds.
-        where.append(f"+r.status IN ({', '.join('?' for _ in f.statuses)})")
-        params.extend(f.statuses)
+        # Kept from driving the page by the status index (SQLite would then sort every open
+        # report); status is checked on the rows the scope index finds.
+        where.append(f"{dialect.unindexed('r.status')} IN :statuses")
+        params["statuses"] = list(f.statuses)
     for column, value in (
-        ("r.category_code", f.category),
-        ("r.area_code", f.area),
-        ("r.channel", f.channel),
+        ("category_code", f.category),
+        ("area_code", f.area),
+        ("channel", f.channel),
     ):
         if value:
-            where.append(f"{column} = ?")
-            params.append(value)
+            where.append(f"r.{column} = :filter_{column}")
+            params[f"filter_{column}"] = value
     if with_status and f.overdue:
-        where.append("r.next_due_at < ?")
-        params.append(now)
+        where.append("r.next_due_at < :now")
+        params["now"] = now
     if f.text:
-        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        search = "r.description LIKE ? ESCAPE '\\' OR r.address LIKE ? ESCAPE '\\'"
-        params.extend([pattern, pattern])
+        # Substring of description or address (db/dialect.py: FTS5 trigram or pg_trgm).
+        search, search_params = dialect.text_search(f.text, "search")
+        params.update(search_params)
         if f.code:
-            search = "r.code = ? OR " + search
-            params.insert(len(params) - 2, f.code)
+            search = f"r.code = :search_code OR {search}"
+            params["search_code"] = f.code
         where.append(f"({search})")
     return where, params
 
@@ -265,8 +268,14 @@ INBOX_COLUMNS = """
 
 
 def inbox_queries(
-    account: Scoped, f: InboxFilter, *, now: str, after: Cursor | None, limit: int
-) -> tuple[tuple[str, list[Any]] | None, tuple[str, list[Any]] | None]:
+    account: Scoped,
+    f: InboxFilter,
+    *,
+    now: str,
+    after: Cursor | None,
+    limit: int,
+    dialect: Dialect,
+) -> tuple[tuple[str, dict[str, Any]] | None, tuple[str, dict[str, Any]] | None]:
     """The two keyset queries of an inbox page (SQL and params); None where a run is skipped.
 
     First the rows with a deadline by (next_due_at, id), then those without one by id: each
@@ -274,24 +283,25 @@ def inbox_queries(
     the first one does. Separate so bench/ can EXPLAIN exactly what runs.
     """
     scope, scope_params = scope_clause(account)
-    where, params = filter_sql(f, now, with_status=True)
+    where, params = filter_sql(f, now, dialect=dialect, with_status=True)
     base = f"SELECT {INBOX_COLUMNS} {REPORT_JOINS} WHERE " + " AND ".join([scope, *where])
     due_run = None
     if (after is None or after.due is not None) and not f.undated_only:
-        keyset, keyset_params = "r.next_due_at IS NOT NULL", []
+        keyset: str = "r.next_due_at IS NOT NULL"
+        keyset_params: dict[str, Any] = {}
         if after is not None:
-            keyset = "(r.next_due_at, r.id) > (?, ?)"
-            keyset_params = [after.due, after.id]
+            keyset = "(r.next_due_at, r.id) > (:after_due, :after_id)"
+            keyset_params = {"after_due": after.due, "after_id": after.id}
         due_run = (
-            f"{base} AND {keyset} ORDER BY r.next_due_at, r.id LIMIT ?",
-            [*scope_params, *params, *keyset_params, limit + 1],
+            f"{base} AND {keyset} ORDER BY r.next_due_at, r.id LIMIT :limit",
+            {**scope_params, **params, **keyset_params, "limit": limit + 1},
         )
     undated_run = None
     if not f.overdue and not f.dated_only:  # nothing without a deadline is overdue
         after_id = after.id if after is not None and after.due is None else 0
         undated_run = (
-            f"{base} AND r.next_due_at IS NULL AND r.id > ? ORDER BY r.id LIMIT ?",
-            [*scope_params, *params, after_id, limit + 1],
+            f"{base} AND r.next_due_at IS NULL AND r.id > :after_id ORDER BY r.id LIMIT :limit",
+            {**scope_params, **params, "after_id": after_id, "limit": limit + 1},
         )
     return due_run, undated_run
 
@@ -306,13 +316,15 @@ async def inbox_page(
     limit: int = 25,
 ) -> tuple[list[Any], Cursor | None]:
     """One page of the inbox in deadline order (no deadline last), and the next cursor."""
-    due_run, undated_run = inbox_queries(account, f, now=now, after=after, limit=limit)
+    due_run, undated_run = inbox_queries(
+        account, f, now=now, after=after, limit=limit, dialect=db.dialect
+    )
     rows: list[Any] = []
     if due_run is not None:
         rows = await db.fetchall(*due_run)
     if len(rows) <= limit and undated_run is not None:
         sql, params = undated_run
-        rows += await db.fetchall(sql, [*params[:-1], limit + 1 - len(rows)])
+        rows += await db.fetchall(sql, {**params, "limit": limit + 1 - len(rows)})
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
@@ -320,21 +332,21 @@ async def inbox_page(
 
 
 def count_queries(
-    account: Scoped, f: InboxFilter, *, now: str
-) -> tuple[tuple[str, list[Any]], tuple[str, list[Any]]]:
+    account: Scoped, f: InboxFilter, *, now: str, dialect: Dialect
+) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
     """The SQL of the per-status counts and of the overdue count (the non-status filters
     apply, so the counts describe what the other filters select)."""
     scope, scope_params = scope_clause(account, ordered=False)
-    where, params = filter_sql(f, now, with_status=False)
+    where, params = filter_sql(f, now, dialect=dialect, with_status=False)
     condition = " AND ".join([scope, *where])
     return (
         (
             f"SELECT r.status, COUNT(*) AS n FROM reports r WHERE {condition} GROUP BY r.status",
-            [*scope_params, *params],
+            {**scope_params, **params},
         ),
         (
-            f"SELECT COUNT(*) AS n FROM reports r WHERE {condition} AND r.next_due_at < ?",
-            [*scope_params, *params, now],
+            f"SELECT COUNT(*) AS n FROM reports r WHERE {condition} AND r.next_due_at < :now",
+            {**scope_params, **params, "now": now},
         ),
     )
 
@@ -343,7 +355,7 @@ async def status_counts(
     db: Database, account: Scoped, f: InboxFilter, *, now: str
 ) -> tuple[dict[str, int], int]:
     """Reports per status in scope, and how many of them are overdue."""
-    per_status, overdue = count_queries(account, f, now=now)
+    per_status, overdue = count_queries(account, f, now=now, dialect=db.dialect)
     rows = await db.fetchall(*per_status)
     late = await db.fetchone(*overdue)
     return {r["status"]: r["n"] for r in rows}, int(late["n"])

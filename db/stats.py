@@ -17,11 +17,10 @@ from db.reports import REPORT_JOINS
 BATCH_SIZE = 1000
 
 
-def _open(open_statuses: Collection[str]) -> tuple[str, list[str]]:
+def _open(open_statuses: Collection[str]) -> tuple[str, dict[str, list[str]]]:
     """web.lifecycle.rules.OPEN_STATUSES (passed by the caller) in SQL: an open report past
     its next_due_at is overdue."""
-    statuses = sorted(open_statuses)
-    return f"r.status IN ({', '.join('?' for _ in statuses)})", statuses
+    return "r.status IN :open_statuses", {"open_statuses": sorted(open_statuses)}
 
 
 _PUBLIC_SQL = "r.confidential = 0 AND c.confidential = 0"
@@ -41,23 +40,29 @@ async def period_batches(
 
     Each batch is its own short read, so no reader connection is held between batches.
     """
-    where = "r.received_at >= ? AND r.received_at < ?"
+    where = "r.received_at >= :start AND r.received_at < :end"
     if public:
         where += f" AND {_PUBLIC_SQL}"
     sql = (
         f"SELECT {PERIOD_COLUMNS} {REPORT_JOINS}"
-        f" WHERE {where} AND (r.received_at, r.id) > (?, ?)"
-        " ORDER BY r.received_at, r.id LIMIT ?"
+        f" WHERE {where} AND (r.received_at, r.id) > (:last_at, :last_id)"
+        " ORDER BY r.received_at, r.id LIMIT :batch_size"
     )
-    last: tuple[str, int] = ("", 0)
+    params: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "last_at": "",
+        "last_id": 0,
+        "batch_size": batch_size,
+    }
     while True:
-        rows = await db.fetchall(sql, [start, end, *last, batch_size])
+        rows = await db.fetchall(sql, params)
         if not rows:
             return
         yield rows
         if len(rows) < batch_size:
             return
-        last = (rows[-1]["received_at"], rows[-1]["id"])
+        params.update(last_at=rows[-1]["received_at"], last_id=rows[-1]["id"])
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -70,11 +75,10 @@ async def area_names(db: Database, codes: Iterable[str]) -> dict[str, Any]:
     wanted = sorted({c for c in codes if c})
     found: dict[str, Any] = {}
     for chunk in _chunks(wanted):
-        marks = ", ".join("?" for _ in chunk)
         rows = await db.fetchall(
             "SELECT a.code, a.name, a.level, p.name AS parent_name FROM areas a"
-            f" LEFT JOIN areas p ON p.code = a.parent_code WHERE a.code IN ({marks})",
-            chunk,
+            " LEFT JOIN areas p ON p.code = a.parent_code WHERE a.code IN :codes",
+            {"codes": chunk},
         )
         found.update({r["code"]: r for r in rows})
     return found
@@ -99,8 +103,8 @@ async def overdue_total(db: Database, now: str, open_statuses: Collection[str]) 
     """How many open reports are past their next deadline across the city."""
     is_open, statuses = _open(open_statuses)
     row = await db.fetchone(
-        f"SELECT COUNT(*) AS n FROM reports r WHERE {is_open} AND r.next_due_at < ?",
-        [*statuses, now],
+        f"SELECT COUNT(*) AS n FROM reports r WHERE {is_open} AND r.next_due_at < :now",
+        {"now": now, **statuses},
     )
     return int(row["n"])
 
@@ -114,9 +118,9 @@ async def overdue_by(
     is_open, statuses = _open(open_statuses)
     return await db.fetchall(
         f"SELECT {column} AS code, COUNT(*) AS n, MIN(r.next_due_at) AS oldest_due"
-        f" FROM reports r WHERE {is_open} AND r.next_due_at < ?"
-        f" GROUP BY {column} ORDER BY n DESC, code",
-        [*statuses, now],
+        f" FROM reports r WHERE {is_open} AND r.next_due_at < :now"
+        f" GROUP BY {column} ORDER BY n DESC, code NULLS FIRST",
+        {"now": now, **statuses},
     )
 
 
@@ -131,16 +135,17 @@ async def overdue_page(
     """Overdue open reports, longest overdue first, keyset-paged on (next_due_at, id) along
     the reports_due index; `limit + 1` rows tell the caller whether a next page exists."""
     is_open, statuses = _open(open_statuses)
-    keyset, params = "", []
+    keyset, params = "", {"now": now, "limit": limit + 1, **statuses}
     if after is not None:
-        keyset, params = " AND (r.next_due_at, r.id) > (?, ?)", list(after)
+        keyset = " AND (r.next_due_at, r.id) > (:after_due, :after_id)"
+        params.update(after_due=after[0], after_id=after[1])
     return await db.fetchall(
         "SELECT r.id, r.code, r.status, r.next_due_at, r.received_at, r.confidential,"
         " r.area_code, r.agency_code, c.name_id AS category_name_id,"
         " c.name_en AS category_name_en, a.name AS area_name, k.name AS kecamatan_name,"
         " g.name_id AS agency_name_id, g.name_en AS agency_name_en"
         f" {REPORT_JOINS}"
-        f" WHERE {is_open} AND r.next_due_at < ?{keyset}"
-        " ORDER BY r.next_due_at, r.id LIMIT ?",
-        [*statuses, now, *params, limit + 1],
+        f" WHERE {is_open} AND r.next_due_at < :now{keyset}"
+        " ORDER BY r.next_due_at, r.id LIMIT :limit",
+        params,
     )

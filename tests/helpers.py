@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from collections.abc import Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from starlette.testclient import TestClient
 
 from db import accounts as account_db
 from db.database import Database
+from tests.backend import Record, query
 from web import auth, lifecycle
 from web.app import create_app
 from web.clock import to_text, utc_now
@@ -54,7 +54,7 @@ def add_account(
     password: str = PASSWORD,
 ) -> int:
     async def create() -> int:
-        async with Database(settings.db_path) as db, db.write() as conn:
+        async with Database(settings.database) as db, db.write() as conn:
             return await account_db.create_account(
                 conn,
                 username=username,
@@ -80,6 +80,7 @@ def add_report(
     area: str = GAMBIR,
     *,
     description: str = "Sampah menumpuk di depan pasar sejak seminggu.",
+    address: str = "",
     category: str = "sampah",
     reporter_name: str = "Siti Aminah",
     reporter_phone: str = "081234567890",
@@ -94,6 +95,7 @@ def add_report(
         category=category,
         area=area,
         description=description,
+        address=address,
         reporter_name=reporter_name,
         reporter_phone=reporter_phone,
         anonymous=anonymous,
@@ -103,7 +105,7 @@ def add_report(
     )
 
     async def create() -> str:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             created = await lifecycle.create_report(db, new, photos, now=now)
             return created.code
 
@@ -114,25 +116,23 @@ def apply(settings: Settings, code: str, kind: str, **fields: Any) -> int:
     """Move a report along with the domain directly (setting up a test, not testing it)."""
 
     async def run() -> int:
-        async with Database(settings.db_path) as db:
-            version = (await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,)))[0]
+        async with Database(settings.database) as db:
+            version = (
+                await db.fetchone("SELECT version FROM reports WHERE code = :code", {"code": code})
+            )["version"]
             action = lifecycle.Action(kind=kind, expected_version=version, **fields)
             return await lifecycle.apply_action(db, code, action)
 
     return run_async(run())
 
 
-def rows(settings: Settings, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(settings.db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return list(conn.execute(sql, params))
-    finally:
-        conn.close()
+def rows(settings: Settings, sql: str, params: Sequence[Any] = ()) -> list[Record]:
+    """Rows of the test's database (either backend), by name or position."""
+    return query(settings, sql, params)
 
 
 def report_row(settings: Settings, code: str) -> dict[str, Any]:
-    return dict(rows(settings, "SELECT * FROM reports WHERE code = ?", (code,))[0])
+    return dict(rows(settings, "SELECT * FROM reports WHERE code = :code", {"code": code})[0])
 
 
 def snapshot(settings: Settings, code: str) -> tuple[Any, ...]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import uuid
 
 import httpx2
 import uvicorn
 
+from tests.backend import query, scalar
 from tests.conftest import make_settings
 from tests.images import camera_like, encode
 from web.app import create_app
@@ -24,8 +24,7 @@ FIELDS = {
 
 
 def count(settings: Settings, sql: str = "SELECT COUNT(*) FROM reports") -> int:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql).fetchone()[0]
+    return int(scalar(settings, sql))
 
 
 def test_created_report_answers_json_with_the_marker_header(client, settings: Settings) -> None:
@@ -42,10 +41,9 @@ def test_created_report_answers_json_with_the_marker_header(client, settings: Se
     assert body["tracking_url"] == f"/t/{body['code']}"
     assert body["display_code"] == f"{body['code'][:4]}-{body['code'][4:]}"
     assert body["private_url"].startswith(f"/t/{body['code']}/p/")
-    with sqlite3.connect(settings.db_path) as conn:
-        channel, written, received = conn.execute(
-            "SELECT channel, written_at, received_at FROM reports"
-        ).fetchone()
+    channel, written, received = query(
+        settings, "SELECT channel, written_at, received_at FROM reports"
+    )[0].astuple()
     assert channel == "outbox" and written == "2026-11-20T01:15:00Z" and received > written
     page = client.get(body["tracking_url"]).text
     assert "Ditulis di HP" in page and "20 Nov 2026 08.15 WIB" in page
@@ -93,7 +91,7 @@ def test_twenty_parallel_replays_of_one_key_make_one_report(settings: Settings) 
     """Against a real uvicorn server, as phones retrying over a flaky link would."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(make_settings(settings.data_dir, "http://127.0.0.1")),
+            create_app(make_settings(settings.data_dir, "http://127.0.0.1", settings.database_url)),
             host="127.0.0.1",
             port=0,
             log_level="warning",
@@ -145,6 +143,8 @@ def test_the_position_read_on_the_phone_is_kept_for_staff_when_nothing_was_typed
     post(photo_lat="-6.1754", photo_lon="106.8272")
     post(photo_lat="48.85", photo_lon="2.35")  # not in Indonesia: ignored
     post(photo_lat="-6.1754", photo_lon="106.8272", lat="-6.2", lon="106.8")  # typed wins
-    with sqlite3.connect(settings.db_path) as conn:
-        rows = conn.execute("SELECT lat, lon, location_source FROM reports ORDER BY id").fetchall()
+    rows = [
+        r.astuple()
+        for r in query(settings, "SELECT lat, lon, location_source FROM reports ORDER BY id")
+    ]
     assert rows == [(-6.1754, 106.8272, "photo"), (None, None, None), (-6.2, 106.8, "form")]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from tests.backend import dump, query, set_operator_environment
 from tests.test_open311_post import form
 from web.app import create_app
 from web.cli import main
@@ -21,8 +21,7 @@ KEY = re.compile(r"Key \(shown once, store it now\): (ak_[A-Za-z0-9_-]{43})$", r
 @pytest.fixture
 def operator_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The environment an operator runs `aduan` in, on the test's database."""
-    monkeypatch.setenv("ADUAN_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("ADUAN_SECRET_KEY", settings.secret_key)
+    set_operator_environment(settings, monkeypatch)
     return settings
 
 
@@ -37,14 +36,12 @@ def test_a_key_is_shown_once_and_stored_only_as_its_hash(
     operator_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     secret = add_key(capsys, "JAKI", "--rate-per-minute", "30")
-    with sqlite3.connect(operator_env.db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM api_keys").fetchone()
-        dump = "\n".join(conn.iterdump())
+    row = query(operator_env, "SELECT * FROM api_keys")[0]
+    everything = dump(operator_env)
     assert row["name"] == "JAKI" and row["rate_per_minute"] == 30
     assert row["key_hash"] == hashlib.sha256(secret.encode()).hexdigest()
     assert row["prefix"] == secret[:11] and row["revoked_at"] is None
-    assert secret not in dump
+    assert secret not in everything
     assert main(["apikey", "list"]) == 0
     listing = capsys.readouterr().out
     assert row["prefix"] in listing and "JAKI" in listing and "active" in listing

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from tests.backend import execute
 from web.settings import Settings
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -18,8 +18,7 @@ def test_healthz_answers_from_the_database(client: TestClient) -> None:
 
 
 def test_healthz_reports_a_broken_database(client: TestClient, settings: Settings) -> None:
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("DROP TABLE schema_migrations")
+    execute(settings, "DROP TABLE schema_migrations")
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json() == {"status": "error"}
 
@@ -107,8 +106,7 @@ def test_a_server_error_shows_a_plain_page_with_an_incident_code(
     from web.app import create_app
 
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        with sqlite3.connect(settings.db_path) as conn:
-            conn.execute("ALTER TABLE reports RENAME TO reports_gone")
+        execute(settings, "ALTER TABLE reports RENAME TO reports_gone")
         response = client.get("/t/ABCD2345")
     assert response.status_code == 500
     assert "Terjadi kesalahan di server" in response.text

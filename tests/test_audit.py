@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from starlette.testclient import TestClient
 
 from db import reference
+from tests.backend import execute, query, refusing_writes, scalar
 from tests.helpers import (
     CIDENG,
     GAMBIR,
@@ -68,19 +69,17 @@ def test_the_database_refuses_to_change_or_delete_an_entry(
     client.post("/staf/admin/libur", data={"csrf_token": token, "day": "2026-03-19", "name": "x"})
     before = rows(settings, "SELECT * FROM audit_log")
     assert len(before) == 1
-    conn = sqlite3.connect(settings.db_path)
-    try:
-        for statement in (
-            "UPDATE audit_log SET actor_name = 'someone-else'",
-            "UPDATE audit_log SET after_json = NULL WHERE id = 1",
-            "DELETE FROM audit_log",
-            "DELETE FROM audit_log WHERE id = 1",
-        ):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                conn.execute(statement)
-            conn.rollback()
-    finally:
-        conn.close()
+    statements = [
+        "UPDATE audit_log SET actor_name = 'someone-else'",
+        "UPDATE audit_log SET after_json = NULL WHERE id = 1",
+        "DELETE FROM audit_log",
+        "DELETE FROM audit_log WHERE id = 1",
+    ]
+    if not settings.uses_sqlite:
+        statements.append("TRUNCATE audit_log")
+    for statement in statements:
+        with pytest.raises(IntegrityError, match="append-only"):
+            execute(settings, statement)
     assert rows(settings, "SELECT * FROM audit_log") == before
 
 
@@ -342,14 +341,6 @@ def test_api_keys_made_and_revoked_on_the_console_are_recorded_as_the_console(
 # --- category routing (`aduan init` again with another seed) -------------------------------
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data"
-    monkeypatch.setenv("ADUAN_DATA_DIR", str(path))
-    monkeypatch.delenv("ADUAN_SECRET_KEY", raising=False)
-    return path
-
-
 def changed_seed(tmp_path: Path) -> Path:
     """The shipped seed with rubbish sent to the kelurahan instead of DLH, a new holiday and
     a renamed one."""
@@ -364,20 +355,13 @@ def changed_seed(tmp_path: Path) -> Path:
 
 
 def test_init_again_with_another_seed_records_what_it_changed(
-    data_dir: Path, tmp_path: Path
+    data_dir: Path, db: str | Path, tmp_path: Path
 ) -> None:
     assert main(["init"]) == 0
     assert main(["init"]) == 0  # the same seed again changes nothing
-    db = data_dir / "aduan.sqlite3"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == 0
+    assert scalar(db, "SELECT COUNT(*) FROM audit_log") == 0
     assert main(["init", "--seed", str(changed_seed(tmp_path))]) == 0
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        log = [dict(r) for r in conn.execute("SELECT * FROM audit_log ORDER BY id")]
-    finally:
-        conn.close()
+    log = query(db, "SELECT * FROM audit_log ORDER BY id")
     found = [
         (
             e["actor_name"],
@@ -420,19 +404,9 @@ def test_init_again_with_another_seed_records_what_it_changed(
 # --- one transaction: no change without its entry -----------------------------------------
 
 
-@contextmanager
-def broken_audit_log(path: Path) -> Iterator[None]:
+def broken_audit_log(settings: Settings) -> AbstractContextManager[None]:
     """Make every write to the audit log fail, as a full disk or a bug would."""
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "CREATE TRIGGER audit_log_broken BEFORE INSERT ON audit_log"
-            " BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
-        )
-    try:
-        yield
-    finally:
-        with sqlite3.connect(path) as conn:
-            conn.execute("DROP TRIGGER audit_log_broken")
+    return refusing_writes(settings, ["audit_log"], ["INSERT"], "audit log unavailable")
 
 
 def world(settings: Settings) -> list[Any]:
@@ -505,7 +479,7 @@ def test_a_change_whose_entry_cannot_be_written_is_not_made(
         )
         ids = {"officer": officer, "key": rows(settings, "SELECT id FROM api_keys")[0][0]}
         before = world(settings)
-        with broken_audit_log(settings.db_path):
+        with broken_audit_log(settings):
             response = CHANGES[change](client, token, ids)
         assert response.status_code == 500
         assert world(settings) == before
@@ -515,26 +489,14 @@ def test_a_change_whose_entry_cannot_be_written_is_not_made(
         assert len(entries(settings)) == len(before[-1]) + 1
 
 
-@contextmanager
-def rules_that_cannot_be_written(path: Path) -> Iterator[None]:
+def rules_that_cannot_be_written(settings: Settings) -> AbstractContextManager[None]:
     """Make every write to the audited tables fail (the change itself fails, not the log)."""
-    names = [
-        (f"refuse_{table}_{op.lower()}", table, op)
-        for table in ("categories", "holidays", "users", "user_areas", "api_keys")
-        for op in ("INSERT", "UPDATE", "DELETE")
-    ]
-    with sqlite3.connect(path) as conn:
-        for name, table, op in names:
-            conn.execute(
-                f"CREATE TRIGGER {name} BEFORE {op} ON {table}"
-                " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-            )
-    try:
-        yield
-    finally:
-        with sqlite3.connect(path) as conn:
-            for name, _table, _op in names:
-                conn.execute(f"DROP TRIGGER {name}")
+    return refusing_writes(
+        settings,
+        ["categories", "holidays", "users", "user_areas", "api_keys"],
+        ["INSERT", "UPDATE", "DELETE"],
+        "disk full",
+    )
 
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
@@ -547,7 +509,7 @@ def test_a_change_that_fails_leaves_no_entry(settings: Settings, change: str) ->
         )
         ids = {"officer": officer, "key": rows(settings, "SELECT id FROM api_keys")[0][0]}
         before = world(settings)
-        with rules_that_cannot_be_written(settings.db_path):
+        with rules_that_cannot_be_written(settings):
             assert CHANGES[change](client, token, ids).status_code == 500
         assert world(settings) == before
 
@@ -558,7 +520,7 @@ def test_the_console_makes_no_change_whose_entry_cannot_be_written(
     tmp_path: Path,
 ) -> None:
     before = world(operator_env)
-    with broken_audit_log(operator_env.db_path):
+    with broken_audit_log(operator_env):
         assert main(["user", "add", "spv1", "--role", "supervisor"]) == 1
         assert main(["apikey", "add", "Qlue"]) == 1
         assert main(["init", "--seed", str(changed_seed(tmp_path))]) == 1

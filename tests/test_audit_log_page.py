@@ -45,7 +45,7 @@ def write_entries(
     """Entries made at chosen times, through the same function the handlers use."""
 
     async def run() -> None:
-        async with Database(settings.db_path) as db, db.write() as conn:
+        async with Database(settings.database) as db, db.write() as conn:
             for action, table, key, before, after, at in items:
                 await audit.record(
                     conn, actor, action, table=table, key=key, before=before, after=after, now=at

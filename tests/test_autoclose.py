@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
+from tests.backend import set_operator_environment
 from tests.helpers import report_row, rows
 from tests.test_deadlines import GAMBIR, answer, create, move, wib
 from web import cli, lifecycle, tasks
@@ -25,7 +26,7 @@ DUE = wib(2026, 3, 16, 10)
 
 def close_at(settings: Settings, now: datetime, workdays: int = 10) -> int:
     async def run() -> int:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await lifecycle.close_unanswered(db, workdays=workdays, now=now)
 
     return asyncio.run(run())
@@ -124,7 +125,7 @@ def test_the_periodic_task_closes_them(settings: Settings) -> None:
     code = resolved_report(settings)
 
     async def run() -> tasks.TaskReport:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await tasks.run_once(db, settings, now=DUE)
 
     assert asyncio.run(run()).closed == 1
@@ -135,8 +136,7 @@ def test_aduan_tasks_run_closes_them_for_cron(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = resolved_report(settings, wib(2026, 1, 5, 10))  # long past by the real clock
-    monkeypatch.setenv("ADUAN_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("ADUAN_SECRET_KEY", "k" * 40)
+    set_operator_environment(settings, monkeypatch)
     assert cli.main(["tasks", "run"]) == 0
     assert "Closed 1 resolved reports" in capsys.readouterr().out
     assert report_row(settings, code)["status"] == "closed"

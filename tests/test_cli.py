@@ -11,18 +11,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from tests.backend import execute, query, scalar
 from tests.conftest import make_settings
 from tests.seaweedfs import SeaweedFS
 from web.app import create_app
 from web.cli import main
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data"
-    monkeypatch.setenv("ADUAN_DATA_DIR", str(path))
-    monkeypatch.delenv("ADUAN_SECRET_KEY", raising=False)
-    return path
 
 
 def run_cli(*args: str, data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -40,14 +33,14 @@ def run_cli(*args: str, data_dir: Path, stdin: str = "") -> subprocess.Completed
     )
 
 
-def count(db: Path, sql: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchone()[0]
+def count(db: str | Path, sql: str) -> int:
+    return int(scalar(db, sql))
 
 
-def test_init_loads_jakarta_by_default(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_loads_jakarta_by_default(
+    data_dir: Path, db: str | Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["init"]) == 0
-    db = data_dir / "aduan.sqlite3"
     assert count(db, "SELECT COUNT(*) FROM areas WHERE level = 2") == 6
     assert count(db, "SELECT COUNT(*) FROM areas WHERE level = 3") == 44
     assert count(db, "SELECT COUNT(*) FROM areas WHERE level = 4") == 267
@@ -56,21 +49,21 @@ def test_init_loads_jakarta_by_default(data_dir: Path, capsys: pytest.CaptureFix
     assert "267 kelurahan/desa" in capsys.readouterr().out
 
 
-def test_init_is_repeatable_and_loads_any_province(data_dir: Path) -> None:
+def test_init_is_repeatable_and_loads_any_province(data_dir: Path, db: str | Path) -> None:
     assert main(["init"]) == 0
     assert main(["init"]) == 0
     assert main(["init", "--region", "33"]) == 0
-    db = data_dir / "aduan.sqlite3"
     assert count(db, "SELECT COUNT(*) FROM areas WHERE code = '33'") == 1
     assert count(db, "SELECT COUNT(*) FROM areas WHERE level = 4 AND code LIKE '31.%'") == 267
     assert count(db, "SELECT COUNT(*) FROM areas WHERE level = 4 AND code LIKE '33.%'") > 8000
 
 
-def test_init_demo_prints_logins_and_creates_reports_in_many_states(data_dir: Path) -> None:
+def test_init_demo_prints_logins_and_creates_reports_in_many_states(
+    data_dir: Path, db: str | Path
+) -> None:
     result = run_cli("init", "--demo", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     assert "admin" in result.stdout and "demo-aduan-2026" in result.stdout
-    db = data_dir / "aduan.sqlite3"
     assert count(db, "SELECT COUNT(*) FROM reports") >= 24
     assert count(db, "SELECT COUNT(DISTINCT status) FROM reports") >= 6
     assert count(db, "SELECT COUNT(*) FROM users") >= 5
@@ -98,7 +91,7 @@ def test_wrong_arguments_give_one_clear_line_and_no_traceback(
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_user_add_hashes_the_password_with_argon2id(data_dir: Path) -> None:
+def test_user_add_hashes_the_password_with_argon2id(data_dir: Path, db: str | Path) -> None:
     assert main(["init"]) == 0
     result = run_cli(
         "user",
@@ -115,11 +108,9 @@ def test_user_add_hashes_the_password_with_argon2id(data_dir: Path) -> None:
         stdin="correct horse battery\n",
     )
     assert result.returncode == 0, result.stderr
-    with sqlite3.connect(data_dir / "aduan.sqlite3") as conn:
-        password_hash, role = conn.execute(
-            "SELECT password_hash, role FROM users WHERE username = 'ani'"
-        ).fetchone()
-        areas = conn.execute("SELECT area_code FROM user_areas ORDER BY 1").fetchall()
+    found = query(db, "SELECT password_hash, role FROM users WHERE lower(username) = 'ani'")
+    password_hash, role = found[0].astuple()
+    areas = query(db, "SELECT area_code FROM user_areas ORDER BY area_code")
     assert password_hash.startswith("$argon2id$") and "correct horse" not in password_hash
     assert role == "officer"
     assert [a[0] for a in areas] == ["31.71.01.1001", "31.71.01.1002"]
@@ -149,9 +140,11 @@ def test_short_password_is_refused(data_dir: Path) -> None:
     assert result.returncode == 2 and "at least 10" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_backup_taken_while_another_connection_writes_restores_intact(
-    data_dir: Path, tmp_path: Path
+    sqlite_data_dir: Path, tmp_path: Path
 ) -> None:
+    data_dir = sqlite_data_dir
     assert main(["init", "--demo"]) == 0
     db = data_dir / "aduan.sqlite3"
     photo = data_dir / "photos" / "ab" / ("ab" + "0" * 62 + ".jpg")
@@ -233,19 +226,12 @@ def test_backup_refuses_a_folder_that_is_not_empty(data_dir: Path, tmp_path: Pat
     assert result.returncode == 2 and "not empty" in result.stderr
 
 
-def test_init_again_keeps_the_deadlines_admins_have_set(data_dir: Path) -> None:
+def test_init_again_keeps_the_deadlines_admins_have_set(data_dir: Path, db: str | Path) -> None:
     assert main(["init"]) == 0
-    db = data_dir / "aduan.sqlite3"
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "UPDATE categories SET response_amount = 4, name_id = 'x' WHERE code = 'jalan'"
-        )
+    execute(db, "UPDATE categories SET response_amount = 4, name_id = 'x' WHERE code = 'jalan'")
     assert main(["init"]) == 0
-    with sqlite3.connect(db) as conn:
-        row = conn.execute(
-            "SELECT response_amount, name_id FROM categories WHERE code = 'jalan'"
-        ).fetchone()
-    assert row == (4, "Jalan rusak")  # the admin's target stays; the seed's name returns
+    row = query(db, "SELECT response_amount, name_id FROM categories WHERE code = 'jalan'")[0]
+    assert row.astuple() == (4, "Jalan rusak")  # the admin's target stays; the seed's name returns
 
 
 WRITER = """
@@ -261,9 +247,11 @@ while True:
 """
 
 
+@pytest.mark.sqlite_only
 def test_backup_of_a_large_database_finishes_while_another_process_keeps_writing(
-    data_dir: Path, tmp_path: Path
+    sqlite_data_dir: Path, tmp_path: Path
 ) -> None:
+    data_dir = sqlite_data_dir
     assert main(["init"]) == 0
     db = data_dir / "aduan.sqlite3"
     with sqlite3.connect(db) as conn:  # ~60 MB: many slices for a copy made in steps

@@ -1,3 +1,6 @@
+"""db/database.py on both backends: write transactions, reads, and two Database objects on
+one database standing for two server processes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,20 +11,21 @@ import pytest
 from db.database import Database
 
 
-async def test_fifty_concurrent_writers_lose_no_row_and_never_see_a_lock(tmp_path: Path) -> None:
-    path = tmp_path / "a.sqlite3"
-    async with Database(path) as db:
+async def test_fifty_concurrent_writers_that_lock_one_key_lose_no_row(
+    empty_database: str | Path,
+) -> None:
+    async with Database(empty_database) as db:
         await db.migrate()
 
         async def writer(n: int) -> None:
             for i in range(10):
                 async with db.write() as conn:
                     # read-then-write inside one transaction: a lost update would show
-                    async with conn.execute("SELECT COUNT(*) FROM holidays") as cur:
-                        before = (await cur.fetchone())[0]
+                    await conn.lock("holidays")
+                    before = await conn.scalar("SELECT COUNT(*) FROM holidays")
                     await conn.execute(
-                        "INSERT INTO holidays (day, name) VALUES (?, ?)",
-                        (f"2030-{n:02d}-{i:02d}", str(before)),
+                        "INSERT INTO holidays (day, name) VALUES (:day, :name)",
+                        {"day": f"2030-{n:02d}-{i:02d}", "name": str(before)},
                     )
 
         async def reader() -> int:
@@ -40,19 +44,19 @@ async def test_fifty_concurrent_writers_lose_no_row_and_never_see_a_lock(tmp_pat
         assert row["d"] == 500
 
 
-async def test_two_database_objects_on_one_file_write_without_locked_errors(
-    tmp_path: Path,
+async def test_two_database_objects_on_one_database_write_without_errors(
+    empty_database: str | Path,
 ) -> None:
-    """As two server processes (uvicorn --workers 2) would: BEGIN IMMEDIATE + busy timeout."""
-    path = tmp_path / "a.sqlite3"
-    async with Database(path) as first, Database(path) as second:
+    """As two server processes (or two servers) would: no "database is locked", no loss."""
+    async with Database(empty_database) as first, Database(empty_database) as second:
         await first.migrate()
 
         async def write(db: Database, prefix: str) -> None:
             for i in range(40):
                 async with db.write() as conn:
                     await conn.execute(
-                        "INSERT INTO holidays (day, name) VALUES (?, 'x')", (f"{prefix}-{i:03d}",)
+                        "INSERT INTO holidays (day, name) VALUES (:day, 'x')",
+                        {"day": f"{prefix}-{i:03d}"},
                     )
 
         await asyncio.gather(write(first, "a"), write(second, "b"))
@@ -60,8 +64,35 @@ async def test_two_database_objects_on_one_file_write_without_locked_errors(
         assert row["n"] == 80
 
 
-async def test_an_error_inside_a_write_rolls_back_only_that_transaction(tmp_path: Path) -> None:
-    async with Database(tmp_path / "a.sqlite3") as db:
+async def test_a_lock_taken_on_one_server_holds_the_other_until_commit(
+    empty_database: str | Path,
+) -> None:
+    async with Database(empty_database) as first, Database(empty_database) as second:
+        await first.migrate()
+        order: list[str] = []
+        holding = asyncio.Event()
+
+        async def holder() -> None:
+            async with first.write() as conn:
+                await conn.lock("key")
+                holding.set()
+                await asyncio.sleep(0.3)
+                order.append("first commits")
+
+        async def waiter() -> None:
+            await holding.wait()
+            async with second.write() as conn:
+                await conn.lock("key")
+                order.append("second has the lock")
+
+        await asyncio.gather(holder(), waiter())
+        assert order == ["first commits", "second has the lock"]
+
+
+async def test_an_error_inside_a_write_rolls_back_only_that_transaction(
+    empty_database: str | Path,
+) -> None:
+    async with Database(empty_database) as db:
         await db.migrate()
 
         async def failing() -> None:
@@ -79,9 +110,34 @@ async def test_an_error_inside_a_write_rolls_back_only_that_transaction(tmp_path
         assert [r["day"] for r in rows] == ["2030-01-02"]
 
 
-async def test_read_connections_cannot_write(tmp_path: Path) -> None:
-    async with Database(tmp_path / "a.sqlite3") as db:
+async def test_read_connections_cannot_write(empty_database: str | Path) -> None:
+    async with Database(empty_database) as db:
         await db.migrate()
         async with db.read() as conn:
             with pytest.raises(Exception, match=r"readonly|read-only|query_only|attempt to write"):
                 await conn.execute("INSERT INTO holidays (day, name) VALUES ('2030-01-01', 'x')")
+        assert await db.fetchall("SELECT day FROM holidays") == []
+
+
+async def test_rows_are_read_by_column_name_and_lists_expand_into_in(
+    empty_database: str | Path,
+) -> None:
+    async with Database(empty_database) as db:
+        await db.migrate()
+        async with db.write() as conn:
+            await conn.executemany(
+                "INSERT INTO holidays (day, name) VALUES (:day, :name)",
+                [{"day": f"2030-01-0{n}", "name": f"h{n}"} for n in range(1, 5)],
+            )
+        rows = await db.fetchall(
+            "SELECT day, name FROM holidays WHERE name IN :names ORDER BY day",
+            {"names": ["h2", "h4"]},
+        )
+        assert [(r["day"], r["name"]) for r in rows] == [("2030-01-02", "h2"), ("2030-01-04", "h4")]
+        assert dict(rows[0]) == {"day": "2030-01-02", "name": "h2"}
+
+
+def test_a_postgresql_url_never_shows_its_password() -> None:
+    db = Database("postgresql://aduan:s3cret@db.example:5432/aduan")
+    assert "s3cret" not in db.describe()
+    assert db.path is None and not db.is_sqlite

@@ -51,7 +51,7 @@ def create(
     new = lifecycle.NewReport(category=category, area=area, description=description, **fields)
 
     async def run() -> str:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             created = await lifecycle.create_report(db, new, now=at, tz=settings.timezone)
             return created.code
 
@@ -64,8 +64,10 @@ def move(settings: Settings, code: str, kind: str, at: datetime, **fields: Any) 
         fields["public_note"] = "Sudah ditangani petugas."
 
     async def run() -> None:
-        async with Database(settings.db_path) as db:
-            row = await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,))
+        async with Database(settings.database) as db:
+            row = await db.fetchone(
+                "SELECT version FROM reports WHERE code = :code", {"code": code}
+            )
             action = lifecycle.Action(kind=kind, expected_version=row["version"], **fields)
             await lifecycle.apply_action(db, code, action, now=at, tz=settings.timezone)
 
@@ -84,7 +86,7 @@ def answer(
     """The resident's "Sudah beres?" answer at `at`."""
 
     async def run() -> str:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await lifecycle.resident_answer(
                 db, code, fixed=fixed, rating=rating, note=note, now=at, tz=settings.timezone
             )
@@ -96,7 +98,7 @@ def create_many(settings: Settings, moments: Sequence[datetime], area: str = GAM
     """Many reports in one event loop (faster than `create` for hundreds)."""
 
     async def run() -> list[str]:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             made = []
             for index, moment in enumerate(moments):
                 new = lifecycle.NewReport(
@@ -240,6 +242,24 @@ def test_a_reopened_report_gets_a_new_resolution_deadline(settings: Settings) ->
     move(settings, code, "resolve", wib(2026, 3, 3, 9))
     answer(settings, code, wib(2026, 3, 5, 10), fixed=False, note="Masih menumpuk.")
     assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 10, 10))
+
+
+def test_a_report_whose_category_was_retired_can_still_be_reopened_and_forwarded(
+    settings: Settings,
+) -> None:
+    code = create(settings, wib(2026, 3, 2, 9))
+    move(settings, code, "resolve", wib(2026, 3, 3, 9))
+
+    async def retire() -> None:
+        async with Database(settings.database) as db, db.write() as conn:
+            await conn.execute("UPDATE categories SET active = 0 WHERE code = 'sampah'")
+
+    run_async(retire())
+    # A retired category takes no new reports, but its reports keep their deadlines.
+    answer(settings, code, wib(2026, 3, 5, 10), fixed=False, note="Masih menumpuk.")
+    assert report_row(settings, code)["next_due_at"] == to_text(wib(2026, 3, 10, 10))
+    move(settings, code, "dispatch", wib(2026, 3, 6, 9), agency_code="SDA")
+    assert report_row(settings, code)["agency_code"] == "SDA"
 
 
 # --- admin: targets per category ----------------------------------------------------------

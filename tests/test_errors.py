@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sqlite3
 import uuid
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from tests.backend import scalar
 from tests.conftest import make_settings
 from tests.images import camera_like, encode
 from tests.mounts import fill, tmpfs
@@ -79,9 +79,8 @@ FIELDS = {
 }
 
 
-def report_count(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+def report_count(settings: Settings) -> int:
+    return int(scalar(settings, "SELECT COUNT(*) FROM reports"))
 
 
 def assert_form_kept(page: str, message: str) -> None:
@@ -109,9 +108,10 @@ def test_an_unwritable_photo_folder_answers_503_and_keeps_the_form(settings: Set
     assert api.status_code == 503 and api.headers["retry-after"] == "120"
     assert api.json()["code"] == "storage_unavailable" and api.json()["message"]
     assert "x-aduan-code" not in api.headers  # the outbox keeps the report and retries
-    assert report_count(settings.db_path) == 0
+    assert report_count(settings) == 0
 
 
+@pytest.mark.sqlite_only
 def test_a_full_disk_answers_503_and_lookups_still_work(
     tmp_path: Path, template_db: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -137,4 +137,31 @@ def test_a_full_disk_answers_503_and_lookups_still_work(
     assert unknown.status_code == 404 and typed.status_code == 404
     assert found.status_code == 200
     assert retried.status_code == 201
+    assert "Traceback" not in caplog.text
+
+
+def test_a_postgresql_server_that_refuses_connections_answers_503_and_the_retry_goes_through(
+    settings: Settings, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    if settings.uses_sqlite:
+        pytest.skip("about a PostgreSQL server (SQLite's full disk is tested above)")
+    cluster = request.getfixturevalue("pg_cluster")
+    name = settings.database_url.rsplit("/", 1)[1]
+    key = str(uuid.uuid4())
+    with TestClient(create_app(settings), cookies={"lang": "en"}) as client:
+        assert client.get("/").status_code == 200
+        # Full: no new connection is allowed, and the ones the app had are gone.
+        cluster.admin(f"ALTER DATABASE {name} CONNECTION LIMIT 0")
+        cluster.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        api = client.post("/api/v1/reports", data=FIELDS, headers={"Idempotency-Key": key})
+        cluster.admin(f"ALTER DATABASE {name} CONNECTION LIMIT -1")
+        retried = client.post("/api/v1/reports", data=FIELDS, headers={"Idempotency-Key": key})
+    assert api.status_code == 503 and api.headers["retry-after"] == "120"
+    assert api.json()["code"] == "storage_unavailable"
+    assert "x-aduan-code" not in api.headers  # the outbox keeps the report and retries
+    assert retried.status_code == 201
+    assert report_count(settings) == 1
     assert "Traceback" not in caplog.text

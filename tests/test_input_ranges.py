@@ -8,12 +8,12 @@ the calendar. Each test below was a 500 before web/params.py.
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 
 import pytest
 from starlette.testclient import TestClient
 
+from tests.backend import query, set_operator_environment
 from tests.helpers import GAMBIR, act, add_account, add_report, csrf_of, login
 from tests.test_cli import run_cli
 from tests.test_deadlines import targets_form
@@ -30,8 +30,7 @@ VALID_FORM = {
 
 
 def rows(settings: Settings, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+    return [r.astuple() for r in query(settings, sql, params)]
 
 
 def logged_in_admin(client: TestClient, settings: Settings) -> int:
@@ -241,7 +240,10 @@ def test_an_unreadable_api_key_rate_is_refused_with_the_form_kept(
 
 
 @pytest.mark.parametrize("rate", ["٣", "³"])
-def test_the_console_refuses_a_rate_that_is_not_plain_digits(settings: Settings, rate: str) -> None:
+def test_the_console_refuses_a_rate_that_is_not_plain_digits(
+    settings: Settings, rate: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_operator_environment(settings, monkeypatch)
     done = run_cli("apikey", "add", "JAKI", "--rate-per-minute", rate, data_dir=settings.data_dir)
     assert done.returncode == 2
     assert "between 1 and 10000" in done.stderr and "Traceback" not in done.stderr

@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from tests.backend import query
 from tests.helpers import add_account, login
 from tests.test_deadlines import CIDENG, GAMBIR, PASAR_BARU, WIB, create, move
 from web import clock, stats
@@ -109,8 +109,8 @@ def test_those_who_did_not_respond_in_time_are_named(
 def test_the_public_report_holds_no_personal_data_and_no_confidential_report(
     client: TestClient, last_month: dict[str, str]
 ) -> None:
-    for query in ("", "?periode=triwulan"):
-        html = client.get(f"/kinerja{query}").text
+    for period in ("", "?periode=triwulan"):
+        html = client.get(f"/kinerja{period}").text
         for secret in (NAME, PHONE, EMAIL, PUNGLI_TEXT, FLAGGED_TEXT, "Jalan Kenari", "Pungutan"):
             assert secret not in html, secret
         for code in last_month.values():
@@ -231,8 +231,10 @@ def test_the_most_often_late_chart_draws_the_share_answered_late(
 def test_the_chart_shows_the_ten_most_often_late_and_names_the_others_behind_one_tap(
     client: TestClient, settings: Settings
 ) -> None:
-    with sqlite3.connect(settings.db_path) as conn:
-        areas = [r[0] for r in conn.execute("SELECT code FROM areas WHERE level = 4 LIMIT 14")]
+    areas = [
+        r["code"]
+        for r in query(settings, "SELECT code FROM areas WHERE level = 4 ORDER BY code LIMIT 14")
+    ]
     for index, area in enumerate(areas):
         for n in range(index % 3 + 1):  # never answered: late
             create(settings, last_month_day(2 + n), area)

@@ -229,7 +229,9 @@ class World:
 
     def version(self, code: str) -> str:
         row = self.call(
-            partial(self.db.fetchone, "SELECT version FROM reports WHERE code = ?", (code,))
+            partial(
+                self.db.fetchone, "SELECT version FROM reports WHERE code = :code", {"code": code}
+            )
         )
         return str(row["version"])
 

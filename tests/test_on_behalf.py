@@ -6,12 +6,12 @@ report keeps them, or the form comes back saying what is still missing."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 
 import pytest
 from starlette.testclient import TestClient
 
+from tests.backend import query
 from tests.helpers import add_account, hidden, login
 from web.clock import utc_now
 from web.settings import Settings
@@ -30,11 +30,12 @@ NAMES = {
 
 
 def stored(settings: Settings) -> list[tuple[object, ...]]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(
-            "SELECT on_behalf, on_behalf_name, on_behalf_phone, on_behalf_no_phone,"
-            " volunteer_name FROM reports"
-        ).fetchall()
+    rows = query(
+        settings,
+        "SELECT on_behalf, on_behalf_name, on_behalf_phone, on_behalf_no_phone,"
+        " volunteer_name FROM reports ORDER BY id",
+    )
+    return [r.astuple() for r in rows]
 
 
 @pytest.mark.parametrize("route", ["form", "outbox"])

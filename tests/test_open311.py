@@ -45,7 +45,9 @@ def file_report(
 def act(client: TestClient, code: str, kind: str, **fields: Any) -> None:
     """A staff action on a report, as the staff workspace performs it."""
     db = client.app_state["db"]
-    row = client.portal.call(db.fetchone, "SELECT version FROM reports WHERE code = ?", (code,))
+    row = client.portal.call(
+        db.fetchone, "SELECT version FROM reports WHERE code = :code", {"code": code}
+    )
     action = lifecycle.Action(kind=kind, expected_version=row["version"], **fields)
     client.portal.call(partial(lifecycle.apply_action, db, code, action))
 

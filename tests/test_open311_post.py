@@ -47,7 +47,9 @@ def form(key: str, **overrides: str) -> dict[str, str]:
 def report_row(client: TestClient, display_code: str) -> Any:
     db = client.app_state["db"]
     code = codes.normalise(display_code)
-    return client.portal.call(db.fetchone, "SELECT * FROM reports WHERE code = ?", (code,))
+    return client.portal.call(
+        db.fetchone, "SELECT * FROM reports WHERE code = :code", {"code": code}
+    )
 
 
 def count_reports(client: TestClient) -> int:
@@ -339,7 +341,9 @@ def test_the_limit_frees_up_a_minute_later_and_old_counts_are_pruned(client: Tes
     assert client.portal.call(partial(take, now=start + timedelta(seconds=30))) == 30
     assert client.portal.call(partial(take, now=start + timedelta(seconds=61))) == 0
     rows = client.portal.call(
-        db.fetchall, "SELECT at FROM rate_events WHERE bucket = ?", (f"apikey:{key.id}",)
+        db.fetchall,
+        "SELECT at FROM rate_events WHERE bucket = :bucket",
+        {"bucket": f"apikey:{key.id}"},
     )
     assert len(rows) == 2  # the first one, over a minute old, is gone
 

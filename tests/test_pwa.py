@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sqlite3
 from io import BytesIO
 from pathlib import Path
 
 from PIL import Image
 from starlette.testclient import TestClient
 
+from tests.backend import execute, scalar
 from web.app import create_app
 from web.routes.pwa import STATUS_MAX_CODES, precache_urls
 from web.settings import Settings
@@ -124,16 +124,16 @@ def test_offline_page_and_my_reports_shell_render(client: TestClient) -> None:
 
 def _add_report(settings: Settings, code: str, status: str, *, confidential: bool = False) -> None:
     # Straight into the file: this test is about reading statuses, not about filing.
-    with sqlite3.connect(settings.db_path) as conn:
-        category = conn.execute("SELECT code FROM categories LIMIT 1").fetchone()[0]
-        area = conn.execute("SELECT code FROM areas WHERE level = 4 LIMIT 1").fetchone()[0]
-        now = "2026-01-05T03:00:00Z"
-        conn.execute(
-            "INSERT INTO reports (code, category_code, area_code, description, channel,"
-            " reporter_name, confidential, received_at, status, status_changed_at, updated_at)"
-            " VALUES (?, ?, ?, 'Pungutan liar di loket', 'web', 'Siti', ?, ?, ?, ?, ?)",
-            (code, category, area, int(confidential), now, status, now, now),
-        )
+    category = scalar(settings, "SELECT code FROM categories ORDER BY code LIMIT 1")
+    area = scalar(settings, "SELECT code FROM areas WHERE level = 4 ORDER BY code LIMIT 1")
+    now = "2026-01-05T03:00:00Z"
+    execute(
+        settings,
+        "INSERT INTO reports (code, category_code, area_code, description, channel,"
+        " reporter_name, confidential, received_at, status, status_changed_at, updated_at)"
+        " VALUES (?, ?, ?, 'Pungutan liar di loket', 'web', 'Siti', ?, ?, ?, ?, ?)",
+        (code, category, area, int(confidential), now, status, now, now),
+    )
 
 
 def test_status_answers_only_for_known_public_codes(client: TestClient, settings: Settings) -> None:

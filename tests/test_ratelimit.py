@@ -21,8 +21,8 @@ def utc_now() -> datetime:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "aduan.sqlite3") as database:
+async def db(empty_database: str | Path) -> AsyncIterator[Database]:
+    async with Database(empty_database) as database:
         await database.migrate()
         yield database
 

@@ -12,7 +12,7 @@ MONDAY_9_WIB = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 async def test_a_new_category_brings_its_own_deadlines(settings: Settings) -> None:
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         created = await lifecycle.create_report(
             db,
             lifecycle.NewReport(
@@ -22,7 +22,7 @@ async def test_a_new_category_brings_its_own_deadlines(settings: Settings) -> No
             ),
             now=MONDAY_9_WIB,
         )
-        before = await db.fetchone("SELECT * FROM reports WHERE id = ?", (created.id,))
+        before = await db.fetchone("SELECT * FROM reports WHERE id = :id", {"id": created.id})
         assert before["response_due_at"] == "2026-11-24T02:00:00Z"  # jalan: 24 hours
         await lifecycle.apply_action(
             db,
@@ -30,7 +30,7 @@ async def test_a_new_category_brings_its_own_deadlines(settings: Settings) -> No
             lifecycle.Action(kind="recategorise", expected_version=1, category_code="pohon"),
             now=MONDAY_9_WIB,
         )
-        after = await db.fetchone("SELECT * FROM reports WHERE id = ?", (created.id,))
+        after = await db.fetchone("SELECT * FROM reports WHERE id = :id", {"id": created.id})
     # pohon: first response within 6 hours, forwarded within 12 hours, fixed in 2 working days
     assert after["response_due_at"] == "2026-11-23T08:00:00Z"
     assert after["dispatch_due_at"] == "2026-11-23T14:00:00Z"
@@ -39,7 +39,7 @@ async def test_a_new_category_brings_its_own_deadlines(settings: Settings) -> No
 
 
 async def test_the_same_category_again_changes_no_deadline(settings: Settings) -> None:
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         created = await lifecycle.create_report(
             db,
             lifecycle.NewReport(
@@ -47,7 +47,7 @@ async def test_the_same_category_again_changes_no_deadline(settings: Settings) -
             ),
             now=MONDAY_9_WIB,
         )
-        before = await db.fetchone("SELECT * FROM reports WHERE id = ?", (created.id,))
+        before = await db.fetchone("SELECT * FROM reports WHERE id = :id", {"id": created.id})
         await lifecycle.apply_action(
             db,
             created.code,
@@ -58,7 +58,7 @@ async def test_the_same_category_again_changes_no_deadline(settings: Settings) -
                 area_code="31.71.01.1002",
             ),
         )
-        after = await db.fetchone("SELECT * FROM reports WHERE id = ?", (created.id,))
+        after = await db.fetchone("SELECT * FROM reports WHERE id = :id", {"id": created.id})
     for column in ("response_due_at", "dispatch_due_at", "resolution_due_at", "next_due_at"):
         assert after[column] == before[column]
     assert after["area_code"] == "31.71.01.1002"

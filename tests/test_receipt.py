@@ -4,12 +4,12 @@ size, and the walk-in desk's own receipt after staff intake."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import timedelta
 
 from starlette.testclient import TestClient
 from test_tracking import file_report
 
+from tests.backend import Record, query
 from tests.helpers import add_account, hidden, login
 from web.clock import utc_now
 from web.i18n import format_time
@@ -20,10 +20,8 @@ CIDENG = "31.71.01.1002"
 PUNGLI = "Petugas loket meminta uang Rp50.000 untuk surat pengantar nikah."
 
 
-def report_row(settings: Settings, code: str) -> sqlite3.Row:
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute("SELECT * FROM reports WHERE code = ?", (code,)).fetchone()
+def report_row(settings: Settings, code: str) -> Record:
+    return query(settings, "SELECT * FROM reports WHERE code = :code", {"code": code})[0]
 
 
 def main_of(page: str) -> str:

@@ -122,7 +122,7 @@ def test_the_hourly_limit_holds_beyond_the_burst(settings: Settings) -> None:
     hour, hourly = REPORT_LIMITS[1]
 
     async def take_all() -> list[object]:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             results = []
             moments = [
                 start + minute * (n // burst) + timedelta(seconds=n % burst)

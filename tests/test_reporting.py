@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import sqlite3
 from pathlib import Path
 
 import pillow_heif
@@ -13,6 +12,7 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
+from tests.backend import query
 from tests.helpers import stream_post
 from tests.images import JAKARTA, assert_clean_jpeg, camera_like, encode, phone_jpeg
 from web.settings import Settings
@@ -38,8 +38,7 @@ def post(client: TestClient, data: dict[str, str], photos: list[tuple[str, bytes
 
 
 def rows(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+    return [r.astuple() for r in query(settings, sql, params)]
 
 
 def stored_files(settings: Settings) -> list[Path]:
@@ -371,7 +370,7 @@ def test_a_large_province_asks_for_the_kecamatan_first(
     from db.database import Database
 
     async def load_central_java() -> None:
-        async with Database(settings.db_path) as db, db.write() as conn:
+        async with Database(settings.database) as db, db.write() as conn:
             await reference.load_areas(conn, "33")
 
     asyncio.run(load_central_java())

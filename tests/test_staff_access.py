@@ -326,7 +326,7 @@ def test_the_scope_filter_is_in_the_loaders_sql(settings: Settings) -> None:
     )
 
     async def load() -> object:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await staff_db.load_report(db, code, officer)
 
     assert asyncio.run(load()) is None

@@ -69,7 +69,7 @@ def report_in(settings: Settings, status: str, main: str) -> str:
     if status == "closed":
 
         async def confirm() -> None:
-            async with Database(settings.db_path) as db:
+            async with Database(settings.database) as db:
                 await lifecycle.resident_answer(db, code, fixed=True, rating=5)
 
         asyncio.run(confirm())
@@ -420,7 +420,7 @@ def test_a_phone_complaint_is_timed_from_when_the_resident_called(
     assert row["reporter_phone"] == "081234567890"
 
     async def expected() -> Deadlines:
-        async with Database(settings.db_path) as db, db.read() as conn:
+        async with Database(settings.database) as db, db.read() as conn:
             category = await report_db.category(conn, "sampah")
             holidays = await report_db.holidays(conn)
             return deadlines_for(category, called, holidays, "Asia/Jakarta")

@@ -7,13 +7,13 @@ import dataclasses
 import hashlib
 import logging
 import re
-import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
+from tests.backend import execute
 from tests.helpers import (
     CIDENG,
     GAMBIR,
@@ -71,8 +71,7 @@ def test_a_deactivated_account_cannot_log_in_and_is_not_told_why(
     client: TestClient, settings: Settings
 ) -> None:
     user_id = add_account(settings, "gambir1", areas=[GAMBIR])
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
+    execute(settings, "UPDATE users SET active = 0 WHERE id = ?", (user_id,))
     response = login(client, "gambir1")
     assert response.status_code == 400 and "Nama pengguna atau kata sandi salah." in response.text
 
@@ -111,7 +110,7 @@ def test_the_lock_grows_with_each_further_failure_and_then_ends(settings: Settin
     start = utc_now()
 
     async def attempt(at: datetime, password: str = "salah-sekali-123") -> auth.LoginOutcome:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             return await auth.attempt_login(
                 db,
                 secret_key=settings.secret_key,
@@ -265,8 +264,7 @@ def test_an_idle_session_expires(client: TestClient, settings: Settings) -> None
     add_account(settings, "gambir1", areas=[GAMBIR])
     login(client, "gambir1")
     idle = to_text(utc_now() - auth.IDLE_TIMEOUT - timedelta(minutes=1))
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE sessions SET last_seen_at = ?", (idle,))
+    execute(settings, "UPDATE sessions SET last_seen_at = ?", (idle,))
     assert client.get("/staf", follow_redirects=False).status_code == 303
     assert rows(settings, "SELECT COUNT(*) FROM sessions")[0][0] == 0
 
@@ -277,8 +275,7 @@ def test_a_session_ends_at_its_absolute_age_even_when_in_use(
     add_account(settings, "gambir1", areas=[GAMBIR])
     login(client, "gambir1")
     born = to_text(utc_now() - auth.ABSOLUTE_AGE - timedelta(minutes=1))
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE sessions SET created_at = ?", (born,))
+    execute(settings, "UPDATE sessions SET created_at = ?", (born,))
     assert client.get("/staf", follow_redirects=False).status_code == 303
 
 
@@ -289,8 +286,7 @@ def test_a_session_is_touched_at_most_once_a_minute(client: TestClient, settings
     client.get("/staf")
     assert rows(settings, "SELECT last_seen_at FROM sessions")[0][0] == first
     earlier = to_text(utc_now() - timedelta(minutes=5))
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute("UPDATE sessions SET last_seen_at = ?", (earlier,))
+    execute(settings, "UPDATE sessions SET last_seen_at = ?", (earlier,))
     client.get("/staf")
     assert rows(settings, "SELECT last_seen_at FROM sessions")[0][0] > earlier
 

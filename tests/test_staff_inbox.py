@@ -101,6 +101,31 @@ def test_search_finds_words_in_the_description_or_address(
     assert listed(admin.get("/staf", params={"q": "100%_"}).text) == []
 
 
+def test_search_matches_any_part_of_a_word_in_either_case(
+    admin: TestClient, settings: Settings
+) -> None:
+    """Substring semantics on both backends (FTS5 trigram, pg_trgm): "lubang" finds
+    "berlubang"; one or two characters fall back to a plain scan with the same meaning."""
+    hole = walk_in(settings, 1, description="Jalan BERLUBANG dalam di depan sekolah.")
+    drain = walk_in(
+        settings, 2, description="Got mampet, air meluap.", address="Gg. Kelor 5 depan Musala"
+    )
+    lamp = walk_in(settings, 3, description='Lampu "PJU" mati 100% sejak_kemarin.')
+
+    def found(q: str) -> set[str]:
+        return set(listed(admin.get("/staf", params={"q": q, "status": "semua"}).text))
+
+    assert found("lubang") == found("Lubang") == {hole}
+    assert found("ang dal") == {hole}  # across a space, as typed
+    assert found("musala") == {drain}  # in the address
+    assert found("kelor 5") == {drain}
+    assert found('"pju"') == found("PJU") == {lamp}  # quotes are text, not syntax
+    assert found("100%") == found("k_") == {lamp}  # wildcards are text too
+    assert found("ep") == {hole, drain}  # "depan", "mampet": two characters, scanned
+    assert found("q") == set()
+    assert found("lubangan") == found("zzzz") == set()
+
+
 def test_counts_per_status_follow_the_scope(client: TestClient, settings: Settings) -> None:
     add_account(settings, "gambir1", areas=[GAMBIR])
     for _ in range(3):

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 import uuid
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from tests.backend import query
 from tests.helpers import GAMBIR, add_account, add_report, csrf_of, hidden, login
 from tests.images import camera_like, encode
 from tests.test_open311 import BASE, assert_errors
@@ -35,8 +35,7 @@ UNDECODABLE = "Sebagian teks tidak terbaca"
 
 
 def rows(settings: Settings, sql: str, params: tuple[Any, ...] = ()) -> list[tuple]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+    return [r.astuple() for r in query(settings, sql, params)]
 
 
 def count_reports(settings: Settings) -> int:

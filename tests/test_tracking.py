@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from datetime import timedelta
 
 from starlette.testclient import TestClient
 
 from db.database import Database
+from tests.backend import execute, query, scalar
 from tests.images import camera_like, encode
 from web import lifecycle
 from web.clock import to_text, utc_now
@@ -40,8 +40,10 @@ def file_report(client: TestClient, **extra: str) -> tuple[str, str]:
 
 def act(settings: Settings, code: str, kind: str, **kwargs: object) -> None:
     async def run() -> None:
-        async with Database(settings.db_path) as db:
-            row = await db.fetchone("SELECT version FROM reports WHERE code = ?", (code,))
+        async with Database(settings.database) as db:
+            row = await db.fetchone(
+                "SELECT version FROM reports WHERE code = :code", {"code": code}
+            )
             await lifecycle.apply_action(
                 db, code, lifecycle.Action(kind=kind, expected_version=row["version"], **kwargs)
             )
@@ -50,8 +52,7 @@ def act(settings: Settings, code: str, kind: str, **kwargs: object) -> None:
 
 
 def set_column(settings: Settings, code: str, column: str, value: object) -> None:
-    with sqlite3.connect(settings.db_path) as conn:
-        conn.execute(f"UPDATE reports SET {column} = ? WHERE code = ?", (value, code))
+    execute(settings, f"UPDATE reports SET {column} = ? WHERE code = ?", (value, code))
 
 
 def assert_no_personal_data(page: str) -> None:
@@ -190,8 +191,7 @@ def test_confidential_photos_are_not_served_publicly(
         follow_redirects=False,
     )
     code, token = re.search(r"/t/(\w{8})/struk\?k=(\S+)", response.headers["location"]).groups()
-    with sqlite3.connect(settings.db_path) as conn:
-        (sha,) = conn.execute("SELECT sha256 FROM photos").fetchone()
+    sha = scalar(settings, "SELECT sha256 FROM photos")
     assert client.get(f"/foto/{sha}.jpg").status_code == 404
     assert client.get(f"/t/{code}/p/{token}/foto/{sha}.jpg").status_code == 200
     assert sha not in client.get(f"/t/{code}").text
@@ -208,8 +208,7 @@ def test_resident_confirms_it_is_fixed_with_a_rating(
         f"/t/{code}/p/{token}/jawab", data={"fixed": "ya", "rating": "4"}, follow_redirects=False
     )
     assert response.status_code == 303
-    with sqlite3.connect(settings.db_path) as conn:
-        assert conn.execute("SELECT status, rating FROM reports").fetchone() == ("closed", 4)
+    assert query(settings, "SELECT status, rating FROM reports")[0].astuple() == ("closed", 4)
     assert "Pelapor menyatakan sudah beres" in client.get(f"/t/{code}").text
 
 
@@ -230,10 +229,9 @@ def test_not_fixed_within_14_days_reopens_with_a_timeline_event(
         follow_redirects=False,
     )
     assert response.status_code == 303
-    with sqlite3.connect(settings.db_path) as conn:
-        status, reopened, due = conn.execute(
-            "SELECT status, reopen_count, next_due_at FROM reports"
-        ).fetchone()
+    status, reopened, due = query(
+        settings, "SELECT status, reopen_count, next_due_at FROM reports"
+    )[0].astuple()
     assert (status, reopened) == ("in_progress", 1) and due is not None
     page = client.get(f"/t/{code}").text
     assert "Dibuka kembali oleh pelapor" in page and "Masih ada sisa sampah." in page
@@ -256,8 +254,7 @@ def test_not_fixed_after_14_days_is_refused_and_the_note_is_kept(
     )
     assert response.status_code == 422
     assert "14 hari" in response.text
-    with sqlite3.connect(settings.db_path) as conn:
-        assert conn.execute("SELECT status FROM reports").fetchone() == ("resolved",)
+    assert scalar(settings, "SELECT status FROM reports") == "resolved"
 
 
 def test_answer_needs_the_private_token(client: TestClient, settings: Settings) -> None:
@@ -265,8 +262,7 @@ def test_answer_needs_the_private_token(client: TestClient, settings: Settings) 
     act(settings, code, "resolve", public_note="Sudah.")
     response = client.post(f"/t/{code}/p/forged/jawab", data={"fixed": "ya"})
     assert response.status_code == 404
-    with sqlite3.connect(settings.db_path) as conn:
-        assert conn.execute("SELECT status FROM reports").fetchone() == ("resolved",)
+    assert scalar(settings, "SELECT status FROM reports") == "resolved"
 
 
 def test_codes_are_case_insensitive_and_the_dash_is_optional(client: TestClient) -> None:

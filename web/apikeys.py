@@ -16,13 +16,11 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from db import apikeys as q
 from db import ratelimit
 from db.apikeys import ApiKey
 from db.audit import CONSOLE, Actor
-from db.database import Database
+from db.database import Connection, Database
 from web import audit, parse
 from web.clock import to_text, utc_now
 from web.settings import Settings
@@ -103,7 +101,7 @@ async def list_keys(db: Database) -> list[ApiKey]:
     return await q.all_keys(db)
 
 
-async def _revoke(conn: aiosqlite.Connection, key: ApiKey, actor: Actor, moment: datetime) -> bool:
+async def _revoke(conn: Connection, key: ApiKey, actor: Actor, moment: datetime) -> bool:
     """Revoke one key and record it in the same transaction; False if it was already."""
     if not await q.revoke(conn, key.id, to_text(moment)):
         return False
@@ -199,14 +197,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run `aduan apikey …`; operator mistakes print one line and return 2."""
-    if not settings.db_path.exists():
+    if settings.uses_sqlite and not settings.db_path.exists():
         print(
             f"aduan: error: no database at {settings.db_path}; run `aduan init` first",
             file=sys.stderr,
         )
         return 2
     try:
-        async with Database(settings.db_path) as db:
+        async with Database(settings.database) as db:
             await db.migrate()
             if args.apikey_command == "add":
                 new = await create_key(db, args.name, rate_per_minute=_rate(args.rate_per_minute))

@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.db_path)
+        db = Database(settings.database)
         await db.open()
         try:
             applied = await db.migrate()

@@ -19,14 +19,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from babel.dates import format_date
 
 from db import accounts as account_db
 from db import audit as audit_db
 from db import stats as stats_db
 from db.audit import Actor, Entry
-from db.database import Database
+from db.database import Connection, Database
 from web import i18n
 from web.clock import from_text, start_of_day, to_text, utc_now
 from web.i18n import gettext as _
@@ -88,7 +87,7 @@ def actor_of(account: Any) -> Actor:
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     actor: Actor,
     action: str,
     *,
@@ -126,7 +125,7 @@ def account_state(row: Mapping[str, Any], areas: Iterable[str]) -> dict[str, Any
     }
 
 
-async def account_snapshot(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any] | None:
+async def account_snapshot(conn: Connection, user_id: int) -> dict[str, Any] | None:
     """`account_state` of an account as it is now in the caller's transaction."""
     found = await account_db.account_with_areas(conn, user_id)
     return account_state(*found) if found else None

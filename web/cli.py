@@ -1,4 +1,4 @@
-"""The `aduan` command: serve, init, user add, backup, apikey, tasks run.
+"""The `aduan` command: serve, init, user add, backup, migrate, apikey, tasks run.
 
 Errors an operator can fix are printed as one plain line and exit with status 2; nothing
 prints a traceback unless ADUAN_DEBUG is set.
@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -17,12 +18,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from db import accounts as account_db
-from db import database, reference
+from db import database, dialect, reference, transfer
 from db.audit import CONSOLE
 from db.database import Database
+from db.postgresql import PostgreSQL
 from web import apikeys, audit, tasks
 from web.clock import to_text, utc_now
 from web.passwords import MIN_LENGTH, hash_password
+from web.photo_migrate import PhotoCopyError, migrate_photos
+from web.photo_store import open_photo_store
 from web.settings import Settings, SettingsError
 
 
@@ -114,8 +118,27 @@ def _parser() -> argparse.ArgumentParser:
         help="read the password from standard input (else one is generated)",
     )
 
-    backup = sub.add_parser("backup", help="consistent copy of the database and photos")
+    backup = sub.add_parser(
+        "backup",
+        help="consistent copy of the database and photos (PostgreSQL: through pg_dump)",
+    )
     backup.add_argument("path", type=Path, help="an empty or new folder")
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="move to PostgreSQL and/or an S3 bucket: copy this SQLite deployment's database "
+        "into an empty PostgreSQL database, its photos into a bucket",
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="URL",
+        help="the new database: postgresql://user:password@host:port/dbname",
+    )
+    migrate.add_argument(
+        "--photos",
+        metavar="S3",
+        help="the new photo store: s3://bucket/prefix (with the S3 variables of the README)",
+    )
 
     apikeys.add_parser(sub)
     tasks.add_parser(sub)
@@ -142,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(user_add(args, settings))
         if args.command == "backup":
             return backup(args.path, settings)
+        if args.command == "migrate":
+            return asyncio.run(migrate(args, settings))
         if args.command == "apikey":
             return asyncio.run(apikeys.run_command(args, settings))
         if args.command == "tasks":
@@ -166,7 +191,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.workers < 1:
         raise CommandError("--workers must be at least 1")
-    if not settings.db_path.exists():
+    if settings.uses_sqlite and not settings.db_path.exists():
         print(
             "aduan: note: no database yet; run `aduan init` to load areas and categories",
             file=sys.stderr,
@@ -203,7 +228,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 async def init(args: argparse.Namespace, settings: Settings) -> int:
     seed = reference.read_seed(args.seed)
     areas = list(reference.read_province(args.region))  # validates before touching the db
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         await db.migrate()
         async with db.write() as conn:
             count = await reference.load_areas(conn, args.region)
@@ -211,7 +236,7 @@ async def init(args: argparse.Namespace, settings: Settings) -> int:
         kelurahan = sum(1 for a in areas if a.level == 4)
         print(
             f"Loaded {count} areas of province {args.region} ({kelurahan} kelurahan/desa), "
-            f"{agencies} agencies, {categories} categories into {settings.db_path}"
+            f"{agencies} agencies, {categories} categories into {db.describe()}"
         )
         if args.demo:
             from web.demo import add_demo_data
@@ -234,9 +259,9 @@ async def user_add(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(f"password must be at least {MIN_LENGTH} characters")
     if args.role == "officer" and not (args.area or args.agency):
         raise CommandError("an officer needs a scope: --area KODE (repeatable) or --agency KODE")
-    if not settings.db_path.exists():
+    if settings.uses_sqlite and not settings.db_path.exists():
         raise CommandError(f"no database at {settings.db_path}; run `aduan init` first")
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         await db.migrate()
         async with db.write() as conn:
             known = await account_db.known_area_codes(conn, args.area, min_level=1)
@@ -275,7 +300,8 @@ async def user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def backup(target: Path, settings: Settings) -> int:
-    """SQLite's online backup API (consistent while the server writes), then the photos.
+    """The database (SQLite: its online backup API, consistent while the server writes;
+    PostgreSQL: handed over to pg_dump), then the photos and the secret key.
 
     Photo files are written before the row that names them is committed and never change, so
     copying them after the database snapshot gives every photo the snapshot refers to.
@@ -285,14 +311,30 @@ def backup(target: Path, settings: Settings) -> int:
     incremental `rclone copy` of the prefix after this command). The backup says where
     they are, in PHOTOS.txt and on the screen.
     """
-    if not settings.db_path.exists():
+    if settings.uses_sqlite and not settings.db_path.exists():
         raise CommandError(f"no database at {settings.db_path}")
     if target.exists() and any(target.iterdir()):
         raise CommandError(f"{target} is not empty; choose a new folder")
-    target.mkdir(parents=True, exist_ok=True)
-    result = database.backup(settings.db_path, target / settings.db_path.name)
-    if result != "ok":
-        raise CommandError(f"backup failed its integrity check: {result}")
+    if settings.uses_sqlite:
+        target.mkdir(parents=True, exist_ok=True)
+        result = database.backup(settings.db_path, target / settings.db_path.name)
+        if result != "ok":
+            raise CommandError(f"backup failed its integrity check: {result}")
+        stored = f"database ({(target / settings.db_path.name).stat().st_size} bytes, integrity ok)"
+    else:
+        backend = dialect.for_target(settings.database)
+        dump = target / "aduan.pgdump"
+        print(
+            f"PostgreSQL: handing the database {backend.describe()} over to pg_dump "
+            f"(custom format; restore with pg_restore) -> {dump}"
+        )
+        assert isinstance(backend, PostgreSQL)
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            backend.backup(dump)
+        except dialect.BackupError as exc:
+            raise CommandError(str(exc)) from exc
+        stored = f"database by pg_dump ({dump.stat().st_size} bytes)"
     photos = 0
     if settings.photo_store is None and settings.photo_dir.exists():
         for path in settings.photo_dir.rglob("*.jpg"):
@@ -304,17 +346,79 @@ def backup(target: Path, settings: Settings) -> int:
     if secret.exists():
         shutil.copy2(secret, target / "secret_key")
         os.chmod(target / "secret_key", 0o600)
-    size = (target / settings.db_path.name).stat().st_size
     if settings.photo_store is None:
-        print(
-            f"Backup written to {target}: database ({size} bytes, integrity ok) and "
-            f"{photos} photo files."
-        )
+        print(f"Backup written to {target}: {stored} and {photos} photo files.")
         return 0
     note = bucket_backup_note(settings.photo_store.url)
     (target / "PHOTOS.txt").write_text(note + "\n", encoding="utf-8")
-    print(f"Backup written to {target}: database ({size} bytes, integrity ok).\n{note}")
+    print(f"Backup written to {target}: {stored}.\n{note}")
     return 0
+
+
+async def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """`--to postgresql://…`: copy this deployment's SQLite database into an empty PostgreSQL
+    database (db/transfer.py: every table in foreign-key order, ids kept, counts verified).
+    `--photos s3://…`: copy every photo the database refers to into a bucket
+    (web/photo_migrate.py: each read back and verified by its hash). Either or both; with
+    both, the database first, then the photos of the database just copied."""
+    if not args.to and not args.photos:
+        raise CommandError(
+            "say what to move: --to postgresql://… for the database, --photos s3://… for "
+            "the photos, or both"
+        )
+    if args.to:
+        await _migrate_database(args.to, settings)
+    if args.photos:
+        await _migrate_photos(args.photos, settings)
+    return 0
+
+
+async def _migrate_database(url: str, settings: Settings) -> None:
+    if not settings.uses_sqlite:
+        raise CommandError(
+            "aduan migrate --to copies the SQLite database of ADUAN_DATA_DIR: run it with "
+            "ADUAN_DATABASE_URL unset"
+        )
+    if not settings.db_path.exists():
+        raise CommandError(f"no database at {settings.db_path}")
+    if not re.match(r"^postgres(ql)?(\+asyncpg)?://", url):
+        raise CommandError("--to must be a postgresql://user:password@host:port/dbname URL")
+    async with Database(settings.db_path) as source, Database(url) as target:
+        print(f"Copying {source.describe()} to {target.describe()}")
+        try:
+            await transfer.check_empty(target)
+            await source.migrate()
+            await target.migrate()
+
+            def report(table: str, rows: int) -> None:
+                print(f"  {table}: {rows} rows")
+
+            copied = await transfer.copy_database(source, target, progress=report)
+        except transfer.TransferError as exc:
+            raise CommandError(str(exc)) from exc
+    print(
+        f"Copied {copied.total} rows in {len(copied.rows)} tables; every table's count "
+        "matches. Then set ADUAN_DATABASE_URL on the servers."
+    )
+
+
+async def _migrate_photos(address: str, settings: Settings) -> None:
+    if settings.uses_sqlite and not settings.db_path.exists():
+        raise CommandError(f"no database at {settings.db_path}")
+    source = open_photo_store(settings)
+    async with Database(settings.database) as db:
+        print(f"Copying the photos of {db.describe()} from {source.location} to {address}")
+        try:
+            copied = await migrate_photos(db, source, address)
+        except (SettingsError, PhotoCopyError) as exc:
+            raise CommandError(str(exc)) from exc
+    print(copied.summary())
+    if not copied.complete:
+        raise CommandError(
+            "some photos could not be copied (named above); the rest are in the bucket. "
+            "Keep ADUAN_PHOTO_STORE as it is until they are found, then run this again."
+        )
+    print(f"Then set ADUAN_PHOTO_STORE={address} on the servers.")
 
 
 def bucket_backup_note(url: str) -> str:

@@ -3,8 +3,9 @@
 Two cases, told apart in one place (`is_storage_error`):
 
 - the server cannot write — a full disk, a read-only or unwritable data folder, a database
-  SQLite cannot write to. Nothing is wrong with the request, so it is 503 with
-  `Retry-After`: the outbox on the phone keeps the report and sends it again later.
+  SQLite cannot write to, a PostgreSQL server that is down, full, shutting down or now a
+  read-only standby. Nothing is wrong with the request, so it is 503 with `Retry-After`:
+  the outbox on the phone keeps the report and sends it again later.
 - anything else is a bug: a plain 500 page with the request id, the traceback in the log.
 
 The request log middleware calls `error_response` while the security headers still apply,
@@ -30,13 +31,25 @@ log = logging.getLogger("aduan")
 # Long enough for an operator to free some space; the outbox also retries on its own timer.
 RETRY_AFTER_SECONDS = 120
 STORAGE_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO, errno.EFBIG}
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EIO,
+        errno.EFBIG,
+        errno.ECONNREFUSED,  # the database server is down
+    }
 )
 # Primary result codes: "database or disk is full", "attempt to write a readonly database",
 # "disk I/O error", "unable to open database file" (e.g. no room for a journal).
 SQLITE_STORAGE_CODES = frozenset(
     {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
 )
+# PostgreSQL SQLSTATEs (prefixes): connection exceptions, insufficient resources (disk
+# full, too many connections), operator intervention (shutdown, starting up), and a
+# read-only transaction (a standby after a failover).
+POSTGRES_STORAGE_STATES = ("08", "53", "57P", "25006")
 
 
 def is_storage_error(exc: BaseException) -> bool:
@@ -50,6 +63,8 @@ def is_storage_error(exc: BaseException) -> bool:
             if code is not None and code & 0xFF in SQLITE_STORAGE_CODES:
                 return True
         elif isinstance(current, OSError) and current.errno in STORAGE_ERRNOS:
+            return True
+        elif str(getattr(current, "sqlstate", "") or "").startswith(POSTGRES_STORAGE_STATES):
             return True
         current = current.__cause__ or current.__context__
     return False

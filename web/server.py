@@ -21,11 +21,11 @@ import functools
 import logging
 import math
 import os
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
 from db.database import Database
@@ -46,7 +46,7 @@ def preflight(settings: Settings) -> None:
     local_photos = settings.photo_store is None
     for folder in (settings.data_dir, settings.photo_dir) if local_photos else (settings.data_dir,):
         _check_writable(folder)
-    asyncio.run(_check_database(settings.db_path))
+    asyncio.run(_check_database(settings.database))
     if not local_photos:
         asyncio.run(_check_photo_store(settings))
 
@@ -78,13 +78,20 @@ def _check_writable(folder: Path) -> None:
         raise StartupError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
 
 
-async def _check_database(path: Path) -> None:
+async def _check_database(target: str | Path) -> None:
+    db = Database(target)
     try:
-        async with Database(path) as db:
+        async with db:
             await db.migrate()
-    except (sqlite3.Error, OSError) as exc:
+    except (SQLAlchemyError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        advice = (
+            "restore it from a backup if it is damaged"
+            if db.is_sqlite
+            else "check ADUAN_DATABASE_URL and that the server accepts this user"
+        )
         raise StartupError(
-            f"cannot open the database {path}: {exc} (restore it from a backup if it is damaged)"
+            f"cannot open the database {db.describe()}: {reason} ({advice})"
         ) from exc
 
 

@@ -151,13 +151,27 @@ class Settings:
     # the service worker's source; its content is part of the shell cache's version, so a
     # deployment that changes it replaces the phones' cached shell (web/routes/pwa.py)
     service_worker_source: Path = SERVICE_WORKER_SOURCE
+    # ADUAN_DATABASE_URL: postgresql://user:password@host:port/dbname; empty: SQLite in the
+    # data directory
+    database_url: str = ""
+
     # ADUAN_PHOTO_STORE=s3://bucket/prefix: photos in an S3-compatible store (web/photo_store.py);
     # None: files under photo_dir
     photo_store: S3Location | None = None
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file (used when no database URL is set)."""
         return self.data_dir / "aduan.sqlite3"
+
+    @property
+    def database(self) -> str | Path:
+        """What db.database.Database opens: the PostgreSQL URL, else the SQLite file."""
+        return self.database_url or self.db_path
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return not self.database_url
 
     @property
     def photo_dir(self) -> Path:
@@ -218,6 +232,13 @@ class Settings:
                 "ADUAN_TRUSTED_PROXIES must be a comma list of IP addresses or CIDR blocks of "
                 f"your reverse proxies, e.g. 127.0.0.1,10.0.0.0/8 (got {exc.args[0]!r})"
             ) from None
+        database_url = (env.get("ADUAN_DATABASE_URL") or "").strip()
+        if database_url and not re.match(r"^postgres(ql)?(\+asyncpg)?://", database_url):
+            raise SettingsError(
+                "ADUAN_DATABASE_URL must be a PostgreSQL URL such as "
+                "postgresql://aduan:password@db.example:5432/aduan, or unset for SQLite "
+                f"(got one starting {database_url.partition(':')[0]!r})"
+            )
         store = (env.get("ADUAN_PHOTO_STORE") or "").strip()
         photo_store = parse_photo_store(store, env) if store else None
         return cls(
@@ -231,5 +252,6 @@ class Settings:
             autoclose_workdays=int(autoclose),
             body_timeout=float(body_timeout),
             trusted_proxies=trusted_proxies,
+            database_url=database_url,
             photo_store=photo_store,
         )

@@ -4,7 +4,11 @@
   (LAPOR!: 10): web/lifecycle/autoclose.py;
 - remove photos that no report uses (left by forms that were never completed).
 
-Each task is safe to run from several places at once (the server and cron).
+Each task runs once across every server: a server runs it only while holding the task's
+lease (db/leases.py), taken when no other server holds it and, in the server's loop, when
+the last run finished an hour ago or more. A server that dies mid-task loses its lease when
+it expires (LEASE), and the next server to look runs the task again; each task is safe to
+repeat (a report is closed only if it is still resolved at the version that was read).
 """
 
 from __future__ import annotations
@@ -12,25 +16,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import random
+import socket
 import sys
-from dataclasses import dataclass
-from datetime import datetime
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from db import reports as q
+from db import leases
+from db import reports as report_db
 from db.database import Database
+from web.clock import to_text, utc_now
 from web.lifecycle.autoclose import close_unanswered
 from web.photo_store import ORPHAN_AGE_SECONDS, PhotoStore, open_photo_store
 from web.settings import Settings
 
 log = logging.getLogger("aduan.tasks")
-INTERVAL_SECONDS = 3600
+# How often the tasks run (across all servers), how often each server looks whether they
+# are due, and how long a server's lease on a running task lasts before another may take it.
+INTERVAL = timedelta(hours=1)
+CHECK_SECONDS = 300
+LEASE = timedelta(minutes=15)
+# This process, as lease holders are named (host, process, and a random part).
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
 class TaskReport:
     closed: int = 0
     photos_removed: int = 0
+    # Tasks another server was running (or had run within the interval): left to it.
+    skipped: list[str] = field(default_factory=list)
 
 
 async def sweep_photos(
@@ -38,7 +57,7 @@ async def sweep_photos(
 ) -> int:
     """Delete stored photos that no report refers to and that are older than a day (a
     resident may still be fixing the form that holds them)."""
-    keep = await q.photo_hashes(db)
+    keep = await report_db.photo_hashes(db)
     removed = await store.sweep(keep, older_than)
     if removed:
         log.info("swept %d orphan photos", removed)
@@ -50,32 +69,71 @@ async def run_once(
     settings: Settings,
     now: datetime | None = None,
     *,
+    every: timedelta | None = None,
+    holder: str = HOLDER,
     store: PhotoStore | None = None,
 ) -> TaskReport:
-    """Every task once; one failing task does not keep the others from running. `store`:
-    the app's photo store (default: the one the settings name)."""
+    """Every task once, each under its lease; one failing task does not keep the others
+    from running. `every`: only tasks whose last run finished that long ago (the server's
+    loop); without it, any task no other server is running now (`aduan tasks run`).
+    `store`: the app's photo store (default: the one the settings name)."""
     report = TaskReport()
-    try:
+
+    async def autoclose() -> None:
         report.closed = await close_unanswered(
             db, workdays=settings.autoclose_workdays, tz=settings.timezone, now=now
         )
-    except Exception:
-        log.exception("automatic closing failed")
-    try:
+
+    async def photo_sweep() -> None:
         report.photos_removed = await sweep_photos(db, store or open_photo_store(settings))
-    except Exception:
-        log.exception("photo sweep failed")
+
+    tasks: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("autoclose", autoclose),
+        ("photo_sweep", photo_sweep),
+    ]
+    for name, task in tasks:
+        moment = now or utc_now()
+        try:
+            claimed = await leases.claim(
+                db,
+                name,
+                holder,
+                now=to_text(moment),
+                expires_at=to_text(moment + LEASE),
+                finished_before=to_text(moment - every) if every else None,
+            )
+        except Exception:
+            log.exception("could not take the lease of task %s", name)
+            continue
+        if not claimed:
+            report.skipped.append(name)
+            continue
+        finished = False
+        try:
+            await task()
+            finished = True
+        except Exception:
+            log.exception("task %s failed", name)
+        finally:
+            try:
+                await leases.release(
+                    db, name, holder, now=to_text(now or utc_now()), finished=finished
+                )
+            except Exception:
+                log.exception("could not release the lease of task %s", name)
     return report
 
 
 async def run_forever(db: Database, settings: Settings, store: PhotoStore | None = None) -> None:
-    """Runs the tasks every hour until cancelled; one failure never stops the loop."""
+    """Looks every few minutes whether the hourly tasks are due (across all servers: the
+    leases decide which server runs them) until cancelled; one failure never stops it."""
     while True:
         try:
-            await run_once(db, settings, store=store)
+            await run_once(db, settings, every=INTERVAL, store=store)
         except Exception:
             log.exception("periodic task failed")
-        await asyncio.sleep(INTERVAL_SECONDS)
+        # Jitter: servers started together do not all look at the same moment.
+        await asyncio.sleep(CHECK_SECONDS * random.uniform(0.8, 1.2))
 
 
 # --- `aduan tasks run` ----------------------------------------------------------------------
@@ -92,10 +150,10 @@ def add_parser(sub: Any) -> None:
 
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.db_path.exists():
+    if settings.uses_sqlite and not settings.db_path.exists():
         print(f"aduan: error: no database at {settings.db_path}", file=sys.stderr)
         return 2
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         await db.migrate()
         report = await run_once(db, settings)
     print(
@@ -103,4 +161,6 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
         f"(after {settings.autoclose_workdays} working days); "
         f"removed {report.photos_removed} orphan photos."
     )
+    if report.skipped:
+        print(f"Left to the server running them now: {', '.join(report.skipped)}.")
     return 0

@@ -1,6 +1,7 @@
 """Real Chromium against the real app: a uvicorn server per test on a free local port, with
-its own data directory holding Jakarta's reference data (the `template_db` of the parent
-conftest, which is what `aduan init` loads), and one headless browser for the session.
+its own data directory and database holding Jakarta's reference data (the parent
+conftest's `database`, which is what `aduan init` loads), and one headless browser for the
+session. A test runs on SQLite only unless marked `both_backends` (tests/conftest.py).
 
 Service workers need a secure context; http://127.0.0.1 counts as one, so no TLS is needed.
 """
@@ -8,9 +9,7 @@ Service workers need a secure context; http://127.0.0.1 counts as one, so no TLS
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
+from tests.backend import Record, query
 from web.app import create_app
 from web.settings import Settings
 
@@ -101,14 +101,9 @@ class LiveServer:
     recorder: Recorder
     _threads: list[threading.Thread] = field(default_factory=list)
 
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        """Read the server's SQLite file directly, as an operator would."""
-        conn = sqlite3.connect(self.db_path)
-        conn.row_factory = sqlite3.Row
-        try:
-            return list(conn.execute(sql, params))
-        finally:
-            conn.close()
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Record]:
+        """Read the server's database directly, as an operator would."""
+        return query(self.settings, sql, params)
 
     def report_count(self) -> int:
         return int(self.rows("SELECT COUNT(*) FROM reports")[0][0])
@@ -122,10 +117,8 @@ def _free_socket() -> socket.socket:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, template_db: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, database: str) -> Iterator[LiveServer]:
     data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    shutil.copy(template_db, data_dir / "aduan.sqlite3")
     sock = _free_socket()
     port = sock.getsockname()[1]
     settings = Settings(
@@ -134,6 +127,7 @@ def live_server(tmp_path: Path, template_db: Path) -> Iterator[LiveServer]:
         base_url=f"http://127.0.0.1:{port}",
         allowed_hosts=("127.0.0.1", "localhost"),
         run_tasks=False,
+        database_url=database,
     )
     app = create_app(settings)
     recorder = Recorder(app)

@@ -94,6 +94,7 @@ def uploads(server: LiveServer) -> list[Any]:
     return [h for h in server.recorder.hits if h.method == "POST" and h.path == "/api/v1/reports"]
 
 
+@pytest.mark.both_backends
 def test_report_filed_offline_arrives_once_with_a_shrunk_photo(
     live_server: LiveServer, context: Any, tmp_path: Path
 ) -> None:
@@ -149,6 +150,7 @@ def test_report_filed_offline_arrives_once_with_a_shrunk_photo(
 
 
 @pytest.mark.parametrize("failure", ["server_error", "connection_drop", "captive_portal"])
+@pytest.mark.both_backends
 def test_a_failed_attempt_keeps_the_report_until_it_goes_through(
     live_server: LiveServer, context: Any, tmp_path: Path, failure: str
 ) -> None:
@@ -255,6 +257,7 @@ def test_a_resident_may_delete_a_queued_report(live_server: LiveServer, context:
     assert live_server.report_count() == 0
 
 
+@pytest.mark.both_backends
 def test_a_new_service_worker_keeps_and_sends_two_queued_reports(
     live_server: LiveServer, context: Any, tmp_path: Path
 ) -> None:

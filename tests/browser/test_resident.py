@@ -26,6 +26,7 @@ def test_home_page_loads_in_chromium(live_server: Any, context: Any) -> None:
     assert errors == []  # no CSP violation, no script error
 
 
+@pytest.mark.both_backends
 def test_without_javascript_a_report_with_a_gallery_photo_reaches_its_timeline(
     live_server: Any, browser: Any, tmp_path: Path
 ) -> None:

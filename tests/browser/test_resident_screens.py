@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
+from tests.backend import execute
 from tests.browser.conftest import LiveServer
 from tests.browser.test_offline import wait_until
 from tests.helpers import GAMBIR, PASSWORD, add_account, apply, store_photo
@@ -437,8 +437,7 @@ def test_the_phone_checks_the_same_rules_with_the_same_words_as_the_server(
             data = {**good, **typed}
             # Eleven refusals from one address in a minute would meet the per-client limit
             # on new reports; this test compares messages, so each post starts afresh.
-            with sqlite3.connect(live_server.settings.db_path) as conn:
-                conn.execute("DELETE FROM rate_events")
+            execute(live_server.settings, "DELETE FROM rate_events")
             server = httpx2.post(live_server.url + "/lapor", data=data, follow_redirects=False)
             expected = {
                 name: re.sub(r"\s+", " ", message).strip()

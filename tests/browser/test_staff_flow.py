@@ -22,6 +22,7 @@ def console_errors(page: Any) -> list[str]:
     return errors
 
 
+@pytest.mark.both_backends
 def test_an_officer_moves_a_report_to_resolved_and_the_resident_sees_every_step(
     live_server: Any, context: Any, tmp_path: Path
 ) -> None:

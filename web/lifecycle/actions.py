@@ -86,7 +86,7 @@ async def _dispatch(change: Change) -> None:
     # kelurahan's days to verify and forward are not charged to the agency. A forward to
     # another agency gives it its own full time; forwarding again to the same agency does
     # not reset its clock.
-    category = await q.category(change.conn, report["category_code"])
+    category = await q.category(change.conn, report["category_code"], active_only=False)
     if category is not None and agency != report["agency_code"]:
         holidays = await q.holidays(change.conn)
         due = deadlines_for(category, change.moment, holidays, change.tz)

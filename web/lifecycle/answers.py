@@ -58,7 +58,7 @@ async def resident_answer(
                 )
             if not visible_length(note):
                 raise DomainError(N_("Ceritakan apa yang belum beres."))
-            category = await q.category(conn, report["category_code"])
+            category = await q.category(conn, report["category_code"], active_only=False)
             due = deadlines_for(category, moment, await q.holidays(conn), tz)
             changes = {
                 "status": "in_progress",

@@ -121,9 +121,10 @@ async def create_report(
     """Create a report with its first timeline event and its photos, in one transaction.
 
     With an idempotency key, a replay returns the report the key created, and the same key
-    with other content raises IdempotencyMismatch; concurrent replays are serialised by the
-    write lock, so only one report can ever exist per key. `device_hash` (the sha256 of the
-    sending device's secret) is kept beside the key to tell replays from that device.
+    with other content raises IdempotencyMismatch; the key's unique index decides between
+    concurrent replays (on any server), so only one report can ever exist per key.
+    `device_hash` (the sha256 of the sending device's secret) is kept beside the key to
+    tell replays from that device.
     """
     received = now or utc_now()
     async with db.write() as conn:
@@ -137,11 +138,8 @@ async def create_report(
         written = new.written_at
         if written is not None and written > received:
             written = received  # a phone clock ahead of ours cannot put a report in the future
-        code = codes.new_code()
-        while await q.code_exists(conn, code):
-            code = codes.new_code()
         fields: dict[str, Any] = {
-            "code": code,
+            "code": "",
             "idempotency_key": idempotency_key,
             "request_hash": request_hash,
             "category_code": new.category,
@@ -182,7 +180,20 @@ async def create_report(
             resolution_due_at=to_text(due.resolution),
             next_due_at=to_text(due.response),
         )
-        report_id = await q.insert_report(conn, fields)
+        # The unique code and key decide, not a look first: another server may have taken
+        # either since. A key taken meanwhile is a replay; a code, a rare collision.
+        for _attempt in range(10):
+            fields["code"] = code = codes.new_code()
+            inserted = await q.insert_report(conn, fields)
+            if inserted is not None:
+                report_id = inserted
+                break
+            if idempotency_key:
+                existing = await q.find_by_idempotency_key(conn, idempotency_key)
+                if existing is not None:
+                    return _replay(existing, request_hash, device_hash)
+        else:
+            raise RuntimeError("no free tracking code after 10 tries")
         event_id = await q.insert_event(
             conn,
             report_id,

@@ -1,0 +1,355 @@
+"""Everything that differs between SQLite and PostgreSQL, in one place.
+
+Queries elsewhere in db/ are written once, as dialect-neutral SQL with named parameters
+(`:name`), and ask the connection's `Dialect` for the few pieces that cannot be written the
+same way on both:
+
+- how connections are made and how a write transaction is taken: SQLite has one writer per
+  process behind a lock, each transaction a `BEGIN IMMEDIATE`, so every writer of every
+  process waits its turn; PostgreSQL runs transactions side by side at READ COMMITTED, so
+  a read that decides a change takes a row lock (`for_update`) and a check-then-insert
+  takes an advisory lock on its key (`lock`);
+- the staff text search (SQLite FTS5 with the trigram tokenizer, PostgreSQL pg_trgm);
+- string aggregation (`group_concat` / `string_agg`) and keeping the planner off an index;
+- how a migration script runs and which migration file applies (`suffix`);
+- what a backup is (SQLite's online backup API; for PostgreSQL, pg_dump).
+
+What is the same on both stays out of here: upserts are `INSERT … ON CONFLICT … DO
+NOTHING/DO UPDATE` and new ids come from `RETURNING id` (SQLite ≥ 3.35 speaks both), flags
+are INTEGER 0/1 and moments are fixed-width UTC text (db/timestamps.py) on both, so that
+comparisons and ordering behave identically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+BUSY_TIMEOUT_MS = 10_000
+BACKUP_BUSY_TIMEOUT_MS = 30_000
+
+
+class BackupError(Exception):
+    """A backup could not be made; the message is for the operator."""
+
+
+# Below this many characters a text search cannot use a trigram index (FTS5's trigram
+# tokenizer matches nothing shorter; pg_trgm's index returns every row) and scans instead.
+TRIGRAM_MIN_CHARS = 3
+
+
+class Dialect(ABC):
+    """One database backend: its engines, its transactions and its SQL differences."""
+
+    name: str
+    # The migration file variant this backend runs (`0001_initial.sqlite.sql`); a file
+    # without a variant (`0002_indexes.sql`) runs on both.
+    suffix: str
+    # Appended to a SELECT whose rows the transaction is about to change.
+    for_update: str = ""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+
+    # --- connections and transactions ---------------------------------------------------
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Create the engines and connect once, so that a bad database fails now."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close every pooled connection."""
+
+    @abstractmethod
+    def transaction(self) -> Any:
+        """An async context manager: one write transaction on an AsyncConnection,
+        committed on success and rolled back on any error."""
+
+    @abstractmethod
+    def reading(self) -> Any:
+        """An async context manager: an AsyncConnection for reads of committed data."""
+
+    @abstractmethod
+    async def lock(self, conn: AsyncConnection, key: str) -> None:
+        """Serialise, until the transaction ends, every writer that locks the same key
+        (a check-then-insert that two servers must not interleave)."""
+
+    @abstractmethod
+    async def run_script(self, conn: AsyncConnection, sql: str) -> None:
+        """Run a migration script inside the caller's transaction."""
+
+    # --- copying a database (db/transfer.py) ---------------------------------------------
+
+    @abstractmethod
+    async def begin_snapshot(self, conn: AsyncConnection) -> None:
+        """Make the following reads on a read connection see one consistent state."""
+
+    @abstractmethod
+    async def end_snapshot(self, conn: AsyncConnection) -> None:
+        """End what `begin_snapshot` began."""
+
+    @abstractmethod
+    def batches(
+        self, conn: Any, table: str, columns: list[str], size: int
+    ) -> AsyncIterator[list[Any]]:
+        """Every row of a table (the named columns), `size` rows at a time, in a stable
+        order (`conn` is a db.database.Connection)."""
+
+    @abstractmethod
+    async def reset_identity(self, conn: AsyncConnection, table: str) -> None:
+        """Move a table's id generator past the ids copied into it."""
+
+    # --- SQL pieces ----------------------------------------------------------------------
+
+    @abstractmethod
+    def group_concat(self, expression: str, separator: str, order_by: str) -> str:
+        """An aggregate joining `expression` with `separator` (a SQL string literal) in
+        `order_by` order (rows must arrive in that order on SQLite: order a subquery)."""
+
+    @abstractmethod
+    def unindexed(self, column: str) -> str:
+        """`column` in a form the planner will not drive a query by (SQLite's unary +)."""
+
+    @abstractmethod
+    def text_search(self, text: str, param: str) -> tuple[str, dict[str, Any]]:
+        """A condition on alias `r` for reports whose description or address contains
+        `text` (case-insensitive substring), and its parameters named after `param`."""
+
+    # --- presentation --------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """The database for messages: never the password."""
+        return self.url.render_as_string(hide_password=True)
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's wildcards in `text` escaped by backslash."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+class SQLite(Dialect):
+    """One file in WAL mode: one writer connection per process behind an asyncio lock, each
+    transaction `BEGIN IMMEDIATE` (a deferred transaction that later writes fails at once
+    with "database is locked" whatever the busy timeout; IMMEDIATE waits for the other
+    process instead), and a few read-only connections that never wait on the writer (WAL
+    lets them read the last committed state while a write is in progress)."""
+
+    name = "sqlite"
+    suffix = "sqlite"
+
+    def __init__(self, url: URL, readers: int = 3) -> None:
+        super().__init__(url)
+        if not url.database:
+            raise ValueError("a SQLite URL needs a file path")
+        self.path = Path(url.database)
+        self._readers = readers
+        self._write_lock = asyncio.Lock()
+        self._writer: AsyncEngine | None = None
+        self._reader: AsyncEngine | None = None
+
+    def _engine(self, *, readonly: bool, size: int) -> AsyncEngine:
+        engine = create_async_engine(
+            self.url.set(drivername="sqlite+aiosqlite"),
+            pool_size=size,
+            max_overflow=0,
+            # A pooled connection is never stale: the file stays where it is.
+            pool_pre_ping=False,
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def configure(dbapi_connection: Any, _record: Any) -> None:
+            # Transactions are ours: the driver must not open one by itself before a write.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            pragmas = [
+                f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+                "PRAGMA foreign_keys = ON",
+                # FULL: a report whose tracking code was shown survives a power cut.
+                "PRAGMA synchronous = FULL",
+                "PRAGMA query_only = ON" if readonly else "PRAGMA journal_mode = WAL",
+            ]
+            try:
+                for pragma in pragmas:
+                    cursor.execute(pragma)
+                    cursor.fetchall()
+            finally:
+                cursor.close()
+
+        if not readonly:
+
+            @event.listens_for(engine.sync_engine, "begin")
+            def begin(conn: Any) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = self._engine(readonly=False, size=1)
+        self._reader = self._engine(readonly=True, size=self._readers)
+        try:
+            # The writer first: it creates the file and switches it to WAL.
+            async with self._writer.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+            async with self._reader.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        for engine in (self._reader, self._writer):
+            if engine is not None:
+                await engine.dispose()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock, self._writer.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        async with self._reader.connect() as conn:
+            yield conn
+
+    async def lock(self, conn: AsyncConnection, key: str) -> None:
+        # Every write transaction already holds the database's one write lock.
+        return None
+
+    async def run_script(self, conn: AsyncConnection, sql: str) -> None:
+        # Statement by statement: the driver's executescript would commit first.
+        for statement in split_sqlite_statements(sql):
+            await conn.exec_driver_sql(statement)
+
+    async def begin_snapshot(self, conn: AsyncConnection) -> None:
+        # The reader runs without implicit transactions: a deferred one holds the WAL
+        # snapshot of its first read until it ends, while a server goes on writing.
+        await conn.exec_driver_sql("BEGIN")
+
+    async def end_snapshot(self, conn: AsyncConnection) -> None:
+        await conn.exec_driver_sql("ROLLBACK")
+
+    async def batches(
+        self, conn: Any, table: str, columns: list[str], size: int
+    ) -> AsyncIterator[list[Any]]:
+        last = 0
+        selected = ", ".join(columns)
+        while True:
+            rows = await conn.fetchall(
+                f"SELECT rowid AS _rowid_, {selected} FROM {table}"
+                " WHERE rowid > :last ORDER BY rowid LIMIT :size",
+                {"last": last, "size": size},
+            )
+            if not rows:
+                return
+            last = rows[-1]["_rowid_"]
+            yield [{c: r[c] for c in columns} for r in rows]
+
+    async def reset_identity(self, conn: AsyncConnection, table: str) -> None:
+        # A rowid table's next id is always past its largest.
+        return None
+
+    def group_concat(self, expression: str, separator: str, order_by: str) -> str:
+        return f"group_concat({expression}, {separator})"
+
+    def unindexed(self, column: str) -> str:
+        return f"+{column}"
+
+    def text_search(self, text: str, param: str) -> tuple[str, dict[str, Any]]:
+        if len(text) >= TRIGRAM_MIN_CHARS:
+            # An FTS5 phrase: the trigram tokenizer makes it a case-insensitive substring
+            # match over both indexed columns (migration 0006).
+            phrase = '"' + text.replace('"', '""') + '"'
+            return (
+                f"r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH :{param})",
+                {param: phrase},
+            )
+        return (
+            f"(r.description LIKE :{param} ESCAPE '\\' OR r.address LIKE :{param} ESCAPE '\\')",
+            {param: like_pattern(text)},
+        )
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def backup(self, target: Path) -> str:
+        """Copy the database into a new file `target` with SQLite's online backup API,
+        consistent while a server writes; returns the copy's integrity check ("ok" when
+        sound). Synchronous: it runs from the console, not inside the server."""
+        src = sqlite3.connect(self.path, timeout=BACKUP_BUSY_TIMEOUT_MS / 1000)
+        dest = sqlite3.connect(target)
+        try:
+            src.execute(f"PRAGMA busy_timeout = {BACKUP_BUSY_TIMEOUT_MS}")
+            # One step, inside one read transaction: copying in slices lets any write by
+            # another connection restart the copy, and a busy server's copy would never
+            # finish. WAL lets the server keep writing meanwhile; the copy is the state
+            # when the step began.
+            src.backup(dest, pages=-1)
+            return str(dest.execute("PRAGMA integrity_check").fetchone()[0])
+        finally:
+            dest.close()
+            src.close()
+
+
+def split_sqlite_statements(sql: str) -> list[str]:
+    """Split a script into statements (trigger bodies stay whole)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        raise ValueError("migration ends with an incomplete statement")
+    return statements
+
+
+# --- choosing one ---------------------------------------------------------------------------
+
+_URL = re.compile(r"^[a-z][a-z0-9+]*://")
+
+
+def sqlite_url(path: Path | str) -> str:
+    """The URL of a SQLite file."""
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def for_target(target: str | Path, *, readers: int = 3) -> Dialect:
+    """The backend for a SQLite file path, a `sqlite:///…` URL or a `postgresql://…` URL."""
+    if isinstance(target, Path) or not _URL.match(str(target)):
+        return SQLite(make_url(sqlite_url(target)), readers=readers)
+    url = make_url(str(target))
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return SQLite(url, readers=readers)
+    if backend in ("postgresql", "postgres"):
+        from db.postgresql import PostgreSQL
+
+        return PostgreSQL(url.set(drivername="postgresql"))
+    raise ValueError(
+        f"unsupported database URL {url.render_as_string(hide_password=True)!r}: "
+        "expected postgresql://user:password@host:port/dbname"
+    )
