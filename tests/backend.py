@@ -240,6 +240,15 @@ def set_operator_environment(settings: Any, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv("ADUAN_DATABASE_URL", settings.database_url)
     else:
         monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
+    store = settings.photo_store
+    if store is None:
+        monkeypatch.delenv("ADUAN_PHOTO_STORE", raising=False)
+        return
+    monkeypatch.setenv("ADUAN_PHOTO_STORE", store.url)
+    monkeypatch.setenv("ADUAN_S3_ENDPOINT_URL", store.endpoint_url)
+    monkeypatch.setenv("AWS_REGION", store.region)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", store.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", store.secret_access_key)
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------

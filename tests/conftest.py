@@ -1,13 +1,15 @@
 """Shared fixtures: every test gets its own data directory and database, on each backend.
 
 `settings` (and `client`, and the browser tests' `live_server`) run a test once per backend
-of tests/backend.py: SQLite (a file copied from a template) and PostgreSQL (a database
-cloned from a template in the session's cluster). Loading DKI Jakarta from the 91,600-row
+of tests/backend.py: SQLite with photos in the data folder (one machine), and PostgreSQL
+(a database cloned from a template in the session's cluster) with photos in a SeaweedFS
+bucket (several servers). Loading DKI Jakarta from the 91,600-row
 wilayah.csv takes a moment, so it is done once per session into each template.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,9 +156,17 @@ def sqlite_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database: str) -> Settings:
-    """Settings on a fresh data directory and a database with Jakarta's areas."""
-    return make_settings(tmp_path / "data", database_url=database)
+def settings(
+    tmp_path: Path, database: str, backend: str, request: pytest.FixtureRequest
+) -> Settings:
+    """Settings on a fresh data directory and a database with Jakarta's areas. The
+    several-server backend keeps its photos where several servers would: on PostgreSQL,
+    photos go to a prefix of their own in the session's SeaweedFS bucket."""
+    settings = make_settings(tmp_path / "data", database_url=database)
+    if backend == "postgresql":
+        seaweedfs: SeaweedFS = request.getfixturevalue("seaweedfs")
+        settings = dataclasses.replace(settings, photo_store=seaweedfs.location())
+    return settings
 
 
 @pytest.fixture

@@ -262,3 +262,17 @@ def stream_post(
 
     client.portal.call(call)
     return seen
+
+
+def stored_photos(settings: Settings) -> set[str]:
+    """The photos (not thumbnails) in the settings' photo store, folder or bucket."""
+
+    async def listing() -> set[str]:
+        return {item.sha256 async for item in open_photo_store(settings).stored() if not item.thumb}
+
+    return run_async(listing())
+
+
+def stored_photo(settings: Settings, sha256: str, *, thumb: bool = False) -> bytes | None:
+    """A stored photo's bytes as the settings' photo store holds them, or None."""
+    return run_async(open_photo_store(settings).read(sha256, thumb=thumb))

@@ -4,6 +4,7 @@ full or the data folder cannot be written."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import uuid
@@ -92,6 +93,7 @@ def assert_form_kept(page: str, message: str) -> None:
 
 
 def test_an_unwritable_photo_folder_answers_503_and_keeps_the_form(settings: Settings) -> None:
+    settings = dataclasses.replace(settings, photo_store=None)  # photos in the data folder
     photo = ("photos", ("jalan.jpg", encode(camera_like((800, 600)), "JPEG"), "image/jpeg"))
     with tmpfs(settings.photo_dir, readonly=True):
         with TestClient(create_app(settings)) as client:

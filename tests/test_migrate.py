@@ -4,7 +4,10 @@ refuses a target that holds anything; `aduan backup` on PostgreSQL hands over to
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +26,8 @@ from tests.backend import (
 )
 from tests.conftest import make_settings
 from tests.helpers import add_report
+from tests.images import camera_like, encode
+from tests.seaweedfs import SeaweedFS
 from tests.test_cli import run_cli
 from web.app import create_app
 from web.cli import main
@@ -153,6 +158,51 @@ def test_migrate_needs_a_sqlite_source_and_a_postgresql_target(
     assert from_postgresql.returncode == 2
     assert "ADUAN_DATABASE_URL unset" in from_postgresql.stderr
     assert "Traceback" not in bad_target.stderr + from_postgresql.stderr
+
+
+def test_a_city_moves_its_database_and_its_photos_in_one_command(
+    city: Path,
+    target: str,
+    seaweedfs: SeaweedFS,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    on_disk = make_settings(city)
+    with TestClient(create_app(on_disk)) as client:
+        filed = client.post(
+            "/lapor",
+            data={
+                "category": "sampah",
+                "area": "31.71.01.1001",
+                "description": "Sampah menumpuk di pinggir kali sejak minggu lalu.",
+            },
+            files=[("photos", ("kali.jpg", encode(camera_like((900, 600)), "JPEG"), "image/jpeg"))],
+            follow_redirects=False,
+        )
+        assert filed.status_code == 303
+    sha = scalar(city / "aduan.sqlite3", "SELECT sha256 FROM photos")
+    bucket = seaweedfs.location()
+    for name, value in seaweedfs.env().items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["migrate", "--to", target, "--photos", bucket.url]) == 0
+    out = capsys.readouterr().out
+    assert "every table's count matches" in out and "1 copied and verified" in out
+
+    moved = dataclasses.replace(make_settings(city, database_url=target), photo_store=bucket)
+    shutil.rmtree(city / "photos")  # the new servers have only the database and the bucket
+    with TestClient(create_app(moved)) as client:
+        served = client.get(f"/foto/{sha}.jpg")
+    assert served.status_code == 200
+    assert hashlib.sha256(served.content).hexdigest() == sha
+
+
+def test_migrate_says_what_it_needs(city: Path) -> None:
+    nothing = run_cli("migrate", data_dir=city)
+    assert nothing.returncode == 2 and "--to postgresql://" in nothing.stderr
+    bad = run_cli("migrate", "--photos", "/srv/photos", data_dir=city)
+    assert bad.returncode == 2 and "s3://" in bad.stderr
+    assert "Traceback" not in nothing.stderr + bad.stderr
 
 
 # --- backups of a PostgreSQL deployment ------------------------------------------------------

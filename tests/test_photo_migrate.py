@@ -51,7 +51,7 @@ async def test_every_photo_of_the_database_is_copied_with_its_thumbnail_and_veri
     where = seaweedfs.location()
     source = LocalPhotoStore(settings.photo_dir)
 
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         report = await migrate_photos(db, source, where.url, seaweedfs.env())
 
     assert (report.referenced, report.copied, report.already_there) == (3, 3, 0)
@@ -167,6 +167,6 @@ async def test_an_unusable_target_address_is_refused_with_its_reason(
     city: tuple[Settings, list[Photo], Photo],
 ) -> None:
     settings, _, _ = city
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         with pytest.raises(SettingsError, match="--photos must be an S3 address"):
             await migrate_photos(db, LocalPhotoStore(settings.photo_dir), "/mnt/foto", {})

@@ -208,7 +208,7 @@ async def test_the_hourly_sweep_keeps_photos_of_reports_and_removes_old_orphans(
     await store.save(fresh_orphan)  # its form may be committing right now
     add_report(settings, photos=[used])
 
-    async with Database(settings.db_path) as db:
+    async with Database(settings.database) as db:
         assert await sweep_photos(db, store, older_than=time.time() - cutoff) == 1
 
     assert await store.exists(used.sha256) and await store.exists(fresh_orphan.sha256)

@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import html
 import re
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from db.database import Database
+from tests.backend import query
 from tests.helpers import GAMBIR, add_account, login, run_async
 from tests.images import camera_like, encode
 from tests.seaweedfs import SeaweedFS
@@ -38,6 +38,7 @@ PUBLIC = "public, max-age=31536000, immutable"
 
 @pytest.fixture
 def s3_settings(settings: Settings, seaweedfs: SeaweedFS) -> Settings:
+    """Photos in a bucket on either database (on PostgreSQL `settings` has one already)."""
     return dataclasses.replace(settings, photo_store=seaweedfs.location())
 
 
@@ -52,8 +53,7 @@ def jpeg(width: int) -> bytes:
 
 
 def shas(settings: Settings) -> list[str]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return [row[0] for row in conn.execute("SELECT sha256 FROM photos ORDER BY id")]
+    return [row["sha256"] for row in query(settings, "SELECT sha256 FROM photos ORDER BY id")]
 
 
 def in_bucket(settings: Settings) -> list[tuple[str, bool]]:
@@ -196,7 +196,7 @@ def test_the_hourly_sweep_removes_an_orphan_from_the_bucket_and_keeps_report_pho
     run_async(store.save(fresh))
 
     async def sweep() -> int:
-        async with Database(s3_settings.db_path) as db:
+        async with Database(s3_settings.database) as db:
             return await sweep_photos(db, store, older_than=time.time() - cutoff)
 
     assert asyncio.run(sweep()) == 1

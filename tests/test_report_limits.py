@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from db import ratelimit
 from db.database import Database
-from tests.helpers import GAMBIR, add_account, hidden, login
+from tests.helpers import GAMBIR, add_account, hidden, login, stored_photos
 from tests.images import camera_like, encode
 from tests.test_open311 import BASE, assert_errors
 from tests.test_open311_post import form as open311_form
@@ -43,10 +43,6 @@ def resident(settings: Settings, address: str) -> Iterator[TestClient]:
 
 def photo() -> bytes:
     return encode(camera_like((320, 240)), "JPEG")  # random noise: every call is another photo
-
-
-def stored_photos(settings: Settings) -> set[str]:
-    return {p.name.split(".")[0] for p in settings.photo_dir.glob("*/*.jpg")}
 
 
 def used_photos(client: TestClient) -> set[str]:

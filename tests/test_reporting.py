@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import io
 import re
-from pathlib import Path
 
 import pillow_heif
 import pytest
@@ -13,7 +12,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from tests.backend import query
-from tests.helpers import stream_post
+from tests.helpers import stored_photo, stored_photos, stream_post
 from tests.images import JAKARTA, assert_clean_jpeg, camera_like, encode, phone_jpeg
 from web.settings import Settings
 
@@ -41,8 +40,15 @@ def rows(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
     return [r.astuple() for r in query(settings, sql, params)]
 
 
-def stored_files(settings: Settings) -> list[Path]:
-    return sorted(settings.photo_dir.rglob("*.jpg")) if settings.photo_dir.exists() else []
+def stored_files(settings: Settings) -> list[bytes]:
+    """Every photo and thumbnail in the photo store (the data folder or the bucket)."""
+    found = []
+    for sha in sorted(stored_photos(settings)):
+        for thumb in (False, True):
+            data = stored_photo(settings, sha, thumb=thumb)
+            assert data is not None
+            found.append(data)
+    return found
 
 
 def code_from(response) -> str:
@@ -191,7 +197,8 @@ def test_phone_photo_is_stored_upright_without_exif_and_its_gps_kept_for_staff_o
     assert (round(lat, 4), round(lon, 4)) == JAKARTA
     (sha, width, height) = rows(settings, "SELECT sha256, width, height FROM photos")[0]
     assert (width, height) == (1200, 1600)
-    stored = (settings.photo_dir / sha[:2] / f"{sha}.jpg").read_bytes()
+    stored = stored_photo(settings, sha)
+    assert stored is not None
     assert assert_clean_jpeg(stored).size == (1200, 1600)
     page = client.get(f"/t/{code}").text
     assert "-6.175" not in page and "106.82" not in page
@@ -210,8 +217,10 @@ def test_png_with_alpha_cmyk_jpeg_and_heic_are_all_accepted(
     response = post(client, VALID, [("a.png", png), ("b.jpg", cmyk), ("c.heic", heic)])
     assert response.status_code == 303
     assert rows(settings, "SELECT COUNT(*) FROM photos")[0][0] == 3
-    for path in stored_files(settings):
-        assert_clean_jpeg(path.read_bytes())
+    stored = stored_files(settings)
+    assert len(stored) == 6
+    for data in stored:
+        assert_clean_jpeg(data)
 
 
 def bomb_png() -> bytes:

@@ -117,7 +117,9 @@ def _free_socket() -> socket.socket:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database: str) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path: Path, database: str, backend: str, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
     data_dir = tmp_path / "data"
     sock = _free_socket()
     port = sock.getsockname()[1]
@@ -128,6 +130,10 @@ def live_server(tmp_path: Path, database: str) -> Iterator[LiveServer]:
         allowed_hosts=("127.0.0.1", "localhost"),
         run_tasks=False,
         database_url=database,
+        # As in tests/conftest.py: on PostgreSQL, photos in the session's SeaweedFS bucket.
+        photo_store=(
+            request.getfixturevalue("seaweedfs").location() if backend == "postgresql" else None
+        ),
     )
     app = create_app(settings)
     recorder = Recorder(app)
