@@ -90,12 +90,21 @@ def running_server(
     log_path: Path,
     *flags: str,
     preexec_fn: Callable[[], None] | None = None,
+    env: dict[str, str | None] | None = None,
 ) -> Iterator[Server]:
+    """`aduan serve` on a free port, waited for until /healthz answers; `env` is added to
+    (or, with None values, removed from) the operator's environment of `server_env`."""
     port = free_port()
+    environment = server_env(data_dir, port)
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "web.cli", "serve", "--port", str(port), *flags],
-            env=server_env(data_dir, port),
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=preexec_fn,
@@ -178,6 +187,15 @@ def test_a_photo_bucket_that_cannot_be_reached_stops_serve_at_once(
     result = serve_and_wait(data_dir, env={**wrong_key, "ADUAN_PHOTO_STORE": "s3://aduan-photos"})
     assert_one_plain_line(result, "cannot reach the photo store s3://aduan-photos")
     assert "x" * 40 not in result.stderr
+
+
+def test_a_new_empty_bucket_prefix_is_a_fine_place_to_start(
+    data_dir: Path, tmp_path: Path, seaweedfs: SeaweedFS
+) -> None:
+    where = seaweedfs.location()  # a prefix nothing was ever written to
+    env: dict[str, str | None] = {**seaweedfs.env(), "ADUAN_PHOTO_STORE": where.url}
+    with running_server(data_dir, tmp_path / "serve.log", env=env) as server:
+        assert server.get("/healthz") == 200
 
 
 def test_a_server_whose_database_fails_at_startup_exits(data_dir: Path) -> None:

@@ -75,9 +75,11 @@ class S3PhotoStore(PhotoStore):
         return self.where.url
 
     async def check(self) -> None:
-        """One listing request: a wrong endpoint, key or bucket name fails here."""
+        """One listing request: a wrong endpoint, key or bucket name fails here; an empty
+        bucket or prefix (a new deployment) is fine."""
         async with _unavailable("list"):
-            await obstore.list(self._store, None, chunk_size=1).__anext__()
+            with contextlib.suppress(StopAsyncIteration):
+                await obstore.list(self._store, None, chunk_size=1).__anext__()
 
     async def save(self, photo: Photo) -> str:
         check_bytes(photo)

@@ -112,6 +112,7 @@ async def run_once(
         try:
             await task()
             finished = True
+            log.info("task %s ran on this server", name)
         except Exception:
             log.exception("task %s failed", name)
         finally:
@@ -127,9 +128,16 @@ async def run_once(
 async def run_forever(db: Database, settings: Settings, store: PhotoStore | None = None) -> None:
     """Looks every few minutes whether the hourly tasks are due (across all servers: the
     leases decide which server runs them) until cancelled; one failure never stops it."""
+    first = True
     while True:
         try:
-            await run_once(db, settings, every=INTERVAL, store=store)
+            report = await run_once(db, settings, every=INTERVAL, store=store)
+            if first and report.skipped:
+                log.info(
+                    "task %s left to another server (running there, or ran within the hour)",
+                    ", ".join(report.skipped),
+                )
+            first = False
         except Exception:
             log.exception("periodic task failed")
         # Jitter: servers started together do not all look at the same moment.
