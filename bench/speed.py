@@ -44,7 +44,6 @@ from bench._client import Connection, multipart, post_head
 from bench._photos import jpeg, photo_like, variants
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 ACCEPT = "gzip, deflate, br"
 
 
@@ -57,6 +56,7 @@ def free_port() -> int:
 def env_for(data_dir: Path, port: int) -> dict[str, str]:
     return {
         **os.environ,
+        "PYTHONPATH": str(CODE),
         "ADUAN_DATA_DIR": str(data_dir),
         "ADUAN_SECRET_KEY": "b" * 40,
         "ADUAN_BASE_URL": f"http://127.0.0.1:{port}",
@@ -69,7 +69,11 @@ def env_for(data_dir: Path, port: int) -> dict[str, str]:
 @contextlib.contextmanager
 def running(cmd: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
-        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd,
+        env=env,
+        cwd=env.get("PYTHONPATH", ROOT),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -91,33 +95,32 @@ def running(cmd: list[str], env: dict[str, str], port: int) -> Iterator[subproce
             proc.wait()
 
 
+# The Aduan to measure: this checkout, or another (--code) to measure the code before a change.
+CODE = ROOT
+
+
+def aduan_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from web.cli import main; sys.exit(main())", *args]
+
+
 def aduan(
     data_dir: Path, port: int, workers: int
 ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-    cmd = [str(BIN / "aduan"), "serve", "--port", str(port), "--workers", str(workers)]
+    cmd = aduan_cmd("serve", "--port", str(port), "--workers", str(workers))
     return running(cmd, env_for(data_dir, port), port)
 
 
 def bare(port: int, workers: int) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-    cmd = [
-        str(BIN / "uvicorn"),
-        "bench.bare_app:app",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    return running(cmd, dict(os.environ), port)
+    cmd = [sys.executable, "-m", "bench.bare_app", "--port", str(port), "--workers", str(workers)]
+    return running(cmd, {**os.environ, "PYTHONPATH": str(ROOT)}, port)
 
 
 def init_data(tmp: Path) -> Path:
     data_dir = tmp / "data"
     subprocess.run(
-        [str(BIN / "aduan"), "init", "--demo"],
+        aduan_cmd("init", "--demo"),
         env=env_for(data_dir, 8000),
+        cwd=CODE,
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -331,7 +334,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, action="append", choices=[1, 2])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2, help="page runs per server, median")
+    parser.add_argument(
+        "--code", type=Path, help="measure the Aduan in this folder (e.g. a `git archive`)"
+    )
     args = parser.parse_args()
+    global CODE
+    CODE = (args.code or ROOT).resolve()
+    print(f"measuring {CODE}", file=sys.stderr)
     only = set(args.only or ["pages", "photos", "memory"])
     worker_counts = args.workers or [1, 2]
     rows: list[str] = []

@@ -325,3 +325,45 @@ def test_every_worker_writes_the_request_log(data_dir: Path, tmp_path: Path) -> 
 def test_a_limit_that_is_not_a_positive_whole_number_is_refused(data_dir: Path) -> None:
     result = serve_and_wait(data_dir, "--timeout-body", "0")
     assert result.returncode == 2 and "whole number from 1" in result.stderr
+
+
+def test_connections_of_a_worker_socket_get_tcp_nodelay() -> None:
+    """With --workers > 1 uvicorn listens on a socket it made itself (proto 0), on whose
+    connections asyncio does not set TCP_NODELAY; without it each response written in two
+    parts waits for the client's delayed ACK (~40 ms)."""
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from web import server as aduan_server
+
+    async def hello(request: object) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as uvicorn's bind_socket
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    assert listener.proto == 0
+    config = uvicorn.Config(
+        Starlette(routes=[Route("/", hello)]),
+        log_level="warning",
+        http=aduan_server.protocol(header_timeout=5),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        with socket.create_connection(listener.getsockname(), timeout=5) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert client.recv(1024).startswith(b"HTTP/1.1 200")
+            (connection,) = server.server_state.connections
+            sock = connection.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

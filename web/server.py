@@ -8,6 +8,8 @@ and one logging setup that every worker process applies.
   uvicorn times out idle keep-alive connections, but waits forever for the first request
   on a new connection and for headers trickling in, so a few hundred silent sockets could
   use up the process's file descriptors.
+- It also sets TCP_NODELAY on every connection, which asyncio leaves off for the sockets
+  of uvicorn's worker processes.
 - `log_config` is handed to uvicorn, which applies it in each worker (the parent's
   `logging.basicConfig` does not reach spawned workers, whose request log was lost).
   It also quietens asyncio's "out of system resource" accept errors: under EMFILE the
@@ -21,6 +23,7 @@ import functools
 import logging
 import math
 import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -109,6 +112,13 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, and the
+        # listening socket uvicorn makes for --workers > 1 has proto 0: every response sent
+        # in two writes (headers, body) then waited ~40 ms for the client's delayed ACK,
+        # capping two workers at ~1,100 requests/s (BENCHMARKS.md, issue 13).
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
         self._wait_for_request()
 
