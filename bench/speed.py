@@ -217,17 +217,24 @@ def bare_pillow(photos: list[bytes], seconds: float, threads: int = 2) -> float:
 class Submitter:
     """Clients that file reports with one photo each through the outbox's endpoint."""
 
-    def __init__(self, data_dir: Path, port: int, photos: list[bytes]) -> None:
+    def __init__(self, port: int, photos: list[bytes], category: str, area: str) -> None:
         self.port = port
         self.photos = photos
         self.next_photo = 0
         self.sent = 0
         self.statuses: Counter[int] = Counter()
         self.retry_after: set[str] = set()
-        self.category = db_row(
+        self.category = category
+        self.area = area
+
+    @classmethod
+    def on(cls, data_dir: Path, port: int, photos: list[bytes]) -> Submitter:
+        """Filing into the SQLite deployment of `data_dir` (a public category, a kelurahan)."""
+        category = db_row(
             data_dir, "SELECT code FROM categories WHERE active = 1 AND confidential = 0"
         )["code"]
-        self.area = db_row(data_dir, "SELECT code FROM areas WHERE level = 4 ORDER BY code")["code"]
+        area = db_row(data_dir, "SELECT code FROM areas WHERE level = 4 ORDER BY code")["code"]
+        return cls(port, photos, category, area)
 
     def request(self) -> tuple[bytes, bytes]:
         photo = self.photos[self.next_photo % len(self.photos)]
@@ -288,7 +295,7 @@ def bench_submissions(
 ) -> dict[str, float]:
     port = free_port()
     with aduan(data_dir, port, workers):
-        submitter = Submitter(data_dir, port, photos)
+        submitter = Submitter.on(data_dir, port, photos)
         submitter.run(8, 3)  # warm up: imports, the first decode, the page of SQLite
         submitter.statuses.clear()
         elapsed = submitter.run(8, seconds)
@@ -313,7 +320,7 @@ def bench_memory(
 ) -> dict[str, object]:
     port = free_port()
     with aduan(data_dir, port, 1) as proc:
-        submitter = Submitter(data_dir, port, photos)
+        submitter = Submitter.on(data_dir, port, photos)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lapor") as reply:
             reply.read()
         before = vm(proc.pid, "VmRSS")
