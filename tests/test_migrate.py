@@ -33,6 +33,12 @@ from web.app import create_app
 from web.cli import main
 from web.settings import Settings
 
+NEW_REPORT = {
+    "category": "sampah",
+    "area": "31.71.01.1001",
+    "description": "Sampah menumpuk di pinggir kali sejak minggu lalu.",
+}
+
 # Every table `aduan migrate` copies (all of the schema but the migrations' own record).
 TABLES = (
     "agencies",
@@ -111,11 +117,7 @@ def test_a_city_moves_to_postgresql_with_every_row_and_id(
         assert client.get(f"/t/{code}").status_code == 200
         filed = client.post(
             "/lapor",
-            data={
-                "category": "sampah",
-                "area": "31.71.01.1001",
-                "description": "Sampah menumpuk di pinggir kali sejak minggu lalu.",
-            },
+            data=NEW_REPORT,
             follow_redirects=False,
         )
         assert filed.status_code == 303
@@ -171,11 +173,7 @@ def test_a_city_moves_its_database_and_its_photos_in_one_command(
     with TestClient(create_app(on_disk)) as client:
         filed = client.post(
             "/lapor",
-            data={
-                "category": "sampah",
-                "area": "31.71.01.1001",
-                "description": "Sampah menumpuk di pinggir kali sejak minggu lalu.",
-            },
+            data=NEW_REPORT,
             files=[("photos", ("kali.jpg", encode(camera_like((900, 600)), "JPEG"), "image/jpeg"))],
             follow_redirects=False,
         )

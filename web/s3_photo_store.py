@@ -108,22 +108,25 @@ class S3PhotoStore(PhotoStore):
             except (FileNotFoundError, NotFoundError):
                 return None
 
-    async def open(self, sha256: str, *, thumb: bool = False) -> OpenedPhoto | None:
-        key = photo_key(sha256, thumb)
+    async def _get(self, key: str) -> Any:
+        """The object's GET result (its body not yet read), or None when there is none."""
         async with _unavailable("get"):
             try:
-                result = await obstore.get_async(self._store, key)
+                return await obstore.get_async(self._store, key)
             except (FileNotFoundError, NotFoundError):
                 return None
+
+    async def open(self, sha256: str, *, thumb: bool = False) -> OpenedPhoto | None:
+        result = await self._get(photo_key(sha256, thumb))
+        if result is None:
+            return None
         return OpenedPhoto(size=result.meta["size"], chunks=_chunks(result))
 
     async def read(self, sha256: str, *, thumb: bool = False) -> bytes | None:
-        key = photo_key(sha256, thumb)
+        result = await self._get(photo_key(sha256, thumb))
+        if result is None:
+            return None
         async with _unavailable("get"):
-            try:
-                result = await obstore.get_async(self._store, key)
-            except (FileNotFoundError, NotFoundError):
-                return None
             return bytes(await result.bytes_async())
 
     async def delete(self, sha256: str) -> None:
