@@ -199,6 +199,36 @@ def test_officers_acting_on_both_servers_at_once_get_one_success_and_one_clear_c
     assert scalar(settings, "SELECT version FROM reports WHERE code = ?", (code,)) == 3
 
 
+def test_a_staff_session_opened_on_one_server_works_and_ends_on_the_other(
+    two_servers: tuple[Server, Server], settings: Settings
+) -> None:
+    a, b = two_servers
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    with officer(a, "gambir1") as on_a:
+        cookies = dict(on_a.cookies)
+        with httpx.Client(base_url=url(b), cookies=cookies, follow_redirects=False) as on_b:
+            inbox = on_b.get("/staf")
+            assert inbox.status_code == 200  # no sticky sessions needed
+            out = on_b.post("/staf/keluar", data={"csrf_token": hidden(inbox.text, "csrf_token")})
+            assert out.status_code == 303
+        assert on_a.get("/staf").status_code == 303  # logged out everywhere
+
+
+def test_failed_logins_through_both_servers_count_together(
+    two_servers: tuple[Server, Server], settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    answers = []
+    for attempt in range(5):  # an attacker alternating between the servers
+        with httpx.Client(base_url=url(two_servers[attempt % 2]), timeout=30) as client:
+            answers.append(login(client, "gambir1", "salah-sekali-123").status_code)  # type: ignore[arg-type]
+    assert answers == [400] * 5
+    for server in two_servers:  # locked on both, even with the right password
+        with httpx.Client(base_url=url(server), timeout=30) as client:
+            locked = login(client, "gambir1")  # type: ignore[arg-type]
+        assert locked.status_code == 429 and "Terlalu banyak percobaan" in locked.text
+
+
 def test_killing_one_server_under_load_loses_no_acknowledged_report(
     two_servers: tuple[Server, Server], settings: Settings
 ) -> None:
