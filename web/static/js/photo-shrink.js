@@ -3,7 +3,7 @@
  * else JPEG 0.5; bench/phone_photo.py), and the GPS position the camera wrote into its EXIF
  * is read first, since the canvas drops EXIF. The server decodes either and stores a JPEG.
  *
- * Loaded by the report form only (outbox.js uses it when present; without it the original
+ * Loaded by outbox.js when the report form's first photo is chosen (without it the original
  * goes out and the server shrinks it). Plain ES2017, no build step.
  */
 (function (global) {
@@ -15,7 +15,7 @@
   const WEBP_QUALITY = 0.7;
   let webp;  // whether canvas encodes WebP (Safari answers with a PNG): asked once, cheaply
 
-  const begun = new WeakMap();  // File → its shrinking, begun when the photo was chosen
+  const begun = new WeakMap();  // File → its shrinking, begun when it was chosen (outbox.js)
   let queue = Promise.resolve();  // one photo at a time: a 12 MP bitmap is 48 MB
 
   /* Decode once, draw once at ≤ MAX_EDGE, encode WebP or JPEG. If the phone cannot decode
@@ -33,14 +33,6 @@
       begun.set(file, done);
     }
     return done;
-  }
-
-  // Begun as soon as a photo is chosen, while the resident still types: "Kirim" finds it done.
-  if (global.document) {
-    document.addEventListener('change', (event) => {
-      const input = event.target;
-      if (input.type === 'file' && input.name === 'photos') Array.from(input.files).forEach(shrink);
-    });
   }
 
   async function draw(file) {
