@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from io import BytesIO
 
 import httpx2
 import uvicorn
+from PIL import Image, ImageCms
 
 from tests.backend import query, scalar
 from tests.conftest import make_settings
-from tests.images import camera_like, encode
+from tests.helpers import stored_photo
+from tests.images import JAKARTA, RED, assert_clean_jpeg, camera_like, encode, exif_with, gps_tags
 from web.app import create_app
 from web.settings import Settings
 
@@ -148,3 +151,35 @@ def test_the_position_read_on_the_phone_is_kept_for_staff_when_nothing_was_typed
         for r in query(settings, "SELECT lat, lon, location_source FROM reports ORDER BY id")
     ]
     assert rows == [(-6.1754, 106.8272, "photo"), (None, None, None), (-6.2, 106.8, "form")]
+
+
+def test_a_webp_photo_from_the_phone_is_stored_as_a_jpeg_without_its_metadata(
+    client, settings: Settings
+) -> None:
+    # What photo-shrink.js sends where the browser encodes WebP; this one also carries what a
+    # WebP may hold (EXIF with the Make and GPS, XMP, an ICC profile), none of which is kept.
+    im = camera_like((1600, 1200))
+    im.paste(RED, (0, 0, 200, 200))
+    photo = encode(
+        im,
+        "WEBP",
+        quality=70,
+        exif=exif_with(gps=gps_tags(*JAKARTA)),
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Jl. Rumah Saya 1</x:xmpmeta>',
+        icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+    )
+    assert Image.open(BytesIO(photo)).getexif()[0x010F] == "PhoneMaker"
+    response = client.post(
+        "/api/v1/reports",
+        data=FIELDS,
+        files=[("photos", ("foto.webp", photo, "image/webp"))],
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 201, response.text
+    sha, width, height = query(settings, "SELECT sha256, width, height FROM photos")[0].astuple()
+    stored = stored_photo(settings, sha)
+    assert stored is not None
+    kept = assert_clean_jpeg(stored)
+    assert (kept.width, kept.height) == (width, height) == (1600, 1200)
+    assert kept.getpixel((50, 50))[0] > 200  # the photo itself, upright
+    assert b"Rumah Saya" not in stored and b"PhoneMaker" not in stored

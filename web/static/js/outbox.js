@@ -45,6 +45,7 @@
     }
     if (!('indexedDB' in global)) return;  // the plain form post keeps working
     if (form) form.addEventListener('submit', onSubmit);
+    if (form) form.addEventListener('change', onPhotosChosen);
     if (box) box.addEventListener('click', onClick);
     if (channel) channel.addEventListener('message', () => render());
     global.addEventListener('online', () => { failures = 0; kick(); refreshStatuses(); });
@@ -201,11 +202,29 @@
     };
   }
 
-  /* The photo shrunk on the phone (photo-shrink.js); without that script, the original,
-   * which the server shrinks. */
-  function shrunk(file) {
-    const shrinker = global.AduanPhotoShrink;
-    return shrinker ? shrinker.shrink(file) : Promise.resolve({ blob: file, name: file.name || 'foto' });
+  /* The photo shrunk on the phone by photo-shrink.js, which the form names (data-shrink)
+   * and which is fetched when a photo is first chosen (the service worker holds it for
+   * offline use); without it, the original, which the server shrinks. */
+  let shrinker = null;
+  async function shrunk(file) {
+    shrinker = shrinker || new Promise((resolve) => {
+      if (global.AduanPhotoShrink || !form.dataset.shrink) return resolve();
+      const script = document.createElement('script');
+      script.onload = resolve;
+      script.onerror = () => { shrinker = null; resolve(); };
+      script.src = form.dataset.shrink;
+      document.head.append(script);
+    });
+    await shrinker;
+    const shrink = global.AduanPhotoShrink;
+    return shrink ? shrink.shrink(file) : { blob: file, name: file.name || 'foto' };
+  }
+
+  // Shrinking begins when a photo is chosen, while the resident still types.
+  function onPhotosChosen(event) {
+    const input = event.target;
+    if (input.type !== 'file' || input.name !== 'photos') return;
+    for (const file of input.files) shrunk(file).catch(() => {});
   }
 
   function optionText(name) {

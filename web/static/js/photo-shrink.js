@@ -1,8 +1,9 @@
-/* Aduan photo shrinking, on the phone, before a report goes into the outbox: a 3 MB camera
- * photo becomes ~100-200 KB (long edge ≤ 1600 px, JPEG 0.7), and the GPS position the
- * camera wrote into its EXIF is read first, since the canvas drops EXIF.
+/* Aduan photo shrinking, on the phone, before a report goes into the outbox: a 12 MP camera
+ * photo becomes ~60-160 KB (long edge ≤ 1600 px; WebP 0.7 where the browser encodes WebP,
+ * else JPEG 0.5; bench/phone_photo.py), and the GPS position the camera wrote into its EXIF
+ * is read first, since the canvas drops EXIF. The server decodes either and stores a JPEG.
  *
- * Loaded by the report form only (outbox.js uses it when present; without it the original
+ * Loaded by outbox.js when the report form's first photo is chosen (without it the original
  * goes out and the server shrinks it). Plain ES2017, no build step.
  */
 (function (global) {
@@ -10,19 +11,31 @@
   if (global.AduanPhotoShrink) return;
 
   const MAX_EDGE = 1600;           // long edge of a photo shrunk on the phone
-  const JPEG_QUALITY = 0.7;
+  const JPEG_QUALITY = 0.5;
+  const WEBP_QUALITY = 0.7;
+  let webp;  // whether canvas encodes WebP (Safari answers with a PNG): asked once, cheaply
 
-  /* Decode once, draw once at ≤ MAX_EDGE, encode JPEG. If the phone cannot decode it
-   * (e.g. HEIC), the server gets the original to decode. Resolves with {blob, name, gps?}. */
-  async function shrink(file) {
-    const name = (file.name || 'foto').replace(/\.[^.]*$/, '') + '.jpg';
-    const gps = await readGps(file);  // before the canvas drops EXIF with the GPS in it
-    const shrunk = await draw(file, name);
-    if (gps) shrunk.gps = gps;
-    return shrunk;
+  const begun = new WeakMap();  // File → its shrinking, begun when it was chosen (outbox.js)
+  let queue = Promise.resolve();  // one photo at a time: a 12 MP bitmap is 48 MB
+
+  /* Decode once, draw once at ≤ MAX_EDGE, encode WebP or JPEG. If the phone cannot decode
+   * it (e.g. HEIC), the server gets the original to decode. Resolves with {blob, name, gps?}. */
+  function shrink(file) {
+    let done = begun.get(file);
+    if (!done) {
+      done = queue.then(async () => {
+        const gps = await readGps(file);  // before the canvas drops EXIF with the GPS in it
+        const shrunk = await draw(file);
+        if (gps) shrunk.gps = gps;
+        return shrunk;
+      });
+      queue = done.catch(() => {});
+      begun.set(file, done);
+    }
+    return done;
   }
 
-  async function draw(file, name) {
+  async function draw(file) {
     let bitmap;
     try {
       bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' })
@@ -40,12 +53,22 @@
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
     bitmap.close();
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', JPEG_QUALITY));
-    canvas.width = canvas.height = 0;  // give the pixels back now, not at garbage collection
-    if (!blob || (scale === 1 && file.type === 'image/jpeg' && file.size <= blob.size)) {
-      return { blob: file, name };
+    if (webp === undefined) {
+      const probe = document.createElement('canvas');
+      probe.width = probe.height = 1;
+      webp = probe.toDataURL('image/webp').startsWith('data:image/webp');
     }
-    return { blob, name };
+    const type = webp ? 'image/webp' : 'image/jpeg';
+    const blob = await new Promise((resolve) =>
+      canvas.toBlob(resolve, type, webp ? WEBP_QUALITY : JPEG_QUALITY));
+    canvas.width = canvas.height = 0;  // give the pixels back now, not at garbage collection
+    const original = { blob: file, name: file.name || 'foto' };
+    if (!blob) return original;
+    // Already small enough, in a format the server reads: the phone's own file is better.
+    if (scale === 1 && /^image\/(jpeg|png|webp)$/.test(file.type) && file.size <= blob.size) {
+      return original;
+    }
+    return { blob, name: (file.name || 'foto').replace(/\.[^.]*$/, '') + (webp ? '.webp' : '.jpg') };
   }
 
   /* The GPS position a phone camera wrote into a JPEG's EXIF, or null. Only the first
