@@ -10,10 +10,14 @@ of `web/photos.py` on a phone-shrunk photo (the re-encode vs the lossless strip 
 upright ≤ 1600 px JPEG) and on a 12 MP camera photo.
 
     .venv/bin/python bench/jpeg_settings.py
+    .venv/bin/python bench/jpeg_settings.py --code /tmp/before   # its process_photo too
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
+import importlib
 import statistics
 import sys
 import time
@@ -25,7 +29,6 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._photos import jpeg, photo_like, variants
-from web import photos
 
 LINK_BYTES_PER_S = 50_000 / 8  # 2G (EDGE) goodput, 50 kbit/s
 
@@ -69,7 +72,7 @@ def compare(label: str, images: list[Image.Image], quality: int, repeat: int) ->
     print("|---|---:|---:|---:|---:|")
     for name, params in SETTINGS:
         ms = statistics.median(
-            timed(lambda im=im, p=params: encode(im, quality, **p), repeat) for im in images
+            timed(functools.partial(encode, im, quality, **params), repeat) for im in images
         )
         outs = [encode(im, quality, **params) for im in images]
         size = statistics.median(len(o) for o in outs)
@@ -81,6 +84,13 @@ def compare(label: str, images: list[Image.Image], quality: int, repeat: int) ->
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--code", type=Path, help="time the process_photo of this checkout")
+    args = parser.parse_args()
+    if args.code:
+        sys.path.insert(0, str(args.code.resolve()))
+    photos = importlib.import_module("web.photos")
+    print(f"process_photo of {photos.__file__}", file=sys.stderr)
     repeat = 7
     bases = [photo_like((1600, 1200), seed=s) for s in range(3)]
     compare("full photo", bases, photos.JPEG_QUALITY, repeat)
@@ -107,7 +117,9 @@ def main() -> None:
         ("camera JPEG 4000×3000 q90", camera),
     ]
     for name, uploads in runs:
-        ms = statistics.median(timed(lambda d=d: photos.process_photo(d), repeat) for d in uploads)
+        ms = statistics.median(
+            timed(functools.partial(photos.process_photo, d), repeat) for d in uploads
+        )
         result = photos.process_photo(uploads[0])
         print(
             f"| {name} ({len(uploads[0]) / 1024:.0f} KB) | {ms:.1f} | "

@@ -297,7 +297,12 @@ def _strip_jpeg(data: bytes) -> bytes | None:
     """The JPEG rebuilt from its tables, frame and scans only: no APPn segment (EXIF, GPS,
     XMP, ICC profile, MPF), no comment, nothing after its end (where phones append depth
     maps and other pictures). None for anything but a plain 8-bit YCbCr JPEG with the
-    components numbered 1, 2, 3, or a structure we do not follow to the byte."""
+    components numbered 1, 2, 3, or a structure we do not follow to the byte.
+
+    What is kept decodes exactly as what `process_photo` decoded. Bytes an uploader hides
+    inside a scan, after its last block, stay (libjpeg skips them), as its pixels do:
+    they are the sender's own doing, not metadata a camera or phone writes, and photos are
+    served as image/jpeg with nosniff."""
     if not data.startswith(b"\xff\xd8"):
         return None
     out = [b"\xff\xd8", _JFIF]
