@@ -13,6 +13,7 @@ Servers run as `aduan serve` would run them, on a fresh data directory with the 
 
     .venv/bin/python bench/speed.py                  # everything, 1 and 2 workers
     .venv/bin/python bench/speed.py --only pages --workers 1 --seconds 5
+    .venv/bin/python bench/speed.py --only photos --code /tmp/before --code .  # both, one run
 """
 
 from __future__ import annotations
@@ -342,14 +343,40 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2, help="page runs per server, median")
     parser.add_argument(
-        "--code", type=Path, help="measure the Aduan in this folder (e.g. a `git archive`)"
+        "--code",
+        type=Path,
+        action="append",
+        help="measure the Aduan in this folder (e.g. a `git archive`); give it twice to "
+        "measure before and after in one run",
     )
     args = parser.parse_args()
-    global CODE
-    CODE = (args.code or ROOT).resolve()
-    print(f"measuring {CODE}", file=sys.stderr)
+    codes = [code.resolve() for code in args.code or [ROOT]]
     only = set(args.only or ["pages", "photos", "memory"])
     worker_counts = args.workers or [1, 2]
+    rows: list[str] = []
+    shared: dict[str, object] = {}
+    for code in codes:
+        label = f"{code.name}: " if len(codes) > 1 else ""
+        rows += measure(code, label, only, worker_counts, args, shared)
+    print("| measure | Aduan | ceiling | ratio |")
+    print("|---|---:|---:|---:|")
+    for row in rows:
+        print(row)
+
+
+def measure(
+    code: Path,
+    label: str,
+    only: set[str],
+    worker_counts: list[int],
+    args: argparse.Namespace,
+    shared: dict[str, object],
+) -> list[str]:
+    """The rows for one checkout; the photos and the bare Pillow ceiling are made once per
+    run (`shared`), so every checkout is measured against the same."""
+    global CODE
+    CODE = code
+    print(f"measuring {CODE}", file=sys.stderr)
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         data_dir = init_data(Path(tmp_name))
@@ -358,47 +385,50 @@ def main() -> None:
                 print(f"pages, {workers} worker(s)…", file=sys.stderr)
                 r = bench_pages(data_dir, workers, args.seconds, args.rounds)
                 rows.append(
-                    f"| `/t/{{code}}` req/s, {workers} worker(s), 50 connections vs bare "
-                    f"Starlette | {r['aduan']:,.0f} | {r['ceiling']:,.0f} | "
+                    f"| {label}`/t/{{code}}` req/s, {workers} worker(s), 50 connections vs "
+                    f"bare Starlette | {r['aduan']:,.0f} | {r['ceiling']:,.0f} | "
                     f"{r['aduan'] / r['ceiling']:.2f} |"
                 )
         if "photos" in only:
-            print("making photos…", file=sys.stderr)
-            base = photo_like((1600, 1200))
-            sizes = len(jpeg(base, 80))
-            count = int(args.seconds * 60) + 100
-            photos = variants(base, count, 80)
-            ceiling = bare_pillow(photos, args.seconds)
+            if "photos" not in shared:
+                print("making photos…", file=sys.stderr)
+                base = photo_like((1600, 1200))
+                shared["size"] = len(jpeg(base, 80))
+                photos = variants(base, int(args.seconds * 60) + 100, 80)
+                shared["photos"] = photos
+                shared["ceiling"] = bare_pillow(photos, args.seconds)
+            photos = shared["photos"]  # type: ignore[assignment]
+            ceiling = float(shared["ceiling"])  # type: ignore[arg-type]
+            size = int(shared["size"])  # type: ignore[call-overload]
             for workers in worker_counts:
                 print(f"submissions, {workers} worker(s)…", file=sys.stderr)
                 r = bench_submissions(data_dir, workers, args.seconds, photos)
                 reused = " (photos reused)" if r["photos_sent"] > len(photos) else ""
                 rows.append(
-                    f"| submissions/s, {workers} worker(s), 8 clients, 1600×1200 photo of "
-                    f"{sizes / 1024:.0f} KB, vs bare Pillow on 2 threads{reused} | "
+                    f"| {label}submissions/s, {workers} worker(s), 8 clients, 1600×1200 photo "
+                    f"of {size / 1024:.0f} KB, vs bare Pillow on 2 threads{reused} | "
                     f"{r['aduan']:.1f} | {ceiling:.1f} | {r['aduan'] / ceiling:.2f} |"
                 )
         if "memory" in only:
-            print("making 12 MP photos…", file=sys.stderr)
-            camera = photo_like((4000, 3000), seed=7)
-            big = variants(camera, 8, 90, seed=3)
+            if "big" not in shared:
+                print("making 12 MP photos…", file=sys.stderr)
+                camera = photo_like((4000, 3000), seed=7)
+                shared["big"] = variants(camera, 8, 90, seed=3)
+            big: list[bytes] = shared["big"]  # type: ignore[assignment]
             print("memory, 16 clients…", file=sys.stderr)
             m16 = bench_memory(data_dir, 16, args.seconds * 2, big, once=False)
             print("memory, 200 uploaders…", file=sys.stderr)
             m200 = bench_memory(data_dir, 200, 120, big, once=True)
-            size = sum(map(len, big)) / len(big) / 1024 / 1024
+            size_mb = sum(map(len, big)) / len(big) / 1024 / 1024
             runs = ((f"16 clients ({args.seconds * 2:.0f} s)", m16), ("200 at once", m200))
-            for label, m in runs:
+            for what, m in runs:
                 rows.append(
-                    f"| peak RSS of one worker, {label}, 12 MP photos of {size:.1f} MB | "
-                    f"{m['peak']:.0f} MB (idle {m['before']:.0f} MB) | — | answers "
+                    f"| {label}peak RSS of one worker, {what}, 12 MP photos of {size_mb:.1f} MB"
+                    f" | {m['peak']:.0f} MB (idle {m['before']:.0f} MB) | — | answers "
                     f"{m['statuses']}, Retry-After {m['retry_after'] or '-'}, "
                     f"{m['seconds']:.0f} s |"
                 )
-    print("| measure | Aduan | ceiling | ratio |")
-    print("|---|---:|---:|---:|")
-    for row in rows:
-        print(row)
+    return rows
 
 
 if __name__ == "__main__":

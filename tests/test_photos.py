@@ -23,13 +23,13 @@ from tests.images import (
     phone_jpeg,
 )
 from web import photos
+from web.photo_gate import process_photo_async
 from web.photos import (
     LONG_EDGE,
     MAX_UPLOAD_BYTES,
     Photo,
     PhotoError,
     process_photo,
-    process_photo_async,
 )
 
 

@@ -1,11 +1,13 @@
 """What a person sees when a request fails in a way no handler foresaw.
 
-Two cases, told apart in one place (`is_storage_error`):
+Three cases, told apart in one place (`unavailable`):
 
 - the server cannot write — a full disk, a read-only or unwritable data folder, a database
   SQLite cannot write to, a PostgreSQL server that is down, full, shutting down or now a
   read-only standby. Nothing is wrong with the request, so it is 503 with `Retry-After`:
   the outbox on the phone keeps the report and sends it again later.
+- too many photos are waiting to be processed in this server process (PhotosBusy, from
+  web/photo_gate.py): 503 as well, with the Retry-After the queue suggests.
 - anything else is a bug: a plain 500 page with the request id, the traceback in the log.
 
 The request log middleware calls `error_response` while the security headers still apply,
@@ -17,6 +19,7 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
+from typing import NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -24,6 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from web import i18n
 from web import open311_format as open311_out
 from web.i18n import gettext as _
+from web.photo_gate import PhotosBusy
 from web.templating import render
 
 log = logging.getLogger("aduan")
@@ -72,6 +76,9 @@ def is_storage_error(exc: BaseException) -> bool:
 
 def log_unavailable(what: str, exc: BaseException) -> None:
     """One line, no traceback: the cause is the machine's, not the code's."""
+    if isinstance(exc, PhotosBusy):
+        log.warning("photos busy (%s): retry after %d s", what, exc.retry_after)
+        return
     log.error("storage unavailable (%s): %s: %s", what, type(exc).__name__, exc)
 
 
@@ -82,8 +89,31 @@ def storage_message() -> str:
     )
 
 
-def retry_headers() -> dict[str, str]:
-    return {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+def busy_message(seconds: int) -> str:
+    return _("Server sedang sibuk mengolah banyak foto. Coba kirim lagi dalam %(n)d detik.") % {
+        "n": seconds
+    }
+
+
+def retry_headers(seconds: int = RETRY_AFTER_SECONDS) -> dict[str, str]:
+    return {"Retry-After": str(seconds), "Cache-Control": "no-store"}
+
+
+class Unavailable(NamedTuple):
+    """A 503: what the person reads, its headers (Retry-After) and the API's code."""
+
+    message: str
+    headers: dict[str, str]
+    code: str
+
+
+def unavailable(exc: BaseException) -> Unavailable | None:
+    """The 503 that `exc` calls for, or None when it is a bug."""
+    if isinstance(exc, PhotosBusy):
+        return Unavailable(busy_message(exc.retry_after), retry_headers(exc.retry_after), "busy")
+    if is_storage_error(exc):
+        return Unavailable(storage_message(), retry_headers(), "storage_unavailable")
+    return None
 
 
 async def error_response(request: Request, exc: Exception) -> Response:
@@ -93,26 +123,27 @@ async def error_response(request: Request, exc: Exception) -> Response:
     # The language middleware has reset its context by the time the exception gets here.
     token = i18n.current_language.set(i18n.negotiate(state.get("language")))
     try:
-        if is_storage_error(exc):
+        answer = unavailable(exc)
+        if answer is not None:
             log_unavailable(f"request_id={request_id}", exc)
-            return _storage_unavailable(request)
+            return _unavailable(request, answer)
         log.error("unhandled error request_id=%s", request_id, exc_info=exc)
         return _server_error(request, request_id)
     finally:
         i18n.current_language.reset(token)
 
 
-def _storage_unavailable(request: Request) -> Response:
+def _unavailable(request: Request, answer: Unavailable) -> Response:
     path = request.url.path
-    message = storage_message()
+    message, headers = answer.message, answer.headers
     if path.startswith("/open311/"):
         fmt = "xml" if path.endswith(".xml") else "json"
-        return open311_out.errors(fmt, 503, message, headers=retry_headers())
+        return open311_out.errors(fmt, 503, message, headers=headers)
     if path.startswith("/api/"):
         return JSONResponse(
-            {"message": message, "errors": {}, "code": "storage_unavailable"},
+            {"message": message, "errors": {}, "code": answer.code},
             status_code=503,
-            headers=retry_headers(),
+            headers=headers,
         )
     try:
         return render(
@@ -120,10 +151,10 @@ def _storage_unavailable(request: Request) -> Response:
             "error.html",
             {"title": _("Layanan sedang terganggu"), "detail": message},
             status_code=503,
-            headers=retry_headers(),
+            headers=headers,
         )
     except Exception:
-        return PlainTextResponse(message, status_code=503, headers=retry_headers())
+        return PlainTextResponse(message, status_code=503, headers=headers)
 
 
 def _server_error(request: Request, request_id: str) -> Response:

@@ -9,21 +9,17 @@ Nothing here logs: a photo's metadata (GPS, camera, comments) is personal data.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import hashlib
 import math
 import numbers
-import os
 import threading
 import warnings
-import weakref
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
-import anyio.to_thread
 import pillow_heif
-from anyio import CapacityLimiter
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # per photo, before processing
@@ -39,18 +35,13 @@ THUMB_QUALITY = 75
 pillow_heif.register_heif_opener()
 
 _GPS_IFD = 0x8825
+_ORIENTATION = 0x0112
 _WHITE = (255, 255, 255)
 
 # warnings.catch_warnings() swaps the process-wide filter list; two threads entering and
 # leaving it out of order would leave the "error" filter installed for good. Header
 # parsing is quick, so we serialise just the open.
 _OPEN_LOCK = threading.Lock()
-
-# Decoding a 50 MP PNG needs several hundred MB; bound how many run at once.
-_MAX_CONCURRENT = max(1, min(4, os.cpu_count() or 1))
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 class PhotoError(Exception):
@@ -93,8 +84,10 @@ class Photo:
 def process_photo(data: bytes) -> Photo:
     """Check an uploaded photo and return clean, upright JPEGs plus the GPS it carried.
 
-    Synchronous and CPU-bound: call `process_photo_async` from request handlers.
-    Raises PhotoError for anything we refuse.
+    A JPEG the phone already made small and upright is kept as sent, metadata removed
+    (`_as_sent`); any other photo is decoded and encoded anew. Synchronous and CPU-bound:
+    call `process_photo_async` from request handlers. Raises PhotoError for anything we
+    refuse.
     """
     if not data:
         raise PhotoError("empty")
@@ -104,16 +97,27 @@ def process_photo(data: bytes) -> Photo:
     with _open_checked(data) as im:
         exif = _exif_or_empty(im)
         gps = _read_gps(exif)
+        width, height = im.size
+        kept = _as_sent(data, im, exif)
         # draft() only works before the first load; it lets libjpeg decode a 12 MP photo
-        # at 1/2..1/8 scale, which is most of the speed-up. No-op for other formats.
-        if max(im.size) > LONG_EDGE:
-            im.draft("RGB", _draft_size(*im.size))
-        try:
-            im.load()  # full decode is the validity check; verify() passes a cut JPEG
-        except Image.DecompressionBombError as exc:
-            raise PhotoError("too_many_pixels") from exc
-        except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
-            raise PhotoError("damaged") from exc
+        # at 1/2..1/8 scale, which is most of the speed-up. No-op for other formats. A
+        # photo kept as sent is decoded only for its thumbnail (and as the validity check:
+        # a scaled decode still reads every coefficient, so a cut JPEG fails as before).
+        edge = THUMB_EDGE if kept else LONG_EDGE
+        if max(im.size) > edge:
+            im.draft("RGB", _draft_size(*im.size, edge))
+        _load(im)
+        if kept:
+            thumb = _flatten(im)
+            thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+            return Photo(
+                sha256=hashlib.sha256(kept).hexdigest(),
+                width=width,
+                height=height,
+                gps=gps,
+                jpeg=kept,
+                thumb=_encode(thumb, THUMB_QUALITY),
+            )
         main = _normalise_mode(_upright(im))
         # Resize before flattening: Pillow resizes RGBA premultiplied, and the white
         # background is then added to 2.5 MP instead of up to 50 MP.
@@ -132,19 +136,6 @@ def process_photo(data: bytes) -> Photo:
         jpeg=jpeg,
         thumb=_encode(thumb, THUMB_QUALITY),
     )
-
-
-async def process_photo_async(data: bytes) -> Photo:
-    """`process_photo` in a worker thread, so the event loop keeps serving requests.
-
-    At most a few photos are processed at once (memory); a cancelled request still waits
-    for its thread to finish, so the bound holds.
-    """
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = CapacityLimiter(_MAX_CONCURRENT)
-    return await anyio.to_thread.run_sync(process_photo, data, limiter=limiter)
 
 
 def _open_checked(data: bytes) -> Image.Image:
@@ -181,18 +172,27 @@ def _has_allowed_magic(data: bytes) -> bool:
     return data[4:8] == b"ftyp" and data[8:12] in heif_brands
 
 
-def _draft_size(width: int, height: int) -> tuple[int, int]:
+def _draft_size(width: int, height: int, edge: int = LONG_EDGE) -> tuple[int, int]:
     """The size to ask draft() for, with the image's own aspect ratio.
 
     Pillow picks the scale from the *smaller* of the two axis ratios, so asking for a
-    square box would not reduce a 4:3 photo at all; asking for LONG_EDGE on the long side
-    and proportionally on the other keeps the decoded long side >= LONG_EDGE.
+    square box would not reduce a 4:3 photo at all; asking for `edge` on the long side
+    and proportionally on the other keeps the decoded long side >= `edge`.
     """
     long_side = max(width, height)
     return (
-        max(1, math.ceil(width * LONG_EDGE / long_side)),
-        max(1, math.ceil(height * LONG_EDGE / long_side)),
+        max(1, math.ceil(width * edge / long_side)),
+        max(1, math.ceil(height * edge / long_side)),
     )
+
+
+def _load(im: Image.Image) -> None:
+    try:
+        im.load()  # full decode is the validity check; verify() passes a cut JPEG
+    except Image.DecompressionBombError as exc:
+        raise PhotoError("too_many_pixels") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
+        raise PhotoError("damaged") from exc
 
 
 def _exif_or_empty(im: Image.Image) -> Image.Exif:
@@ -253,6 +253,108 @@ def _upright(im: Image.Image) -> Image.Image:
     return im
 
 
+def _as_sent(data: bytes, im: Image.Image, exif: Image.Exif) -> bytes | None:
+    """The upload itself without its metadata, when it needs no other change: a plain
+    colour JPEG of at most LONG_EDGE, upright (no rotation in its EXIF), and no finer
+    than our own encode (so keeping it never costs a resident more bytes). Else None, and
+    the photo is encoded anew.
+
+    The phone (js/photo-shrink.js) sends just such a JPEG; decoding and re-encoding it
+    again took most of a submission's CPU and lost a little quality each time.
+    """
+    if im.format != "JPEG" or im.mode != "RGB" or max(im.size) > LONG_EDGE:
+        return None
+    if exif.get(_ORIENTATION, 1) != 1:
+        return None
+    tables = getattr(im, "quantization", None) or {}
+    if not tables or sum(tables.get(0, ())) < _our_luminance_sum():
+        return None
+    return _strip_jpeg(data)
+
+
+@functools.cache
+def _our_luminance_sum() -> int:
+    """How coarse our own encode quantises brightness (the sum of its table)."""
+    out = BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG", quality=JPEG_QUALITY)
+    with Image.open(out) as im:
+        return sum(im.quantization[0])  # type: ignore[attr-defined]
+
+
+# A JFIF header of our own (version 1.01, no density, no thumbnail): it says the three
+# components are YCbCr, as every JPEG we keep as sent has them.
+_JFIF = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+_TABLES = frozenset({0xC4, 0xDB, 0xDD})  # Huffman, quantisation tables; restart interval
+_FRAMES = frozenset({0xC0, 0xC1, 0xC2})  # baseline, extended, progressive (Huffman)
+_METADATA = frozenset(range(0xE0, 0xF0)) | {0xFE}  # APP0..APP15 (EXIF, XMP, ICC, ...), COM
+_ADOBE = 0xEE  # APP14 may declare RGB or CMYK components: not a plain JPEG
+
+
+def _strip_jpeg(data: bytes) -> bytes | None:
+    """The JPEG rebuilt from its tables, frame and scans only: no APPn segment (EXIF, GPS,
+    XMP, ICC profile, MPF), no comment, nothing after its end (where phones append depth
+    maps and other pictures). None for anything but a plain 8-bit YCbCr JPEG with the
+    components numbered 1, 2, 3, or a structure we do not follow to the byte.
+
+    What is kept decodes exactly as what `process_photo` decoded. Bytes an uploader hides
+    inside a scan, after its last block, stay (libjpeg skips them), as its pixels do:
+    they are the sender's own doing, not metadata a camera or phone writes, and photos are
+    served as image/jpeg with nosniff."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    out = [b"\xff\xd8", _JFIF]
+    pos, size, frames = 2, len(data), 0
+    while pos + 2 <= size and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:  # a fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image
+            return b"".join(out) + b"\xff\xd9" if frames == 1 else None
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        end = pos + 2 + length
+        if length < 2 or end > size or marker == _ADOBE:
+            return None
+        segment = data[pos:end]
+        pos = end
+        if marker in _METADATA:
+            continue
+        if marker in _FRAMES:
+            # precision, height, width, 3 components numbered 1, 2, 3 (YCbCr)
+            if length != 17 or segment[4] != 8 or segment[9] != 3:
+                return None
+            if (segment[10], segment[13], segment[16]) != (1, 2, 3):
+                return None
+            frames += 1
+        elif marker == 0xDA:  # start of scan: the entropy-coded data follows
+            if frames != 1:
+                return None
+            scan_end = _scan_end(data, pos)
+            if scan_end < 0:
+                return None
+            segment += data[pos:scan_end]
+            pos = scan_end
+        elif marker not in _TABLES:
+            return None  # arithmetic coding, lossless or hierarchical frames, DNL, ...
+        out.append(segment)
+    return None
+
+
+def _scan_end(data: bytes, pos: int) -> int:
+    """Where a scan's entropy-coded data ends: the 0xFF of the next marker that is not a
+    stuffed 0x00 or a restart marker (bytes.find: a fraction of a regular expression's
+    time, which held the GIL for ~5 ms a photo), or -1 when the data runs out."""
+    while (pos := data.find(b"\xff", pos)) >= 0 and pos + 1 < len(data):
+        following = data[pos + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            pos += 2
+        elif following == 0xFF:  # fill bytes before a marker
+            pos += 1
+        else:
+            return pos
+    return -1
+
+
 def _normalise_mode(im: Image.Image) -> Image.Image:
     """RGB, or RGBA when the image has transparency (flattened after resizing)."""
     mode = im.mode
@@ -279,7 +381,9 @@ def _flatten(im: Image.Image) -> Image.Image:
 def _encode(im: Image.Image, quality: int) -> bytes:
     # JPEG's saver falls back to im.info["comment"]; keep info empty and pass no
     # exif/comment/xmp/icc_profile so nothing of the upload can ride along.
+    # Progressive (which implies optimised Huffman tables): on 2G a whole, coarse picture
+    # shows after ~1/20 of the bytes instead of the top rows (bench/jpeg_settings.py).
     im.info = {}
     out = BytesIO()
-    im.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    im.save(out, "JPEG", quality=quality, progressive=True)
     return out.getvalue()

@@ -3,24 +3,30 @@ form and the phone's outbox (web/forms.py), staff intake (the same parser) and s
 actions on a report (web/routes/staff.py).
 
 Each upload is read up to the size limit and no further, checked by its content and
-processed in a worker thread (web/photos.py), then stored by its hash. A refused photo is
+processed in a worker thread (web/photos.py), then stored by its hash. Its bytes are read
+only once one of the process's photo slots is free (web/photo_gate.py): a crowd of uploads
+waits on disk, not in memory, and when the wait would be too long PhotosBusy leaves here
+(503 with Retry-After). A refused photo is
 named in its own message, in the reader's language; the others are kept, so a form can
 hold them for the next attempt instead of asking for them again.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import anyio.to_thread
 from starlette.datastructures import FormData, UploadFile
 
 from web import text
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
+from web.photo_gate import process_photo_async
 from web.photo_store import PhotoStore
-from web.photos import MAX_UPLOAD_BYTES, Photo, PhotoError, process_photo_async
+from web.photos import MAX_UPLOAD_BYTES, Photo, PhotoError
 
 # Why a photo was refused, by PhotoError code; %(name)s is the file's name as sent.
 PHOTO_MESSAGES = {
@@ -52,10 +58,10 @@ async def _hash(upload: UploadFile) -> str:
     digest = hashlib.sha256()
     left = MAX_UPLOAD_BYTES + 1
     while left > 0:
-        chunk = await upload.read(min(left, 1024 * 1024))
+        chunk = await upload.read(min(left, 256 * 1024))
         if not chunk:
             break
-        digest.update(chunk)
+        await anyio.to_thread.run_sync(digest.update, chunk)  # ~2 ms a chunk, off the loop
         left -= len(chunk)
     await upload.seek(0)
     return digest.hexdigest()
@@ -84,9 +90,9 @@ async def read_photos(
     refused: list[str] = []
     for upload in uploads:
         # Read one byte past the limit: enough to know it is too big, never more.
-        data = await upload.file.read(MAX_UPLOAD_BYTES + 1)
+        read = functools.partial(upload.file.read, MAX_UPLOAD_BYTES + 1)
         try:
-            photo = await process_photo_async(data)
+            photo = await process_photo_async(read)
         except PhotoError as exc:
             name = f"\u201c{upload.name}\u201d"
             refused.append(translate(PHOTO_MESSAGES[exc.code]) % {"name": name})

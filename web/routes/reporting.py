@@ -208,9 +208,10 @@ async def submit_report(request: Request) -> Response:
             request.state.db, form.report, form.photos, tz=_tz(request)
         )
     except Exception as exc:
-        if not errors.is_storage_error(exc):
+        answer = errors.unavailable(exc)
+        if answer is None:
             raise
-        return await _storage_unavailable_form(request, form, submitted, exc)
+        return await _unavailable_form(request, form, submitted, exc, answer)
     request.state.report_id = created.id
     return RedirectResponse(
         request.url_for("receipt", code=created.code).include_query_params(
@@ -220,11 +221,16 @@ async def submit_report(request: Request) -> Response:
     )
 
 
-async def _storage_unavailable_form(
-    request: Request, parsed: ReportForm | None, submitted: FormData | None, exc: Exception
+async def _unavailable_form(
+    request: Request,
+    parsed: ReportForm | None,
+    submitted: FormData | None,
+    exc: Exception,
+    answer: errors.Unavailable,
 ) -> Response:
-    """503 with the form as the resident filled it: the disk is full or unwritable, so
-    nothing was saved, but nothing typed is lost and the photos already kept stay kept."""
+    """503 with the form as the resident filled it: the disk is full or unwritable, or too
+    many photos are waiting here, so nothing was saved, but nothing typed is lost and the
+    photos already kept stay kept."""
     errors.log_unavailable("report form", exc)
     if submitted is None:  # the failure came before the body was read
         submitted = await formdata.read_form(request, **FORM_LIMITS)
@@ -241,8 +247,8 @@ async def _storage_unavailable_form(
         await _categories(request),
         area["kecamatan_code"] if area else None,
         status_code=503,
-        unavailable=errors.storage_message(),
-        headers=errors.retry_headers(),
+        unavailable=answer.message,
+        headers=answer.headers,
     )
 
 
