@@ -127,6 +127,8 @@ def test_a_report_merged_into_another_shows_on_the_others_page_whose_row_did_not
     duplicate = add_report(settings, description="Lampu jalan depan SD mati sejak kemarin.")
     before = reader.get(f"/t/{original}")
     assert "Laporan lain digabung" not in before.text
+    assert reader.get(f"/t/{original}").text == before.text
+    assert renders(reader) == 1
     apply(settings, duplicate, "duplicate", duplicate_of_code=original)
     after = reader.get(f"/t/{original}")
     assert "Laporan lain digabung" in after.text
@@ -188,6 +190,7 @@ def test_a_report_made_confidential_elsewhere_is_hidden_on_the_next_request(
     code = add_report(settings, description=SECRET_TEXT)
     assert SECRET_TEXT in reader.get(f"/t/{code}").text
     assert SECRET_TEXT in reader.get(f"/t/{code}").text
+    assert renders(reader) == 1
     apply(settings, code, "recategorise", category_code="pungli")
     hidden = reader.get(f"/t/{code}")
     assert SECRET_TEXT not in hidden.text and "dirahasiakan" in hidden.text
