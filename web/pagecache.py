@@ -211,7 +211,8 @@ async def serve(
     after the key was read, so a page is never older than the key it is kept under.
     """
     cache: PageCache = request.app.state.page_cache
-    full_key = (request.url.path, request.url.query, i18n.current_language.get(), *key)
+    scope = request.scope
+    full_key = (scope["path"], scope["query_string"], i18n.current_language.get(), *key)
     etag = cache.etag(full_key)
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": VARY}
     if etag_matches(request.headers.get("if-none-match"), etag):
