@@ -14,7 +14,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -23,6 +22,7 @@ from db.database import Database
 from web import errors, i18n, tasks
 from web.auth import StaffSessionMiddleware
 from web.client import ClientAddressMiddleware
+from web.compression import GZipMiddleware
 from web.i18n import lazy_gettext as N_
 from web.middleware import (
     BodyReadTimeoutMiddleware,
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(BodyReadTimeoutMiddleware, timeout=settings.body_timeout),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
-        Middleware(GZipMiddleware, minimum_size=500, compresslevel=DYNAMIC_GZIP_LEVEL),
+        Middleware(GZipMiddleware, level=DYNAMIC_GZIP_LEVEL),
         Middleware(ConditionalGetMiddleware),
         Middleware(LanguageMiddleware),
         Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),

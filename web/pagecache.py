@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web import i18n
+from web.compression import choose_coding
 
 # Any cache may keep a copy, and must revalidate it before each use (a cheap 304).
 PUBLIC_PAGE_CACHE = "no-cache"
@@ -78,26 +79,6 @@ class Page:
         if coding:
             headers["Content-Encoding"] = coding
         return Response(body, headers=headers)
-
-
-def choose_coding(accept_encoding: str) -> str:
-    """ "br", "gzip" or "" (identity) for an Accept-Encoding header; q=0 refuses a coding."""
-    accepted: dict[str, float] = {}
-    for item in accept_encoding.lower().split(","):
-        name, _sep, params = item.partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        if name.strip():
-            accepted[name.strip()] = quality
-    for coding in ("br", "gzip"):
-        if accepted.get(coding, accepted.get("*", 0.0)) > 0:
-            return coding
-    return ""
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

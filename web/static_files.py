@@ -25,7 +25,7 @@ import anyio.to_thread
 import brotli
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from web.pagecache import choose_coding
+from web.compression import choose_coding
 
 STATIC_DIR = Path(__file__).parent / "static"
 LONG_CACHE = "public, max-age=31536000, immutable"
