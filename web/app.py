@@ -73,11 +73,12 @@ MAX_BODY_BYTES = 3 * 15 * 1024 * 1024 + 1024 * 1024
 # Every route module (web/routes/, one per capability), in the order their routes are
 # matched. A module left out is not served; tests/test_architecture.py checks none is.
 ROUTE_MODULES = (
+    # residents and the public; the tracking page first, as the page a crowd asks for (no
+    # path of the modules after it overlaps one of its own)
+    tracking,
     # the site itself: health, static files, language, the installable shell
     system,
     pwa,
-    # residents and the public
-    tracking,
     reporting,
     receipts,
     performance,

@@ -12,6 +12,7 @@ compresses, at the level bench/gzip_level.py chose (web/app.py).
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 import anyio.to_thread
 from starlette.datastructures import Headers, MutableHeaders
@@ -55,8 +56,10 @@ def accepted(accept_encoding: str) -> dict[str, float]:
     return found
 
 
+@lru_cache(maxsize=256)
 def choose_coding(accept_encoding: str, offered: tuple[str, ...] = ("br", "gzip")) -> str:
-    """The first of `offered` the browser takes, or "" (identity)."""
+    """The first of `offered` the browser takes, or "" (identity). Remembered: browsers send
+    a handful of distinct headers, and it is asked twice a request."""
     codings = accepted(accept_encoding)
     for coding in offered:
         if codings.get(coding, codings.get("*", 0.0)) > 0:
