@@ -246,8 +246,9 @@ class SQLite(Dialect):
 
     def lookup_now(self, sql: str, params: dict[str, Any]) -> Any:
         # A point query takes microseconds, while a trip to a reader thread waits for the
-        # GIL (up to the 5 ms switch interval when the event loop is busy): through the
-        # threads a cached public page was served at half the rate (BENCHMARKS.md, issue 13).
+        # GIL (up to the 5 ms switch interval when the event loop is busy): with 50 requests
+        # at once, a cached tracking page took the app ~150 µs this way and ~760 µs through
+        # the reader threads (issue 13).
         # In WAL mode a reader does not wait for the writer; this connection has no busy
         # timeout, so it never sleeps on the event loop: when SQLite is momentarily busy
         # (a checkpoint resetting the WAL) the reader threads answer instead.
