@@ -14,6 +14,7 @@ Servers run as `aduan serve` would run them, on a fresh data directory with the 
     .venv/bin/python bench/speed.py                  # everything, 1 and 2 workers
     .venv/bin/python bench/speed.py --only pages --workers 1 --seconds 5
     .venv/bin/python bench/speed.py --only photos --code /tmp/before --code .  # both, one run
+    .venv/bin/python bench/speed.py --only pages --before /tmp/pages-before   # both, one run
 """
 
 from __future__ import annotations
@@ -349,6 +350,12 @@ def main() -> None:
         help="measure the Aduan in this folder (e.g. a `git archive`); give it twice to "
         "measure before and after in one run",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="pages only: also measure the Aduan in this folder, in the same run, each on its "
+        "own demo data, beside the same ceiling",
+    )
     args = parser.parse_args()
     codes = [code.resolve() for code in args.code or [ROOT]]
     only = set(args.only or ["pages", "photos", "memory"])
@@ -381,14 +388,25 @@ def measure(
     with tempfile.TemporaryDirectory() as tmp_name:
         data_dir = init_data(Path(tmp_name))
         if "pages" in only:
+            after = CODE
+            checkouts = [("", after, data_dir)]
+            if args.before:
+                CODE = args.before.resolve()
+                before_dir = Path(tmp_name) / "before"
+                before_dir.mkdir()
+                checkouts.insert(0, ("before: ", CODE, init_data(before_dir)))
+                checkouts[1] = ("after: ", after, data_dir)
             for workers in worker_counts:
-                print(f"pages, {workers} worker(s)…", file=sys.stderr)
-                r = bench_pages(data_dir, workers, args.seconds, args.rounds)
-                rows.append(
-                    f"| {label}`/t/{{code}}` req/s, {workers} worker(s), 50 connections vs "
-                    f"bare Starlette | {r['aduan']:,.0f} | {r['ceiling']:,.0f} | "
-                    f"{r['aduan'] / r['ceiling']:.2f} |"
-                )
+                for which, code_dir, data in checkouts:
+                    CODE = code_dir
+                    print(f"pages, {label}{which}{workers} worker(s)…", file=sys.stderr)
+                    r = bench_pages(data, workers, args.seconds, args.rounds)
+                    rows.append(
+                        f"| {label}{which}`/t/{{code}}` req/s, {workers} worker(s), 50 "
+                        f"connections vs bare Starlette | {r['aduan']:,.0f} | "
+                        f"{r['ceiling']:,.0f} | {r['aduan'] / r['ceiling']:.2f} |"
+                    )
+            CODE = after
         if "photos" in only:
             if "photos" not in shared:
                 print("making photos…", file=sys.stderr)

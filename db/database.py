@@ -157,6 +157,18 @@ class Database:
         async with self.read() as conn:
             return await conn.fetchall(sql, params)
 
+    async def lookup(self, sql: str, params: Params = None) -> Any:
+        """The first row of a point query (by a unique or primary key), as `fetchone`.
+
+        For the few queries a busy public page runs on every request (db/page_versions.py):
+        SQLite answers them on the calling thread (db/dialect.py, `lookup_now`); PostgreSQL
+        as any read. Only plain values as parameters (no list expanding into `IN`).
+        """
+        found = self.dialect.lookup_now(sql, dict(params or {}))
+        if found is not dialects.NOT_NOW:
+            return found
+        return await self.fetchone(sql, params)
+
 
 def backup(source: Path, target: Path) -> str:
     """Copy the SQLite database at `source` into a new file `target` with the online backup

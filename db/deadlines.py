@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from db.database import Connection, Database
+from db.page_versions import bump_reference
 
 TARGETS = ("response", "dispatch", "resolution")
 
@@ -45,6 +46,7 @@ async def set_category_targets(
         " resolution_unit = :resolution_unit WHERE code = :code",
         values,
     )
+    await bump_reference(conn)
     return changed == 1
 
 
@@ -66,11 +68,14 @@ async def save_holiday(conn: Connection, day: str, name: str) -> None:
         " ON CONFLICT (day) DO UPDATE SET name = excluded.name",
         {"day": day, "name": name},
     )
+    await bump_reference(conn)
 
 
 async def delete_holiday(conn: Connection, day: str) -> bool:
     """Remove the holiday on a day (ISO date); False when there was none."""
-    return await conn.execute("DELETE FROM holidays WHERE day = :day", {"day": day}) == 1
+    deleted = await conn.execute("DELETE FROM holidays WHERE day = :day", {"day": day})
+    await bump_reference(conn)
+    return deleted == 1
 
 
 async def resolved_before(

@@ -15,6 +15,7 @@ from typing import Any
 from db import audit
 from db.audit import CONSOLE, Actor
 from db.database import Connection
+from db.page_versions import bump_reference
 from db.timestamps import to_text
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -69,6 +70,7 @@ async def load_areas(conn: Connection, province: str) -> int:
         " ON CONFLICT (code) DO UPDATE SET name = excluded.name",
         rows,
     )
+    await bump_reference(conn)
     return len(rows)
 
 
@@ -193,6 +195,7 @@ async def load_seed(
         )
     if old_categories:
         await _record_changes(conn, seed, old_categories, old_holidays, actor)
+    await bump_reference(conn)
     return len(seed.get("agencies", [])), len(seed.get("categories", []))
 
 

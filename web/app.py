@@ -7,13 +7,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -22,6 +22,7 @@ from db.database import Database
 from web import errors, i18n, tasks
 from web.auth import StaffSessionMiddleware
 from web.client import ClientAddressMiddleware
+from web.compression import GZipMiddleware
 from web.i18n import lazy_gettext as N_
 from web.middleware import (
     BodyReadTimeoutMiddleware,
@@ -33,6 +34,7 @@ from web.middleware import (
     SecurityHeadersMiddleware,
     too_large_message,
 )
+from web.pagecache import PageCache, build_id
 from web.photo_store import open_photo_store
 from web.routes import (
     accounts,
@@ -58,16 +60,25 @@ from web.static_files import StaticFiles
 from web.templating import make_environment, render
 
 log = logging.getLogger("aduan")
+WEB_DIR = Path(__file__).parent
+DB_DIR = WEB_DIR.parent / "db"
+# gzip level of the pages compressed per request (staff pages, private links, receipts: those
+# web/pagecache.py does not keep). bench/gzip_level.py measures it on the demo's staff pages:
+# level 5 sends 1 % more bytes than level 9 for a third of the CPU on every request (level 6
+# saves 0.6 % more for 1.8 times the CPU). Pages kept by web/pagecache.py and static files are
+# compressed once, at their best.
+DYNAMIC_GZIP_LEVEL = 5
 # Three photos of up to 15 MB each, plus the form's text fields.
 MAX_BODY_BYTES = 3 * 15 * 1024 * 1024 + 1024 * 1024
 # Every route module (web/routes/, one per capability), in the order their routes are
 # matched. A module left out is not served; tests/test_architecture.py checks none is.
 ROUTE_MODULES = (
+    # residents and the public; the tracking page first, as the page a crowd asks for (no
+    # path of the modules after it overlaps one of its own)
+    tracking,
     # the site itself: health, static files, language, the installable shell
     system,
     pwa,
-    # residents and the public
-    tracking,
     reporting,
     receipts,
     performance,
@@ -98,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.database)
         await db.open()
+        # Static text files compressed once, beside the first requests (web/static_files.py).
+        precompress = asyncio.create_task(asyncio.to_thread(static.precompress))
         try:
             applied = await db.migrate()
             if applied:
@@ -113,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if task is not None:
                     task.cancel()
         finally:
+            precompress.cancel()
             await db.close()
 
     routes = [route for module in ROUTE_MODULES for route in module.routes]
@@ -127,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(BodyReadTimeoutMiddleware, timeout=settings.body_timeout),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
-        Middleware(GZipMiddleware, minimum_size=500, compresslevel=9),
+        Middleware(GZipMiddleware, level=DYNAMIC_GZIP_LEVEL),
         Middleware(ConditionalGetMiddleware),
         Middleware(LanguageMiddleware),
         Middleware(CrossOriginProtectionMiddleware, origin=settings.origin),
@@ -157,6 +171,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.photo_store = open_photo_store(settings)
     app.state.static = static
     app.state.templates = make_environment(static, timezone=settings.timezone)
+    # Rendered public pages (web/pagecache.py), kept by what they show; the build in their
+    # ETag is the code, templates, catalogue and static files, and the settings pages show.
+    app.state.page_cache = PageCache(
+        build_id(
+            (WEB_DIR, *sorted(DB_DIR.glob("*.py"))),
+            (settings.base_url, settings.timezone, str(settings.autoclose_workdays)),
+        )
+    )
     # figures of the public performance page (web/figures.py), per period
     app.state.performance_cache = {}
     return app

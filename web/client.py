@@ -19,6 +19,7 @@ import hmac
 import ipaddress
 import logging
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -45,9 +46,12 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+@lru_cache(maxsize=4096)
 def _address(text: str) -> IPAddress | None:
     """An address as a proxy writes it ("203.0.113.7", "2001:db8::1", "[2001:db8::1]:443",
-    "203.0.113.7:51234"), IPv4-mapped IPv6 turned back into IPv4; None if it is not one."""
+    "203.0.113.7:51234"), IPv4-mapped IPv6 turned back into IPv4; None if it is not one.
+    Remembered: parsing is a few microseconds twice a request, and the same proxies and
+    clients come back (a busy public page, issue 13)."""
     value = text.strip()
     if value.startswith("["):
         value = value[1:].partition("]")[0]

@@ -16,6 +16,7 @@ from babel.dates import format_date
 from starlette.requests import Request
 
 from db import exports as export_db
+from db import page_versions
 from db import stats as stats_db
 from db.database import Database
 from web import clock, i18n, stats
@@ -26,8 +27,14 @@ from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 
 # The public page's figures of a closed period barely move, and anyone may ask for them: kept
-# per app (app.state.performance_cache) for this long rather than recomputed per request.
+# per app (app.state.performance_cache) until one of the period's reports or the reference
+# data changes (read from the database on every request, so a change made through any server
+# counts at once), and for at most this long otherwise: the figures that move with time
+# alone ("overdue now", "not yet due") follow within this many seconds, on the same
+# wall-clock boundaries on every server.
 CACHE_SECONDS = 600
+# Figures kept per app: a month and a quarter, and the previous version of each.
+CACHED_PERIODS = 4
 PUBLIC_GROUPINGS = ("kelurahan", "instansi")
 GROUPING_LABELS = {
     "kelurahan": N_("Kelurahan"),
@@ -203,20 +210,34 @@ async def dashboard_data(request: Request) -> dict[str, Any]:
 # --- the public performance page ----------------------------------------------------------
 
 
-async def public_figures(request: Request, period: stats.Period) -> stats.Accumulator:
-    """The public figures of a period (confidential reports left out), recomputed at most
-    every CACHE_SECONDS per app: anyone may ask for them."""
-    cache: dict[Any, tuple[float, stats.Accumulator]] = request.app.state.performance_cache
-    key = (period.first, period.last)
+async def public_figures_key(request: Request, period: stats.Period) -> tuple[Any, ...]:
+    """What the public figures of a period are computed from: its reports (their count and
+    versions), the reference data's counter and the CACHE_SECONDS slice of time."""
+    db = request.state.db
+    start, end = period.bounds(request.app.state.settings.timezone)
+    count, versions = await page_versions.period_version(db, start, end)
+    reference = await page_versions.reference_version(db)
+    moment = int(time.time() // CACHE_SECONDS)
+    return (period.first, period.last, count, versions, reference, moment)
+
+
+async def public_figures(
+    request: Request, period: stats.Period, key: tuple[Any, ...] | None = None
+) -> stats.Accumulator:
+    """The public figures of a period (confidential reports left out), computed once per
+    `public_figures_key` per app: anyone may ask for them."""
+    key = key or await public_figures_key(request, period)
+    cache: dict[Any, stats.Accumulator] = request.app.state.performance_cache
     hit = cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
+    if hit is not None:
+        return hit
     settings = request.app.state.settings
     figures = await figures_for(
         request.state.db, period, PUBLIC_GROUPINGS, tz=settings.timezone, public=True
     )
-    cache.clear()  # two periods at most are ever asked for; keep only the fresh one
-    cache[key] = (time.monotonic(), figures)
+    cache[key] = figures
+    while len(cache) > CACHED_PERIODS:
+        del cache[next(iter(cache))]
     return figures
 
 

@@ -42,11 +42,22 @@ async def send_plain(send: Send, status: int, text: str, *, close: bool = False)
 
 
 class SecurityHeadersMiddleware:
-    """Headers every response carries; HSTS only when the site is served over HTTPS."""
+    """Headers every response carries; HSTS only when the site is served over HTTPS. A
+    response that set one of them itself keeps its own."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
-        self.hsts = hsts
+        defaults = [
+            ("content-security-policy", CONTENT_SECURITY_POLICY),
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "same-origin"),
+            ("permissions-policy", "camera=(self), geolocation=(self)"),
+        ]
+        if hsts:
+            defaults.append(("strict-transport-security", "max-age=31536000"))
+        # Encoded once: added to every response in one pass over its headers.
+        self.defaults = [(name.encode(), value.encode()) for name, value in defaults]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,14 +66,10 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self)")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _value in headers}
+                headers.extend(item for item in self.defaults if item[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

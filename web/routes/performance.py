@@ -19,13 +19,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import audit, i18n, stats, urls
+from web import audit, i18n, pagecache, stats, urls
 from web.charts import Bar, bar_chart
 from web.figures import (
     GROUPING_LABELS,
     group_labels,
     period_label,
     public_figures,
+    public_figures_key,
     public_period,
     table_row,
 )
@@ -35,15 +36,13 @@ from web.templating import render
 
 # The page is written in the language of the `lang` cookie, so no cache may reuse a copy by
 # URL alone. `no-cache` lets the browser and proxies keep a copy but makes them ask the
-# server before each use; the ETag (web.middleware.ConditionalGetMiddleware, a hash of the
-# body) differs per language, so a copy in the other language is never confirmed with a 304,
-# while a repeat visit in the same language costs a 304 of a few hundred bytes. `Vary:
-# Cookie` (set for every page by web.templating.render) tells a shared cache to keep one copy
-# per cookie. `private` would also be correct, but would lose the cheap 304 (the ETag
-# middleware leaves private pages alone); a language in the URL would be the one way to let
-# a proxy share the page, at the price of a second URL scheme for the whole site. The
-# figures themselves stay cached in memory (web/figures.py), so asking the server is cheap.
-PAGE_CACHE = "no-cache"
+# server before each use; the ETag (web/pagecache.py: a hash of what the figures are made
+# from and of the language) differs per language, so a copy in the other language is never
+# confirmed with a 304, while a repeat visit in the same language costs a 304 of a few
+# hundred bytes. `Vary: Cookie` tells a shared cache to keep one copy per cookie. A language
+# in the URL would be the one way to let a proxy share the page, at the price of a second
+# URL scheme for the whole site.
+PAGE_CACHE = pagecache.PUBLIC_PAGE_CACHE
 # A phone shows the ten most often late as bars (and, for screen readers, as a list); the
 # other late ones are one tap away, as is every group's ranking; all figures are in a CSV.
 # So the page stays a few screens long whether the city has six kelurahan or six hundred.
@@ -51,8 +50,20 @@ CHART_BARS = 10
 
 
 async def performance(request: Request) -> Response:
+    """Kept in the page cache (web/pagecache.py) by what its figures are computed from; the
+    reference data's counter in that key also covers the names and "rules changed on"."""
     kind, period = public_period(request)
-    figures = await public_figures(request, period)
+    key = await public_figures_key(request, period)
+    return await pagecache.serve(
+        request,
+        ("performance", kind, *key),
+        lambda: _page(request, kind, period, key),
+        cache_control=PAGE_CACHE,
+    )
+
+
+async def _page(request: Request, kind: str, period: stats.Period, key: Any) -> Response:
+    figures = await public_figures(request, period, key)
     db = request.state.db
     changed_on = await audit.rule_changes_after_start(
         db, period, request.app.state.settings.timezone
@@ -90,7 +101,7 @@ async def performance(request: Request) -> Response:
                 "csv": urls.path_for(request, "performance_csv") + f"?{query}",
             }
         )
-    response = render(
+    return render(
         request,
         "kinerja.html",
         {
@@ -102,8 +113,6 @@ async def performance(request: Request) -> Response:
             "rules_changed_on": _day_list(changed_on),
         },
     )
-    response.headers["Cache-Control"] = PAGE_CACHE
-    return response
 
 
 def _day_list(days: list[Any]) -> str:

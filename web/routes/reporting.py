@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from db import areas
+from db import areas, page_versions
 from db import reports as q
-from web import codes, errors, formdata, lifecycle, limits, urls
+from web import codes, errors, formdata, lifecycle, limits, pagecache, urls
 from web.forms import (
     MAX_PHOTOS,
     ReportDraft,
@@ -117,8 +117,15 @@ async def _form_page(
 
 
 async def report_form(request: Request) -> Response:
+    """The empty form, the same for everyone in a language: kept in the page cache
+    (web/pagecache.py) until the categories or areas change (their counter is the key)."""
     kecamatan = request.query_params.get("kecamatan") or None
-    return await _form_page(request, None, await _categories(request), kecamatan)
+
+    async def page() -> Response:
+        return await _form_page(request, None, await _categories(request), kecamatan)
+
+    version = await page_versions.reference_version(request.state.db)
+    return await pagecache.serve(request, ("report_form", version), page)
 
 
 async def _area(request: Request, form_data: FormData) -> tuple[dict[str, Any], str | None]:

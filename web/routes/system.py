@@ -25,7 +25,11 @@ async def healthz(request: Request) -> Response:
 
 async def static_file(request: Request) -> Response:
     static = request.app.state.static
-    return static.response(request.path_params["digest"], request.path_params["path"])
+    return await static.response(
+        request.path_params["digest"],
+        request.path_params["path"],
+        request.headers.get("accept-encoding", ""),
+    )
 
 
 def _safe_next(value: str | None) -> str:

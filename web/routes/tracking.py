@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from db import page_versions
 from db import reports as q
-from web import codes, formdata, lifecycle, parse, receipts, text, urls
+from web import codes, formdata, lifecycle, pagecache, parse, receipts, text, urls
 from web.clock import utc_now
 from web.i18n import gettext as _
 from web.i18n import translate
@@ -30,7 +31,12 @@ def _tz(request: Request) -> str:
 
 
 async def home(request: Request) -> Response:
-    return render(request, "home.html", {"lookup_error": ""})
+    """The same for everyone in a language: rendered once per deployment and language."""
+
+    async def page() -> Response:
+        return render(request, "home.html", {"lookup_error": ""})
+
+    return await pagecache.serve(request, ("home",), page)
 
 
 async def lookup(request: Request) -> Response:
@@ -94,12 +100,33 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
 
 
 async def track(request: Request) -> Response:
+    """The public timeline, the page a shared link brings hundreds to at once: answered from
+    the page cache (web/pagecache.py) by the report's version, last event and the reference
+    data's counter, read in one query on every request, so a staff action or a resident's
+    answer shows on the very next request to any server. A confidential report's public
+    page holds no content (`hidden`); its content is only ever rendered for the private
+    link, which never comes through the cache."""
     typed = request.path_params["code"]
-    report = await load_public(request, typed)
-    if report["code"] != typed:
-        return RedirectResponse(request.url_for("track", code=report["code"]), status_code=301)
+    code = codes.normalise(typed)
+    current = await page_versions.report_page_version(request.state.db, code) if code else None
+    if current is None:
+        # Unknown codes are counted per client (web/lookup.py) and answered 404 or 429.
+        report = await load_public(request, typed)
+        response = await _public_page(request, report["code"])
+        response.headers["Cache-Control"] = pagecache.PUBLIC_PAGE_CACHE
+        return response
+    if current["code"] != typed:
+        return RedirectResponse(request.url_for("track", code=current["code"]), status_code=301)
+    request.state.report_id = current["id"]
+    key = ("track", current["version"], current["last_event_id"], current["reference_version"])
+    return await pagecache.serve(request, key, lambda: _public_page(request, current["code"]))
+
+
+async def _public_page(request: Request, code: str) -> Response:
+    # Read after the key: the page is never older than the version it is kept under.
+    report = await q.report_with_names(request.state.db, code)
     context = await _page_context(request, report, private=False)
-    return render(request, "track.html", context, headers={"Cache-Control": "no-cache"})
+    return render(request, "track.html", context)
 
 
 async def _load_private(request: Request) -> Any:
