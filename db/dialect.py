@@ -103,9 +103,9 @@ class Dialect(ABC):
     async def begin_snapshot(self, conn: AsyncConnection) -> None:
         """Make the following reads on a read connection see one consistent state."""
 
-    @abstractmethod
     async def end_snapshot(self, conn: AsyncConnection) -> None:
-        """End what `begin_snapshot` began."""
+        """End what `begin_snapshot` began (it only read: nothing to keep)."""
+        await conn.exec_driver_sql("ROLLBACK")
 
     @abstractmethod
     def batches(
@@ -282,9 +282,6 @@ class SQLite(Dialect):
         # The reader runs without implicit transactions: a deferred one holds the WAL
         # snapshot of its first read until it ends, while a server goes on writing.
         await conn.exec_driver_sql("BEGIN")
-
-    async def end_snapshot(self, conn: AsyncConnection) -> None:
-        await conn.exec_driver_sql("ROLLBACK")
 
     async def batches(
         self, conn: Any, table: str, columns: list[str], size: int

@@ -60,6 +60,13 @@ async def bump_reference(conn: Connection) -> None:
     )
 
 
+async def last_audit_entry(db: Database) -> int:
+    """The id of the audit log's newest entry (0 before any): `/kinerja` says when the rules
+    of its period changed, from that log (the primary key's last value, one index step)."""
+    row = await db.lookup("SELECT max(id) AS id FROM audit_log")
+    return int(row["id"] or 0) if row is not None else 0
+
+
 async def period_version(db: Database, start: str, end: str) -> tuple[int, int]:
     """(count, sum of versions) of the reports received in [start, end): one range read of
     the received_at index."""

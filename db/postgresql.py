@@ -101,9 +101,6 @@ class PostgreSQL(Dialect):
     async def begin_snapshot(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
-    async def end_snapshot(self, conn: AsyncConnection) -> None:
-        await conn.exec_driver_sql("ROLLBACK")
-
     async def batches(
         self, conn: Any, table: str, columns: list[str], size: int
     ) -> AsyncIterator[list[Any]]:

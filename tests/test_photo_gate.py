@@ -16,17 +16,10 @@ from starlette.testclient import TestClient
 
 from tests.backend import scalar
 from tests.images import camera_like, encode
+from tests.test_errors import FIELDS
 from web import photo_gate
 from web.app import create_app
 from web.settings import Settings
-
-FIELDS = {
-    "category": "banjir",
-    "area": "31.71.01.1002",
-    "description": "Saluran air tersumbat, setiap hujan langsung tergenang.",
-    "address": "Gang Kelor depan masjid",
-    "reporter_name": "Siti Aminah",
-}
 
 
 def photo() -> tuple[str, tuple[str, bytes, str]]:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from db import page_versions
 from web import audit, i18n, pagecache, stats, urls
 from web.charts import Bar, bar_chart
 from web.figures import (
@@ -50,13 +51,15 @@ CHART_BARS = 10
 
 
 async def performance(request: Request) -> Response:
-    """Kept in the page cache (web/pagecache.py) by what its figures are computed from; the
-    reference data's counter in that key also covers the names and "rules changed on"."""
+    """Kept in the page cache (web/pagecache.py) by what its figures are computed from (the
+    reference data's counter in that key covers the names) and by the audit log's last
+    entry, which "rules changed on" is read from."""
     kind, period = public_period(request)
     key = await public_figures_key(request, period)
+    last_rule_change = await page_versions.last_audit_entry(request.state.db)
     return await pagecache.serve(
         request,
-        ("performance", kind, *key),
+        ("performance", kind, last_rule_change, *key),
         lambda: _page(request, kind, period, key),
         cache_control=PAGE_CACHE,
     )
