@@ -260,3 +260,19 @@ def test_a_request_a_browser_sends_from_another_site_is_refused(
     )
     assert refused.status_code == 403
     assert subscriptions(settings) == 1
+
+
+def test_a_client_adding_many_browsers_is_slowed_down_but_following_again_still_answers(
+    client: TestClient, settings: Settings
+) -> None:
+    code = add_report(settings)
+    subs = [subscription(str(n)) for n in range(21)]
+    for sub in subs[:20]:
+        assert client.post(push_url(code), json=sub).status_code == 201
+    refused = client.post(push_url(code), json=subs[20])
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.json()["message"].startswith("Terlalu banyak langganan")
+    assert subscriptions(settings) == 20
+    # A browser following again what it already follows is not a new follow.
+    assert client.post(push_url(code), json=subs[0]).status_code == 200

@@ -11,8 +11,11 @@ POST or DELETE a browser sends from another site, and nothing here rests on a co
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -20,8 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from db import messages
+from db import messages, ratelimit
 from web import i18n
+from web.client import client_bucket
 from web.clock import to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
@@ -31,6 +35,13 @@ from web.push import BadSubscription, parse_endpoint, parse_subscription
 
 # A PushSubscription's JSON is well under 1 KB.
 MAX_BODY_BYTES = 8 * 1024
+# New follows per client: "Laporan saya" may follow a resident's every report at once, a
+# household behind one address a few more; a script adding endpoints to a report (each
+# one a message at every step, written in the officer's transaction) is cut off early.
+FOLLOW_LIMITS = (
+    ratelimit.Limit(timedelta(minutes=1), 20),
+    ratelimit.Limit(timedelta(hours=1), 60),
+)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -80,7 +91,17 @@ async def subscribe(request: Request) -> Response:
         subscription = parse_subscription(await _json(request))
     except BadSubscription as exc:
         return _error(i18n.translate(str(exc)), 422)
+    now = utc_now()
+    # The same browser following the same report again counts once.
+    ref = hashlib.sha256(f"{report['id']} {subscription.endpoint}".encode()).hexdigest()[:32]
     async with request.state.db.write() as conn:
+        free_at = await ratelimit.take_slot(
+            conn, client_bucket(request, "push"), FOLLOW_LIMITS, now, ref
+        )
+        if free_at is not None:
+            wait = max(1, math.ceil((free_at - now).total_seconds()))
+            message = _("Terlalu banyak langganan dari sambungan ini. Coba lagi nanti.")
+            return _error(message, 429, {"Retry-After": str(wait)})
         added = await messages.subscribe_push(
             conn,
             report["id"],
@@ -88,7 +109,7 @@ async def subscribe(request: Request) -> Response:
             p256dh=subscription.p256dh,
             auth=subscription.auth,
             language=i18n.current_language.get(),
-            now=to_text(utc_now()),
+            now=to_text(now),
         )
     return JSONResponse(
         {"code": report["code"], "following": True},
