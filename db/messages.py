@@ -11,11 +11,13 @@ same message and one that dies mid-send leaves it to be taken again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from db.database import Connection
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+CHANNELS = ("push", "email", "sms", "whatsapp")
 # The longest error text kept on a message (a gateway may answer with a whole page).
 ERROR_LENGTH = 500
 
@@ -86,44 +88,78 @@ async def enqueue_push(conn: Connection, report_id: int, event_id: int, *, now: 
     )
 
 
-async def claim_due(conn: Connection, *, now: str, lease_until: str, limit: int) -> list[Any]:
-    """Take up to `limit` pending messages due at `now` for sending: each one's attempts go
-    up by one and its next attempt moves to `lease_until`, so no other sender takes it
-    meanwhile. The outer conditions are checked again on each row as it is locked
-    (PostgreSQL, READ COMMITTED), so of two senders racing for a row only one takes it."""
+async def claim_due(
+    conn: Connection,
+    *,
+    now: str,
+    lease_until: str,
+    limit: int,
+    channels: Sequence[str] = CHANNELS,
+) -> list[Any]:
+    """Take up to `limit` pending messages of `channels` due at `now` for sending: each
+    one's attempts go up by one and its next attempt moves to `lease_until`, so no other
+    sender takes it meanwhile. The outer conditions are checked again on each row as it is
+    locked (PostgreSQL, READ COMMITTED), so of two senders racing for a row only one takes
+    it."""
     return await conn.fetchall(
         "UPDATE messages SET attempts = attempts + 1, next_attempt_at = :lease_until"
         " WHERE id IN (SELECT id FROM messages WHERE state = 'pending'"
-        " AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :limit)"
+        " AND next_attempt_at <= :now AND channel IN :channels"
+        " ORDER BY next_attempt_at, id LIMIT :limit)"
         " AND state = 'pending' AND next_attempt_at <= :now"
         " RETURNING id, report_id, event_id, channel, recipient, attempts",
-        {"now": now, "lease_until": lease_until, "limit": limit},
+        {"now": now, "lease_until": lease_until, "limit": limit, "channels": list(channels)},
     )
 
 
-async def mark_sent(conn: Connection, message_id: int, *, now: str) -> None:
+async def forget_push_endpoint(conn: Connection, endpoint: str) -> None:
+    """The push service says the subscription is gone (404, 410): forget it and what it
+    follows; its messages not yet sent are failed."""
+    await conn.execute(
+        "UPDATE messages SET state = 'failed', last_error = 'subscription gone'"
+        " WHERE channel = 'push' AND recipient = :endpoint AND state = 'pending'",
+        {"endpoint": endpoint},
+    )
+    await conn.execute(
+        "DELETE FROM push_follows WHERE subscription_id IN"
+        " (SELECT id FROM push_subscriptions WHERE endpoint = :endpoint)",
+        {"endpoint": endpoint},
+    )
+    await conn.execute(
+        "DELETE FROM push_subscriptions WHERE endpoint = :endpoint", {"endpoint": endpoint}
+    )
+
+
+# The outcome of a try is written only by the sender that made it: `attempts` is the try's
+# number, as claim_due returned it. A sender whose lease ran out (another took the message
+# again meanwhile) writes nothing.
+
+
+async def mark_sent(conn: Connection, message_id: int, attempts: int, *, now: str) -> None:
     await conn.execute(
         "UPDATE messages SET state = 'sent', sent_at = :now, last_error = ''"
-        " WHERE id = :id AND state = 'pending'",
-        {"id": message_id, "now": now},
+        " WHERE id = :id AND state = 'pending' AND attempts = :attempts",
+        {"id": message_id, "attempts": attempts, "now": now},
     )
 
 
-async def retry_later(conn: Connection, message_id: int, error: str, *, at: str) -> None:
+async def retry_later(
+    conn: Connection, message_id: int, attempts: int, error: str, *, at: str
+) -> None:
     """A failure worth trying again (a gateway's 5xx, a timeout): next attempt at `at`."""
     await conn.execute(
         "UPDATE messages SET next_attempt_at = :at, last_error = :error"
-        " WHERE id = :id AND state = 'pending'",
-        {"id": message_id, "at": at, "error": error[:ERROR_LENGTH]},
+        " WHERE id = :id AND state = 'pending' AND attempts = :attempts",
+        {"id": message_id, "attempts": attempts, "at": at, "error": error[:ERROR_LENGTH]},
     )
 
 
-async def mark_failed(conn: Connection, message_id: int, error: str) -> None:
+async def mark_failed(conn: Connection, message_id: int, attempts: int, error: str) -> None:
     """A failure that trying again would not change (a 4xx, too many attempts)."""
     await conn.execute(
         "UPDATE messages SET state = 'failed', last_error = :error"
-        " WHERE id = :id AND state = 'pending'",
-        {"id": message_id, "error": error[:ERROR_LENGTH]},
+        " WHERE id = :id AND state = 'pending' AND attempts = :attempts",
+        {"id": message_id, "attempts": attempts, "error": error[:ERROR_LENGTH]},
     )
 
 

@@ -6,7 +6,8 @@ and retry it with backoff."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from starlette.testclient import TestClient
 from test_push_subscriptions import push_url, subscription, unsubscribe
@@ -147,7 +148,7 @@ def test_the_residents_own_answer_and_the_automatic_close_are_public_steps_too(
     )
 
 
-def test_senders_take_each_due_message_once_and_retry_it_with_backoff(
+def test_two_senders_never_take_the_same_message_and_a_late_one_writes_nothing(
     client: TestClient, settings: Settings
 ) -> None:
     code = add_report(settings)
@@ -155,36 +156,181 @@ def test_senders_take_each_due_message_once_and_retry_it_with_backoff(
     client.post(push_url(code), json=subscription("b"))
     apply(settings, code, "verify")
     now = utc_now()
-    lease = to_text(now + outbox.LEASE)
 
     async def scenario() -> None:
         async with Database(settings.database) as one, Database(settings.database) as two:
 
-            async def claim(db: Database, at: str = to_text(now)) -> list[int]:
+            async def claim(db: Database, at: datetime) -> list[tuple[int, int]]:
                 async with db.write() as conn:
-                    taken = await messages.claim_due(conn, now=at, lease_until=lease, limit=10)
-                    return [row["id"] for row in taken]
+                    taken = await messages.claim_due(
+                        conn, now=to_text(at), lease_until=to_text(at + outbox.LEASE), limit=10
+                    )
+                    return [(row["id"], row["attempts"]) for row in taken]
 
-            first, second = await asyncio.gather(claim(one), claim(two))
+            first, second = await asyncio.gather(claim(one, now), claim(two, now))
             assert len(first) + len(second) == 2 and not set(first) & set(second)
-            assert await claim(one) == []  # taken: not due again until the lease ends
-            sent, failing = sorted(first + second)
-            retry = outbox.next_attempt(1, now)
-            assert retry is not None
+            assert await claim(one, now) == []  # taken: not due again until the lease ends
+            (late_id, late_try), _other = sorted(first + second)
+            # The first sender died or stalled; after its lease another takes the message.
+            retaken = await claim(two, now + outbox.LEASE)
+            assert (late_id, late_try + 1) in retaken
             async with one.write() as conn:
-                await messages.mark_sent(conn, sent, now=to_text(now))
-                await messages.retry_later(conn, failing, "502 Bad Gateway", at=to_text(retry))
-            assert await claim(two, to_text(retry - timedelta(seconds=1))) == []
-            assert await claim(two, to_text(retry)) == [failing]
-            async with one.write() as conn:
-                await messages.mark_failed(conn, failing, "400 Bad Request")
+                await messages.mark_failed(conn, late_id, late_try, "stale sender")
+            async with two.write() as conn:
+                await messages.mark_sent(conn, late_id, late_try + 1, now=to_text(now))
 
     asyncio.run(scenario())
-    states = query(
-        settings, "SELECT state, attempts, last_error, sent_at FROM messages ORDER BY id"
-    )
-    assert [tuple(r)[:3] for r in states] == [("sent", 1, ""), ("failed", 2, "400 Bad Request")]
-    assert states[0][3] is not None
+    states = query(settings, "SELECT state, last_error FROM messages ORDER BY id")
+    assert tuple(states[0]) == ("sent", "")
+
+
+def endpoint_of(message: Any) -> str:
+    return str(message["recipient"])
+
+
+def test_a_sent_message_is_done_a_5xx_is_retried_later_and_a_4xx_fails_at_once(
+    client: TestClient, settings: Settings
+) -> None:
+    code = add_report(settings)
+    subs = {name: subscription(name) for name in ("ok", "busy", "bad", "broken")}
+    for sub in subs.values():
+        client.post(push_url(code), json=sub)
+    apply(settings, code, "verify")
+    answers = {
+        subs["ok"]["endpoint"]: outbox.SENT,
+        subs["busy"]["endpoint"]: outbox.Outcome(retry=True, error="503 Service Unavailable"),
+        subs["bad"]["endpoint"]: outbox.Outcome(error="400 Bad Request"),
+    }
+    calls: list[str] = []
+
+    async def push_service(message: Any) -> outbox.Outcome:
+        calls.append(endpoint_of(message))
+        if endpoint_of(message) not in answers:
+            raise ConnectionResetError("connection reset by peer")
+        return answers[endpoint_of(message)]
+
+    now = utc_now()
+
+    async def deliver(at: datetime) -> int:
+        async with Database(settings.database) as db:
+            return await outbox.deliver_due(db, {"push": push_service}, now=at)
+
+    assert run_async(deliver(now)) == 4
+    by_endpoint = {
+        row[0]: tuple(row)[1:]
+        for row in query(settings, "SELECT recipient, state, attempts, last_error FROM messages")
+    }
+    assert by_endpoint[subs["ok"]["endpoint"]] == ("sent", 1, "")
+    assert by_endpoint[subs["busy"]["endpoint"]] == ("pending", 1, "503 Service Unavailable")
+    assert by_endpoint[subs["bad"]["endpoint"]] == ("failed", 1, "400 Bad Request")
+    assert by_endpoint[subs["broken"]["endpoint"]][:2] == ("pending", 1)
+    assert "ConnectionResetError" in by_endpoint[subs["broken"]["endpoint"]][2]
+    # Nothing is due before the first wait is over; then only the two worth retrying.
+    assert run_async(deliver(now + outbox.retry_delay(1) - timedelta(seconds=1))) == 0
+    calls.clear()
+    assert run_async(deliver(now + outbox.retry_delay(1))) == 2
+    assert sorted(calls) == sorted([subs["busy"]["endpoint"], subs["broken"]["endpoint"]])
+
+
+def test_a_message_that_keeps_failing_is_given_up_after_the_last_try(
+    client: TestClient, settings: Settings
+) -> None:
+    code = add_report(settings)
+    client.post(push_url(code), json=subscription())
+    apply(settings, code, "verify")
+
+    async def down(message: Any) -> outbox.Outcome:
+        return outbox.Outcome(retry=True, error="502 Bad Gateway")
+
+    async def keep_trying() -> int:
+        at, tries = utc_now(), 0
+        async with Database(settings.database) as db:
+            while await outbox.deliver_due(db, {"push": down}, now=at):
+                tries += 1
+                at += outbox.LONGEST_WAIT
+        return tries
+
+    assert run_async(keep_trying()) == outbox.MAX_ATTEMPTS
+    row = query(settings, "SELECT state, attempts, last_error FROM messages")[0]
+    assert tuple(row) == ("failed", outbox.MAX_ATTEMPTS, "502 Bad Gateway")
+
+
+def test_a_subscription_the_push_service_says_is_gone_is_forgotten(
+    client: TestClient, settings: Settings
+) -> None:
+    first, second = add_report(settings), add_report(settings)
+    gone, kept = subscription("gone"), subscription("kept")
+    for code in (first, second):
+        client.post(push_url(code), json=gone)
+    client.post(push_url(first), json=kept)
+    apply(settings, first, "verify")
+
+    async def push_service(message: Any) -> outbox.Outcome:
+        if endpoint_of(message) == gone["endpoint"]:
+            return outbox.Outcome(gone=True, error="410 Gone")
+        return outbox.SENT
+
+    async def deliver() -> int:
+        async with Database(settings.database) as db:
+            return await outbox.deliver_due(db, {"push": push_service})
+
+    assert run_async(deliver()) == 2
+    assert [tuple(r) for r in query(settings, "SELECT endpoint FROM push_subscriptions")] == [
+        (kept["endpoint"],)
+    ]
+    assert scalar(settings, "SELECT COUNT(*) FROM push_follows") == 1
+    states = dict(tuple(r) for r in query(settings, "SELECT recipient, state FROM messages"))
+    assert states == {gone["endpoint"]: "failed", kept["endpoint"]: "sent"}
+    apply(settings, second, "verify")  # the second report's step reaches nobody now
+    assert count(settings) == 2
+
+
+def test_two_servers_delivering_at_once_send_each_message_once(
+    client: TestClient, settings: Settings
+) -> None:
+    code = add_report(settings)
+    for n in range(6):
+        client.post(push_url(code), json=subscription(str(n)))
+    for kind, note in (("verify", ""), ("progress", "Mulai"), ("resolve", "Selesai")):
+        apply(settings, code, kind, public_note=note)
+    assert count(settings) == 18
+    calls: list[int] = []
+
+    async def push_service(message: Any) -> outbox.Outcome:
+        calls.append(message["id"])
+        await asyncio.sleep(0.001)
+        return outbox.SENT
+
+    async def both() -> None:
+        async with Database(settings.database) as one, Database(settings.database) as two:
+
+            async def server(db: Database) -> None:
+                while await outbox.deliver_due(db, {"push": push_service}, limit=4):
+                    pass
+
+            await asyncio.gather(server(one), server(two))
+
+    asyncio.run(both())
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 18
+    assert scalar(settings, "SELECT COUNT(*) FROM messages WHERE state = 'sent'") == 18
+
+
+def test_a_channel_without_a_sender_is_left_for_one_that_has_it(
+    client: TestClient, settings: Settings
+) -> None:
+    code = add_report(settings)
+    client.post(push_url(code), json=subscription())
+    apply(settings, code, "verify")
+
+    async def email(message: Any) -> outbox.Outcome:
+        raise AssertionError("only push messages are waiting")
+
+    async def deliver() -> int:
+        async with Database(settings.database) as db:
+            return await outbox.deliver_due(db, {"email": email})
+
+    assert run_async(deliver()) == 0
+    assert tuple(query(settings, "SELECT state, attempts FROM messages")[0]) == ("pending", 0)
 
 
 def test_the_wait_between_tries_doubles_up_to_a_limit_then_the_message_fails() -> None:
