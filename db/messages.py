@@ -171,3 +171,17 @@ async def of_report(conn: Connection, report_id: int) -> list[Any]:
         " ORDER BY id",
         {"report_id": report_id},
     )
+
+
+async def push_details(conn: Connection, message_id: int) -> Any:
+    """What a push message is made from: its report's code and confidentiality, the
+    event's kind and public note, and the subscription's keys and language (None when the
+    subscription is gone). Nothing about the reporter is read."""
+    return await conn.fetchone(
+        "SELECT m.id, m.recipient, r.code, r.confidential, e.kind, e.public_note,"
+        " s.p256dh, s.auth, s.language FROM messages m"
+        " JOIN reports r ON r.id = m.report_id JOIN report_events e ON e.id = m.event_id"
+        " LEFT JOIN push_subscriptions s ON s.endpoint = m.recipient"
+        " WHERE m.id = :id",
+        {"id": message_id},
+    )

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from web.codes import display
 from web.i18n import lazy_gettext as N_
+from web.i18n import translations
+from web.lifecycle.timeline import label
 
 # Push services' endpoints are a few hundred characters; far longer is not one.
 MAX_ENDPOINT = 1000
@@ -67,3 +71,33 @@ def parse_subscription(data: Any) -> Subscription:
     if auth is None or len(auth) != AUTH_BYTES:
         raise BadSubscription(N_("Langganan tidak sah: kunci auth tidak dikenali."))
     return Subscription(endpoint, keys["p256dh"].rstrip("="), keys["auth"].rstrip("="))
+
+
+# A notification shows a few lines; the tracking page has the whole note.
+NOTE_LENGTH = 240
+
+
+def payload(details: Mapping[str, Any], *, tracking_path: str) -> dict[str, str]:
+    """What a push message carries to the service worker, in the subscriber's language:
+    the report's code, the step's public name and its public note, and the page a tap
+    opens. Nothing about the reporter; for a confidential report not even the step or
+    the note (its public page shows neither), only that there is news."""
+    language = details["language"] or "id"
+    translate = translations(language).gettext
+    code = details["code"]
+    if details["confidential"]:
+        body = translate(N_("Ada kabar baru tentang laporan ini. Buka tautan pribadinya."))
+    else:
+        body = translate(label(details["kind"], "public"))
+        note = " ".join(str(details["public_note"] or "").split())
+        if note:
+            cut = note if len(note) <= NOTE_LENGTH else note[: NOTE_LENGTH - 1].rstrip() + "…"
+            body = f"{body}: {cut}"
+    return {
+        "code": code,
+        "title": translate("Laporan %(code)s") % {"code": display(code)},
+        "body": body,
+        "step": "" if details["confidential"] else details["kind"],
+        "url": tracking_path,
+        "lang": language,
+    }
