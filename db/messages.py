@@ -2,7 +2,7 @@
 follows, and the durable outbox of messages (`messages`) every channel is sent from.
 
 A message is written in the same transaction as the public timeline event that causes it
-(web/lifecycle/notify.py), and the unique index `messages_once` makes one per report,
+(web/lifecycle/events.py), and the unique index `messages_once` makes one per report,
 event, channel and recipient: enqueueing the same event again, from a retry or another
 server, adds nothing. Senders take due messages with `claim_due`, which moves each one's
 `next_attempt_at` forward by a lease in the same statement, so two servers never take the
