@@ -29,6 +29,9 @@ EXPECTED_TABLES = {
     "audit_log",
     "held_photos",
     "task_leases",
+    "push_subscriptions",
+    "push_follows",
+    "messages",
     "schema_migrations",
 }
 

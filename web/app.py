@@ -47,6 +47,7 @@ from web.routes import (
     intake,
     open311,
     performance,
+    push,
     pwa,
     receipts,
     reporting,
@@ -82,6 +83,8 @@ ROUTE_MODULES = (
     reporting,
     receipts,
     performance,
+    # residents following a report's steps (Web Push)
+    push,
     # other systems
     open311,
     # staff

@@ -19,6 +19,7 @@ from web.i18n import lazy_gettext as N_
 from web.lifecycle.create import add_photos
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import CHANGED_MEANWHILE, Conflict, DomainError, not_allowed
+from web.lifecycle.events import add_event
 from web.lifecycle.rules import RESPONDING_ACTIONS, TRANSITIONS, clock_start, next_due
 from web.photos import Photo
 from web.text import visible_length
@@ -188,7 +189,7 @@ async def apply_action(
             change.changes["first_response_at"] = stamp
         if not await q.update_report(conn, report["id"], report["version"], change.changes):
             raise Conflict(N_("Laporan ini baru saja diubah petugas lain."))
-        event_id = await q.insert_event(
+        event_id = await add_event(
             conn,
             report["id"],
             action.kind,
@@ -202,7 +203,7 @@ async def apply_action(
         )
         await add_photos(conn, report["id"], event_id, action.photos, stamp)
         if change.related_id is not None:
-            await q.insert_event(
+            await add_event(
                 conn,
                 change.related_id,
                 "merged_in",

@@ -11,6 +11,7 @@ from web.clock import to_text, utc_now
 from web.i18n import lazy_gettext as N_
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import Conflict, DomainError
+from web.lifecycle.events import add_event
 from web.lifecycle.rules import awaits_answer, can_reopen
 from web.text import visible_length
 
@@ -72,7 +73,7 @@ async def resident_answer(
             kind, target = "reopened", "in_progress"
         if not await q.update_report(conn, report["id"], report["version"], changes):
             raise Conflict(N_("Laporan ini baru saja berubah. Muat ulang halaman."))
-        await q.insert_event(
+        await add_event(
             conn,
             report["id"],
             kind,

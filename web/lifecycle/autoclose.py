@@ -17,6 +17,7 @@ from db import reports as q
 from db.database import Database
 from web.clock import from_text, to_text, utc_now
 from web.lifecycle.deadlines import autoclose_at, autoclose_candidates_before
+from web.lifecycle.events import add_event
 
 log = logging.getLogger("aduan.tasks")
 
@@ -77,7 +78,7 @@ async def _close_one(db: Database, candidate: Any, stamp: str) -> bool:
         }
         if not await q.update_report(conn, report["id"], report["version"], changes):
             return False
-        await q.insert_event(
+        await add_event(
             conn, report["id"], "closed", status_after="closed", actor="system", created_at=stamp
         )
         return True

@@ -17,6 +17,7 @@ from web.clock import from_text, to_text, utc_now
 from web.i18n import lazy_gettext as N_
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import DomainError, IdempotencyMismatch
+from web.lifecycle.events import add_event
 from web.lifecycle.rules import clock_start
 from web.photos import Photo
 
@@ -194,7 +195,7 @@ async def create_report(
                     return _replay(existing, request_hash, device_hash)
         else:
             raise RuntimeError("no free tracking code after 10 tries")
-        event_id = await q.insert_event(
+        event_id = await add_event(
             conn,
             report_id,
             "received",

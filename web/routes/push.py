@@ -1,0 +1,150 @@
+"""Following a report from a browser through Web Push: `POST /api/v1/reports/{code}/push`
+with the browser's PushSubscription JSON subscribes it to the report's public steps (201,
+or 200 when it already follows them), `DELETE` the same URL with `{"endpoint": …}` stops
+it (204). A confidential report is followed only with its private link's token (`?k=`);
+stopping needs no token, only the endpoint, which nobody but its browser knows.
+
+Cross-site requests: like `/api/v1/reports`, these are plain JSON calls our own pages make
+with fetch (same origin); CrossOriginProtectionMiddleware (web/middleware.py) refuses a
+POST or DELETE a browser sends from another site, and nothing here rests on a cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from db import messages, ratelimit
+from web import i18n
+from web.client import client_bucket
+from web.clock import to_text, utc_now
+from web.i18n import gettext as _
+from web.i18n import lazy_gettext as N_
+from web.lookup import load_public
+from web.privatelinks import private_token_valid
+from web.push import BadSubscription, parse_endpoint, parse_subscription
+
+# A PushSubscription's JSON is well under 1 KB.
+MAX_BODY_BYTES = 8 * 1024
+# New follows per client: "Laporan saya" may follow a resident's every report at once, a
+# household behind one address a few more; a script adding endpoints to a report (each
+# one a message at every step, written in the officer's transaction) is cut off early.
+FOLLOW_LIMITS = (
+    ratelimit.Limit(timedelta(minutes=1), 20),
+    ratelimit.Limit(timedelta(hours=1), 60),
+)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _error(message: str, status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"message": message}, status_code=status, headers={**NO_STORE, **(headers or {})}
+    )
+
+
+def _not_found(exc: HTTPException) -> JSONResponse:
+    """An unknown code (404), or a client past its limit of unknown codes (429)."""
+    message = exc.detail if exc.status_code == 429 else _("Laporan tidak ditemukan.")
+    return _error(message, exc.status_code, exc.headers)
+
+
+async def _report(request: Request) -> Any:
+    """The report named in the URL; HTTPException 404 (or 429 for a client guessing)."""
+    return await load_public(request, request.path_params["code"])
+
+
+async def _json(request: Request) -> Any:
+    """The body as JSON; BadSubscription when it is not JSON or too large."""
+    try:
+        body = await request.body()
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise BadSubscription(N_("Langganan tidak sah: kiriman terlalu besar.")) from exc
+        raise
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadSubscription(N_("Langganan tidak sah: isinya bukan JSON.")) from exc
+
+
+async def subscribe(request: Request) -> Response:
+    try:
+        report = await _report(request)
+    except HTTPException as exc:
+        return _not_found(exc)
+    if report["confidential"] and not private_token_valid(
+        request, report["code"], request.query_params.get("k", "")
+    ):
+        return _error(
+            _("Laporan ini rahasia: buka dari tautan pribadinya untuk menerima kabar."), 403
+        )
+    try:
+        subscription = parse_subscription(await _json(request))
+    except BadSubscription as exc:
+        return _error(i18n.translate(str(exc)), 422)
+    now = utc_now()
+    # The same browser following the same report again counts once.
+    ref = hashlib.sha256(f"{report['id']} {subscription.endpoint}".encode()).hexdigest()[:32]
+    async with request.state.db.write() as conn:
+        free_at = await ratelimit.take_slot(
+            conn, client_bucket(request, "push"), FOLLOW_LIMITS, now, ref
+        )
+        if free_at is not None:
+            wait = max(1, math.ceil((free_at - now).total_seconds()))
+            message = _("Terlalu banyak langganan dari sambungan ini. Coba lagi nanti.")
+            return _error(message, 429, {"Retry-After": str(wait)})
+        added = await messages.subscribe_push(
+            conn,
+            report["id"],
+            endpoint=subscription.endpoint,
+            p256dh=subscription.p256dh,
+            auth=subscription.auth,
+            language=i18n.current_language.get(),
+            now=to_text(now),
+        )
+    return JSONResponse(
+        {"code": report["code"], "following": True},
+        status_code=201 if added else 200,
+        headers=NO_STORE,
+    )
+
+
+async def unsubscribe(request: Request) -> Response:
+    try:
+        report = await _report(request)
+    except HTTPException as exc:
+        return _not_found(exc)
+    try:
+        endpoint = parse_endpoint(await _json(request))
+    except BadSubscription as exc:
+        return _error(i18n.translate(str(exc)), 422)
+    async with request.state.db.write() as conn:
+        await messages.unsubscribe_push(conn, report["id"], endpoint)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+routes = [
+    Route(
+        "/api/v1/reports/{code}/push",
+        subscribe,
+        methods=["POST"],
+        name="push_subscribe",
+        max_body_size=MAX_BODY_BYTES,
+    ),
+    Route(
+        "/api/v1/reports/{code}/push",
+        unsubscribe,
+        methods=["DELETE"],
+        name="push_unsubscribe",
+        max_body_size=MAX_BODY_BYTES,
+    ),
+]
