@@ -215,12 +215,10 @@ class Streamed:
     chunks_read: int = 0
 
 
-def stream_post(
-    client: TestClient, path: str, chunks: Iterable[bytes], content_type: str
-) -> Streamed:
-    """POST a body without Content-Length (as chunked transfer arrives) straight to the app,
-    one chunk per `receive`, counting how far the app read before it answered."""
-    scope = {
+def post_scope(client: TestClient, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The ASGI scope of a same-origin POST to `path` on the test client's app, for tests
+    that call the app directly with bodies or headers no HTTP client would send."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -230,16 +228,21 @@ def stream_post(
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", content_type.encode()),
-            (b"transfer-encoding", b"chunked"),
-            (b"sec-fetch-site", b"same-origin"),
-        ],
+        "headers": [(b"host", b"testserver"), *headers, (b"sec-fetch-site", b"same-origin")],
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
         "state": dict(client.app_state),
     }
+
+
+def stream_post(
+    client: TestClient, path: str, chunks: Iterable[bytes], content_type: str
+) -> Streamed:
+    """POST a body without Content-Length (as chunked transfer arrives) straight to the app,
+    one chunk per `receive`, counting how far the app read before it answered."""
+    scope = post_scope(
+        client, path, [(b"content-type", content_type.encode()), (b"transfer-encoding", b"chunked")]
+    )
     seen = Streamed()
     pending = iter(chunks)
 

@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.backend import query, set_operator_environment
-from tests.helpers import GAMBIR, act, add_account, add_report, csrf_of, login
+from tests.helpers import GAMBIR, act, add_account, add_report, csrf_of, login, post_scope
 from tests.test_cli import run_cli
 from tests.test_deadlines import targets_form
 from tests.test_open311 import BASE, FORMATS, assert_errors
@@ -282,26 +282,8 @@ def test_a_holiday_day_outside_the_calendar_is_not_found(
 def asgi_post(client: TestClient, path: str, content_length: bytes, body: bytes) -> int:
     """POST straight to the ASGI app with a Content-Length that no HTTP client would send
     (a server in front may pass it on unchecked). Returns the status sent."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/x-www-form-urlencoded"),
-            (b"content-length", content_length),
-            (b"sec-fetch-site", b"same-origin"),
-        ],
-        "client": ("127.0.0.1", 1234),
-        "server": ("testserver", 80),
-        "state": dict(client.app_state),
-    }
+    form = b"application/x-www-form-urlencoded"
+    scope = post_scope(client, path, [(b"content-type", form), (b"content-length", content_length)])
     sent: list[dict] = []
 
     async def call() -> None:

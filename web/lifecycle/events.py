@@ -6,6 +6,8 @@ messages nor a message left for a step rolled back. An internal note causes none
 
 from __future__ import annotations
 
+from typing import Any
+
 from db import messages
 from db import reports as q
 from db.database import Connection
@@ -18,26 +20,14 @@ async def add_event(
     kind: str,
     *,
     created_at: str,
-    actor: str,
-    status_after: str | None = None,
     public_note: str = "",
-    internal_note: str = "",
-    user_id: int | None = None,
-    related_report_id: int | None = None,
+    **fields: Any,
 ) -> int:
-    """Append one event to a report's timeline (inside the caller's write transaction) and,
-    when the public may see it, enqueue its messages; returns the event's id."""
+    """Append one event to a report's timeline (inside the caller's write transaction, with
+    the other fields of `db.reports.insert_event`) and, when the public may see it, enqueue
+    its messages; returns the event's id."""
     event_id = await q.insert_event(
-        conn,
-        report_id,
-        kind,
-        created_at=created_at,
-        actor=actor,
-        status_after=status_after,
-        public_note=public_note,
-        internal_note=internal_note,
-        user_id=user_id,
-        related_report_id=related_report_id,
+        conn, report_id, kind, created_at=created_at, public_note=public_note, **fields
     )
     if is_public_event({"kind": kind, "public_note": public_note}):
         await messages.enqueue_push(conn, report_id, event_id, now=created_at)
