@@ -496,6 +496,9 @@ def test_a_report_queued_offline_keeps_the_resident_on_the_form_then_offers_the_
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     try:
         page.goto(live_server.url + "/lapor")
+        # Let the service worker finish installing first: Chromium logs its own console
+        # error when a worker script fetch is cut off by going offline mid-install.
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
         context.set_offline(True)
         page.select_option("#category", "banjir")
         page.select_option("#area", GAMBIR)
