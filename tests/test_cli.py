@@ -182,6 +182,7 @@ def test_backup_taken_while_another_connection_writes_restores_intact(
     assert 0 < in_backup <= written
     assert (target / "photos" / "ab" / photo.name).read_bytes() == b"\xff\xd8fake"
     assert oct((target / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert oct((target / "vapid_private_key.pem").stat().st_mode & 0o777) == "0o600"
     # the restored folder runs as a data directory
     with TestClient(create_app(make_settings(target))) as client:
         assert client.get("/healthz").json()["status"] == "ok"

@@ -22,7 +22,7 @@ from db import database, dialect, reference, transfer
 from db.audit import CONSOLE
 from db.database import Database
 from db.postgresql import PostgreSQL
-from web import apikeys, audit, tasks
+from web import apikeys, audit, tasks, vapid
 from web.clock import to_text, utc_now
 from web.passwords import MIN_LENGTH, hash_password
 from web.photo_migrate import PhotoCopyError, migrate_photos
@@ -233,6 +233,7 @@ async def init(args: argparse.Namespace, settings: Settings) -> int:
         async with db.write() as conn:
             count = await reference.load_areas(conn, args.region)
             agencies, categories = await reference.load_seed(conn, seed)
+        vapid.application_server_key(settings)  # the Web Push key pair, made once
         kelurahan = sum(1 for a in areas if a.level == 4)
         print(
             f"Loaded {count} areas of province {args.region} ({kelurahan} kelurahan/desa), "
@@ -342,10 +343,10 @@ def backup(target: Path, settings: Settings) -> int:
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, out)
             photos += 1
-    secret = settings.data_dir / "secret_key"
-    if secret.exists():
-        shutil.copy2(secret, target / "secret_key")
-        os.chmod(target / "secret_key", 0o600)
+    for name in ("secret_key", vapid.VAPID_FILE_NAME):
+        if (settings.data_dir / name).exists():
+            shutil.copy2(settings.data_dir / name, target / name)
+            os.chmod(target / name, 0o600)
     if settings.photo_store is None:
         print(f"Backup written to {target}: {stored} and {photos} photo files.")
         return 0

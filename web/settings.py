@@ -159,6 +159,10 @@ class Settings:
     # None: files under photo_dir
     photo_store: S3Location | None = None
 
+    # ADUAN_VAPID_PRIVATE_KEY: the Web Push signing key shared by every app server (web/vapid.py);
+    # empty: made once into the data directory
+    vapid_private_key: str = field(default="", repr=False)
+
     @property
     def db_path(self) -> Path:
         """The SQLite file (used when no database URL is set)."""
@@ -254,4 +258,5 @@ class Settings:
             trusted_proxies=trusted_proxies,
             database_url=database_url,
             photo_store=photo_store,
+            vapid_private_key=(env.get("ADUAN_VAPID_PRIVATE_KEY") or "").strip(),
         )
