@@ -126,7 +126,7 @@ REPORT_PAGE_COLUMNS = f"""
     r.on_behalf, r.on_behalf_no_phone, r.written_at, r.received_at, r.status,
     r.status_changed_at, r.response_due_at, r.first_response_at, r.dispatch_due_at,
     r.resolution_due_at, r.resolved_at, r.closed_at, r.next_due_at, r.duplicate_of,
-    r.rating, r.reopen_count, r.version, r.updated_at, c.default_agency_code,
+    r.rating, r.reopen_count, r.version, r.updated_at, r.notify_by, c.default_agency_code,
     {REPORT_NAMES}
 """
 

@@ -47,6 +47,7 @@ TABLES = (
     "audit_log",
     "canned_replies",
     "categories",
+    "contact_taps",
     "held_photos",
     "holidays",
     "messages",

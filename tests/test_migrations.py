@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "push_subscriptions",
     "push_follows",
     "messages",
+    "contact_taps",
     "schema_migrations",
 }
 

@@ -51,6 +51,7 @@ from web.routes import (
     pwa,
     receipts,
     reporting,
+    staff_contact,
     staff_login,
     staff_reports,
     system,
@@ -91,6 +92,7 @@ ROUTE_MODULES = (
     staff_login,
     inbox,
     staff_reports,
+    staff_contact,
     intake,
     # supervisors
     dashboard,

@@ -18,15 +18,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import areas as area_db
+from db import contact as contact_db
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, lifecycle, parse, text, urls
+from web import auth, codes, lifecycle, notices, parse, text, urls, whatsapp
 from web.clock import to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
 from web.lifecycle import timeline
 from web.lifecycle.errors import CHANGED_MEANWHILE
+from web.lifecycle.rules import is_public_event
 from web.photo_files import photo_response, photo_store
 from web.photo_store import PhotoStore
 from web.photos import Photo
@@ -89,6 +91,7 @@ async def _report_response(
     photos = await report_db.photos(db, report["id"])
     grouped = timeline.group_photos(events, photos)
     actions = lifecycle.available_actions(report["status"], account.role)
+    sent, taps = await contact_db.case_notices(db, report["id"])
     context = {
         "report": report,
         "events": events,
@@ -108,6 +111,12 @@ async def _report_response(
         "categories": await report_db.categories(db) if "recategorise" in actions else [],
         "kelurahan": await area_db.kelurahan_list(db) if "recategorise" in actions else [],
         "action_photos": ACTION_PHOTOS,
+        "public_event": is_public_event,
+        "notices": notices.by_event(sent, show_contact=notices.sees_contact(report, account)),
+        "notice_channels": notices.CHANNEL_LABELS,
+        "notice_states": notices.STATE_LABELS,
+        "taps": notices.taps_by_event(taps),
+        "tell_whatsapp": whatsapp.may_tell(report, account),
     }
     return render(request, "staf/laporan.html", context, status_code=status_code)
 
