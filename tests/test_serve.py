@@ -5,6 +5,7 @@ descriptors without flooding its log, and every worker writes the request log.""
 
 from __future__ import annotations
 
+import http.client
 import os
 import resource
 import shutil
@@ -367,3 +368,30 @@ def test_connections_of_a_worker_socket_get_tcp_nodelay() -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_one_connection_carries_pages_heads_and_not_modified_answers_whole(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Heads held back to leave with their bodies (web/server.py) still go out when no
+    body follows: HEAD and 304 answers on a kept-alive connection, then a page again."""
+    with running_server(data_dir, tmp_path / "log") as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        try:
+            conn.request("GET", "/")
+            first = conn.getresponse()
+            body = first.read()
+            assert first.status == 200 and b"</html>" in body
+            assert first.getheader("server") is None  # the software is nobody's business
+            etag = first.getheader("etag")
+            assert etag
+            conn.request("HEAD", "/")
+            head = conn.getresponse()
+            assert head.status == 200 and head.read() == b""
+            conn.request("GET", "/", headers={"If-None-Match": etag})
+            unchanged = conn.getresponse()
+            assert unchanged.status == 304 and unchanged.read() == b""
+            conn.request("GET", "/healthz")
+            assert conn.getresponse().status == 200
+        finally:
+            conn.close()

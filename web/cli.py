@@ -212,6 +212,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         access_log=False,
+        server_header=False,  # no "server: uvicorn": what runs here is nobody's business
         # X-Forwarded-For is read by our own middleware, from ADUAN_TRUSTED_PROXIES only
         # (web/client.py); uvicorn would believe it from 127.0.0.1, i.e. from anyone
         # sending it through a local proxy that passes the header on.

@@ -98,6 +98,51 @@ async def _check_database(target: str | Path) -> None:
         ) from exc
 
 
+class CoalescingTransport:
+    """The connection's transport, holding a response's head until its body's first bytes so
+    that both leave in one write: one system call and, for a page of a few KB, one TCP
+    segment instead of two (the sockets have TCP_NODELAY, so each write is a packet).
+    uvicorn writes the head as soon as the app starts its response; a head with no body
+    after it (a 304, a HEAD request) goes out at the event loop's next turn."""
+
+    # A body this large is written on its own rather than copied behind the head.
+    JOIN_LIMIT = 64 * 1024
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held = b""
+
+    def write(self, data: bytes) -> None:
+        if self._held:
+            held, self._held = self._held, b""
+            if len(data) <= self.JOIN_LIMIT:
+                self._transport.write(held + data)
+                return
+            self._transport.write(held)
+        if data.startswith(b"HTTP/"):
+            self._held = data
+            self._loop.call_soon(self.flush)
+        elif data:
+            self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held:
+            held, self._held = self._held, b""
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = b""
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class HeaderTimeoutProtocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline for each request's line and headers.
 
@@ -119,7 +164,7 @@ class HeaderTimeoutProtocol(H11Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         self._wait_for_request()
 
     def connection_lost(self, exc: Exception | None) -> None:
