@@ -88,6 +88,17 @@ async def enqueue_push(conn: Connection, report_id: int, event_id: int, *, now: 
     )
 
 
+async def any_due(conn: Connection, *, now: str, channels: Sequence[str] = CHANNELS) -> bool:
+    """Whether a pending message of `channels` is due at `now`: a read, so a sender that
+    looks every few seconds takes the write lock only when there is something to send."""
+    found = await conn.scalar(
+        "SELECT 1 FROM messages WHERE state = 'pending' AND next_attempt_at <= :now"
+        " AND channel IN :channels LIMIT 1",
+        {"now": now, "channels": list(channels)},
+    )
+    return found is not None
+
+
 async def claim_due(
     conn: Connection,
     *,

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from db.database import Database
-from web import errors, i18n, tasks
+from web import errors, i18n, notify, tasks
 from web.auth import StaffSessionMiddleware
 from web.client import ClientAddressMiddleware
 from web.compression import GZipMiddleware
@@ -120,16 +120,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             applied = await db.migrate()
             if applied:
                 log.info("applied migrations %s", applied)
-            task = (
-                asyncio.create_task(tasks.run_forever(db, settings, app.state.photo_store))
-                if settings.run_tasks
-                else None
-            )
+            task = delivery = None
+            stop_delivery = asyncio.Event()
+            if settings.run_tasks:
+                task = asyncio.create_task(tasks.run_forever(db, settings, app.state.photo_store))
+                # residents' messages (web/notify.py), every few seconds
+                delivery = asyncio.create_task(notify.deliver_forever(db, settings, stop_delivery))
             try:
                 yield {"db": db}
             finally:
                 if task is not None:
                     task.cancel()
+                if delivery is not None:
+                    await notify.stop_delivery(delivery, stop_delivery)
         finally:
             precompress.cancel()
             await db.close()

@@ -7,10 +7,17 @@ action. A sender answers with an Outcome: sent; worth retrying (a 5xx, a timeout
 error on the way), after `retry_delay(attempts)`, doubling from 30 seconds up to 6 hours,
 and failed after MAX_ATTEMPTS tries; failed at once (a 4xx: retrying would not help); or,
 for Web Push, the subscription is gone (404/410), which forgets it.
+
+The messages of a batch are sent side by side (CONCURRENT recipients at a time, each
+recipient's in the order of their steps), so one push service that does not answer holds up
+only its own messages; a message whose lease is about to run
+out before its turn is not sent at all (another server may have taken it by then) and is
+taken again later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +36,9 @@ LONGEST_WAIT = timedelta(hours=6)
 # 30 s, 1, 2, 4, 8, 16, 32 min, 1 h 4 min: about two hours from the first try to the last.
 MAX_ATTEMPTS = 8
 BATCH = 50
+CONCURRENT = 10
+# A message is sent only while this much of its lease is left (more than a sender's timeout).
+LEASE_MARGIN = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -79,17 +89,37 @@ async def deliver_due(
     if not senders:
         return 0
     moment = now or utc_now()
+    channels = sorted(senders)
+    async with db.read() as conn:
+        if not await messages.any_due(conn, now=to_text(moment), channels=channels):
+            return 0
     async with db.write() as conn:
         taken = await messages.claim_due(
             conn,
             now=to_text(moment),
             lease_until=to_text(moment + LEASE),
             limit=limit,
-            channels=sorted(senders),
+            channels=channels,
         )
+    send_before = moment + LEASE - LEASE_MARGIN
+    turns = asyncio.Semaphore(CONCURRENT)
+    # One recipient's messages one after another, in the order of their steps.
+    by_recipient: dict[tuple[str, str], list[Any]] = {}
     for message in taken:
-        outcome = await _send(senders[message["channel"]], message)
-        await _record(db, message, outcome, now or utc_now())
+        by_recipient.setdefault((message["channel"], message["recipient"]), []).append(message)
+
+    async def deliver(queue: list[Any]) -> None:
+        async with turns:
+            for message in queue:
+                if (now or utc_now()) >= send_before:
+                    return
+                outcome = await _send(senders[message["channel"]], message)
+                try:
+                    await _record(db, message, outcome, now or utc_now())
+                except Exception:
+                    log.exception("message %s: outcome not recorded", message["id"])
+
+    await asyncio.gather(*(deliver(queue) for queue in by_recipient.values()))
     return len(taken)
 
 

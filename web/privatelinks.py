@@ -12,7 +12,16 @@ from starlette.requests import Request
 
 
 def private_serializer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(request.app.state.settings.secret_key, salt="aduan.report-private")
+    return _serializer(request.app.state.settings.secret_key)
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="aduan.report-private")
+
+
+def token_for(secret_key: str, code: str) -> str:
+    """A private link's token outside a request (a push message sent in the background)."""
+    return str(_serializer(secret_key).dumps(code))
 
 
 def private_token(request: Request, code: str) -> str:

@@ -4,13 +4,20 @@ sends is checked here before anything is stored: an endpoint is an https URL the
 will later POST to, and the keys must be what the encryption needs (a P-256 public key in
 uncompressed form, 65 bytes; a 16-byte authentication secret), so a subscription that
 could never be delivered to is refused when it is made, not when a step happens.
+
+The endpoint is also the one address a stranger can make the server send requests to, so
+only the browsers' own push services are accepted (KNOWN_PUSH_HOSTS, plus the operator's
+ADUAN_PUSH_HOSTS): never a host inside the city's network, nor plain http. The sender checks
+again before each POST (web/webpush.py), for a subscription stored before a host was
+taken off the list.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,11 +26,24 @@ from web.codes import display
 from web.i18n import lazy_gettext as N_
 from web.i18n import translations
 from web.lifecycle.timeline import label
+from web.settings import PushHost
 
 # Push services' endpoints are a few hundred characters; far longer is not one.
 MAX_ENDPOINT = 1000
 P256DH_BYTES = 65
 AUTH_BYTES = 16
+# The push services of the browsers residents use: Chrome, Edge and Samsung Internet on
+# Android, Opera and Brave (Firebase Cloud Messaging); Firefox (Mozilla's autopush); Safari on
+# iOS 16.4+ and macOS (web.push.apple.com); Edge on Windows (WNS, wns2-….notify.windows.com).
+KNOWN_PUSH_HOSTS = (
+    PushHost("fcm.googleapis.com"),
+    PushHost("updates.push.services.mozilla.com"),
+    PushHost("*.push.apple.com"),
+    PushHost("*.notify.windows.com"),
+)
+# The characters of a URL (RFC 3986) less "\\" and "@": any two URL parsers agree on where
+# such an address points (no user part, no backslash read as a slash by one and not another).
+_URL_CHARS = re.compile(r"[A-Za-z0-9._~:/?#\[\]!$&'()*+,;=%-]+")
 
 
 @dataclass(frozen=True)
@@ -52,16 +72,62 @@ def parse_endpoint(data: Any) -> str:
     if not isinstance(endpoint, str) or not endpoint:
         raise BadSubscription(N_("Langganan tidak sah: alamat (endpoint) tidak ada."))
     parts = urlsplit(endpoint)
-    if len(endpoint) > MAX_ENDPOINT or parts.scheme != "https" or not parts.hostname:
+    if (
+        len(endpoint) > MAX_ENDPOINT
+        or parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or not _URL_CHARS.fullmatch(endpoint)
+    ):
         raise BadSubscription(
             N_("Langganan tidak sah: alamat (endpoint) harus berupa alamat https.")
         )
     return endpoint
 
 
-def parse_subscription(data: Any) -> Subscription:
-    """A browser's PushSubscription JSON, checked; raises BadSubscription."""
+def _matches(pattern: str, host: str) -> bool:
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
+    return host == pattern
+
+
+def push_service_allowed(
+    scheme: str, host: str, port: int | None, extra: Sequence[PushHost] = ()
+) -> bool:
+    """Whether the server may POST to this scheme, host and port (None: the scheme's
+    default): a known push service over https, or one the operator added."""
+    port = port or (443 if scheme == "https" else 80)
+    return any(
+        entry.scheme == scheme and entry.port == port and _matches(entry.host, host.lower())
+        for entry in (*KNOWN_PUSH_HOSTS, *extra)
+    )
+
+
+def check_push_service(endpoint: str, extra: Sequence[PushHost] = ()) -> None:
+    """Raise BadSubscription unless the endpoint is at a push service the server may POST
+    to (see push_service_allowed)."""
+    parts = urlsplit(endpoint)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    host = parts.hostname or ""
+    if port != -1 and push_service_allowed(parts.scheme, host, port, extra):
+        return
+    if parts.scheme != "https":
+        raise BadSubscription(
+            N_("Langganan tidak sah: alamat (endpoint) harus berupa alamat https.")
+        )
+    raise BadSubscription(
+        N_("Langganan tidak sah: alamat (endpoint) bukan layanan notifikasi peramban yang dikenal.")
+    )
+
+
+def parse_subscription(data: Any, push_hosts: Sequence[PushHost] = ()) -> Subscription:
+    """A browser's PushSubscription JSON, checked, its endpoint at a push service the server
+    may POST to (KNOWN_PUSH_HOSTS and `push_hosts`, ADUAN_PUSH_HOSTS); raises
+    BadSubscription."""
     endpoint = parse_endpoint(data)
+    check_push_service(endpoint, push_hosts)
     keys = data.get("keys")
     if not isinstance(keys, dict):
         raise BadSubscription(N_("Langganan tidak sah: kunci (keys) tidak ada."))

@@ -130,6 +130,44 @@ def parse_photo_store(
 
 
 @dataclass(frozen=True)
+class PushHost:
+    """A host the server may POST Web Push messages to (web/push.py): a name, or `*.suffix`
+    for every name under it; https on `port` unless written as http://host:port."""
+
+    host: str
+    port: int = 443
+    scheme: str = "https"
+
+
+# What an entry of ADUAN_PUSH_HOSTS may be: [http://|https://]host-or-*.suffix[:port]
+_PUSH_HOST_RE = re.compile(
+    r"(?:(?P<scheme>https?)://)?(?P<host>(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
+    r"|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?/?"
+)
+
+
+def parse_push_hosts(value: str) -> tuple[PushHost, ...]:
+    """ADUAN_PUSH_HOSTS: a comma list of push services beyond the browsers' own, as
+    `host[:port]` (https) or `http://host:port` (plain http, for a local test service)."""
+    hosts = []
+    for entry in (e.strip().lower() for e in value.split(",")):
+        if not entry:
+            continue
+        match = _PUSH_HOST_RE.fullmatch(entry)
+        port = int(match["port"]) if match and match["port"] else None
+        if match is None or (port is not None and not 0 < port < 65536):
+            raise SettingsError(
+                "ADUAN_PUSH_HOSTS must be a comma list of push service hosts such as "
+                "push.example.org, push.example.org:8443, *.push.example.org or "
+                f"http://127.0.0.1:8089 (got {entry!r})"
+            )
+        scheme = match["scheme"] or "https"
+        default_port = 443 if scheme == "https" else 80
+        hosts.append(PushHost(match["host"].strip("[]"), port or default_port, scheme))
+    return tuple(hosts)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     # signs sessions and private links: kept out of repr(), so no log line or debug page shows it
@@ -162,6 +200,11 @@ class Settings:
     # ADUAN_VAPID_PRIVATE_KEY: the Web Push signing key shared by every app server (web/vapid.py);
     # empty: made once into the data directory
     vapid_private_key: str = field(default="", repr=False)
+    # ADUAN_VAPID_SUBJECT: the contact every push service may reach the operator at (RFC 8292
+    # `sub`), a mailto: or https: address; empty: the base URL
+    vapid_subject: str = ""
+    # ADUAN_PUSH_HOSTS: push services beyond the browsers' own (web/push.py KNOWN_PUSH_HOSTS)
+    push_hosts: tuple[PushHost, ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -185,6 +228,11 @@ class Settings:
     def origin(self) -> str:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def push_subject(self) -> str:
+        """The contact in every VAPID token (RFC 8292 `sub`)."""
+        return self.vapid_subject or self.base_url
 
     @property
     def https(self) -> bool:
@@ -243,6 +291,12 @@ class Settings:
                 "postgresql://aduan:password@db.example:5432/aduan, or unset for SQLite "
                 f"(got one starting {database_url.partition(':')[0]!r})"
             )
+        subject = (env.get("ADUAN_VAPID_SUBJECT") or "").strip()
+        if subject and not re.match(r"^(mailto:[^@\s]+@[^@\s]+|https://[^/\s]+\S*)$", subject):
+            raise SettingsError(
+                "ADUAN_VAPID_SUBJECT must be a contact address for the push services: "
+                f"mailto:admin@kota.go.id or https://aduan.kota.go.id (got {subject!r})"
+            )
         store = (env.get("ADUAN_PHOTO_STORE") or "").strip()
         photo_store = parse_photo_store(store, env) if store else None
         return cls(
@@ -259,4 +313,6 @@ class Settings:
             database_url=database_url,
             photo_store=photo_store,
             vapid_private_key=(env.get("ADUAN_VAPID_PRIVATE_KEY") or "").strip(),
+            vapid_subject=subject,
+            push_hosts=parse_push_hosts(env.get("ADUAN_PUSH_HOSTS") or ""),
         )

@@ -4,6 +4,9 @@
   (LAPOR!: 10): web/lifecycle/autoclose.py;
 - remove photos that no report uses (left by forms that were never completed).
 
+`aduan tasks run` also sends the messages to residents that are due (web/notify.py; the
+server does that every few seconds by itself).
+
 Each task runs once across every server: a server runs it only while holding the task's
 lease (db/leases.py), taken when no other server holds it and, in the server's loop, when
 the last run finished an hour ago or more. A server that dies mid-task loses its lease when
@@ -29,6 +32,7 @@ from typing import Any
 from db import leases
 from db import reports as report_db
 from db.database import Database
+from web import notify
 from web.clock import to_text, utc_now
 from web.lifecycle.autoclose import close_unanswered
 from web.photo_store import ORPHAN_AGE_SECONDS, PhotoStore, open_photo_store
@@ -148,7 +152,9 @@ async def run_forever(db: Database, settings: Settings, store: PhotoStore | None
 
 
 def add_parser(sub: Any) -> None:
-    tasks = sub.add_parser("tasks", help="periodic upkeep (automatic closing, photo sweep)")
+    tasks = sub.add_parser(
+        "tasks", help="periodic upkeep (automatic closing, photo sweep, messages to residents)"
+    )
     tasks_sub = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
     tasks_sub.add_parser(
         "run",
@@ -164,11 +170,13 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     async with Database(settings.database) as db:
         await db.migrate()
         report = await run_once(db, settings)
+        taken = await notify.deliver_now(db, settings)
     print(
         f"Closed {report.closed} resolved reports without an answer from the resident "
         f"(after {settings.autoclose_workdays} working days); "
         f"removed {report.photos_removed} orphan photos."
     )
+    print(f"Sent or tried {taken} due messages to residents.")
     if report.skipped:
         print(f"Left to the server running them now: {', '.join(report.skipped)}.")
     return 0

@@ -88,7 +88,9 @@ async def subscribe(request: Request) -> Response:
             _("Laporan ini rahasia: buka dari tautan pribadinya untuk menerima kabar."), 403
         )
     try:
-        subscription = parse_subscription(await _json(request))
+        subscription = parse_subscription(
+            await _json(request), request.app.state.settings.push_hosts
+        )
     except BadSubscription as exc:
         return _error(i18n.translate(str(exc)), 422)
     now = utc_now()
