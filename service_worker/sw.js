@@ -199,13 +199,14 @@ function notificationFor(data) {
   }
   const text = (value) => (typeof value === 'string' ? value.trim() : '');
   const lang = news && STRINGS[news.lang] ? news.lang : browserLanguage();
-  const code = news && REPORT_CODE.test(text(news.code)) ? news.code : '';
+  const code = news && REPORT_CODE.test(text(news.code)) ? text(news.code) : '';
   const options = { lang, icon: ICON, renotify: true };
   if (code && text(news.title)) {
     return {
       title: text(news.title),
       options: {
-        ...options, body: text(news.body), tag: 'aduan-' + code,
+        // A sender may name its own tag (a staff alert is not the resident's step).
+        ...options, body: text(news.body), tag: text(news.tag) || 'aduan-' + code,
         data: { url: sameSitePath(news.url) || '/t/' + code, code },
       },
     };

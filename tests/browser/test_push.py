@@ -416,3 +416,50 @@ def test_a_browser_without_push_says_so_instead_of_a_dead_button(
         assert page.get_by_role("button", name="Kabari saya").count() == 0
     finally:
         context.close()
+
+
+def test_any_button_with_the_data_attributes_follows_and_sends_its_csrf_token(
+    live_server: LiveServer, browser: Any
+) -> None:
+    # The contract staff pages build on: a bare button with data-push-subscribe (and
+    # data-push-csrf), added after load, gets its status line and "Berhenti" from push.js.
+    code, _receipt = file_report(live_server)
+    subscription = browser_subscription()
+    context, page, problems = resident(browser, subscription)
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    sent: list[tuple[str, str | None]] = []
+
+    def note_headers(route: Any) -> None:
+        sent.append((route.request.method, route.request.headers.get("x-csrf-token")))
+        route.continue_()
+
+    page.route(f"**/api/v1/reports/{code}/push", note_headers)
+    try:
+        page.goto(live_server.url + "/laporan-saya")
+        page.evaluate(
+            """(url) => {
+              const button = document.createElement('button');
+              button.type = 'button';
+              button.className = 'secondary';
+              button.dataset.pushSubscribe = url;
+              button.dataset.pushCsrf = 'token-123';
+              button.dataset.pushFollowing = 'Peringatan kasus baru akan masuk ke HP ini.';
+              button.textContent = 'Terima peringatan';
+              document.querySelector('main').append(button);
+            }""",
+            f"/api/v1/reports/{code}/push",
+        )
+        page.get_by_role("button", name="Terima peringatan").click()
+        stop = page.get_by_role("button", name="Berhenti")
+        stop.wait_for()
+        status = page.locator("main [data-push-status]").last
+        wait_until(page, lambda: "kasus baru" in status.inner_text(), 5, "its own words")
+        assert status.get_attribute("role") == "status"
+        assert follows(live_server, code) == [subscription["endpoint"]]
+        stop.click()
+        page.get_by_role("button", name="Terima peringatan").wait_for()
+        assert follows(live_server, code) == []
+        assert sent == [("POST", "token-123"), ("DELETE", "token-123")]
+        assert problems == []
+    finally:
+        context.close()

@@ -7,7 +7,8 @@
  * PushSubscription JSON to <url>; "Berhenti" DELETEs {"endpoint"} to the same url. Optional:
  * data-push-csrf (sent as X-CSRF-Token), data-push-track (a tracking page the service
  * worker stores for offline taps), data-push-code (names the report to screen readers when
- * a page lists several). The words come from #push-strings (_push.html).
+ * a page lists several), data-push-following / data-push-stopped (its own words for those
+ * states). The other words come from #push-strings (templates/_push.html, push_script()).
  *
  * Without this file the button stays hidden. Without Push support (an iPhone before the site
  * is added to the home screen, an old browser) the page says so instead of showing it.
@@ -206,7 +207,9 @@
       stop.hidden = state !== 'following';
     }
     status.classList.toggle('push-problem', !!detail || state === 'denied' || state === 'failed');
-    const words = {
+    // A button may word its own states (data-push-following, data-push-stopped, …).
+    const own = button.dataset['push' + state.charAt(0).toUpperCase() + state.slice(1)];
+    const words = own || {
       working: S.working, following: S.following, stopped: S.stopped, denied: S.denied,
       failed: S.failed,
     }[state] || '';
