@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 from typing import Any
 
@@ -380,6 +381,9 @@ def test_laporan_saya_offers_kabari_saya_under_each_report(
         )
         page.goto(live_server.url + "/laporan-saya")
         label = f"Kabari saya tentang laporan {display(first)}"
+        # With the private link's token, which a confidential report would need.
+        url = page.get_by_role("button", name=label).get_attribute("data-push-subscribe")
+        assert re.fullmatch(rf"/api/v1/reports/{first}/push\?k=[\w.-]+", url or ""), url
         page.get_by_role("button", name=label).click()
         page.get_by_role("button", name=f"Berhenti mengabari laporan {display(first)}").wait_for()
         assert follows(live_server, first) == [subscription["endpoint"]]

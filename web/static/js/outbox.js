@@ -384,24 +384,8 @@
     if (r.receipt_url) links.push(h('a', { href: r.receipt_url }, S.receipt));
     if (r.private_url) links.push(h('a', { href: r.private_url }, S.private));
     if (showAll) links.push(button('forget', r.code, S.delete, 'danger'));
-    if (showAll) li.append(followControl(r));
     if (links.length) li.append(h('p', { class: 'outbox-actions' }, links));
     return li;
-  }
-
-  /* "Kabari saya" under each report of "Laporan saya" (js/push.js shows it and handles it;
-   * hidden without it). A confidential report is followed only with its private token. */
-  function followControl(r) {
-    const token = /\/p\/([^/?#]+)$/.exec(r.private_url || '');
-    if (r.confidential && !token) return [];
-    return h('div', { class: 'push', 'data-push-scope': '' },
-      h('button', {
-        type: 'button', class: 'secondary', hidden: '', 'data-push-code': r.display_code,
-        'data-push-subscribe': '/api/v1/reports/' + encodeURIComponent(r.code) + '/push'
-          + (r.confidential ? '?k=' + encodeURIComponent(token[1]) : ''),
-        'data-push-track': r.tracking_url,
-      }),
-      h('p', { class: 'push-status', role: 'status', 'data-push-status': '' }));
   }
 
   /* "Salin kode" and "Bagikan" for a report just sent from this page (js/share.js handles

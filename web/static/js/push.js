@@ -29,7 +29,7 @@
   function start() {
     Object.assign(S, (document.getElementById('push-strings') || {}).dataset || {});
     document.addEventListener('click', onClick);
-    prepareAll(document);
+    prepareAll(document.body);
     // "Laporan saya" draws its list after load and redraws it: new buttons get ready too.
     new MutationObserver((records) => {
       for (const record of records) {
@@ -39,12 +39,39 @@
   }
 
   function prepareAll(root) {
+    if (root instanceof Element) addToMyReports(root);
     const found = root instanceof Element && root.matches('[data-push-subscribe]') ? [root]
       : root.querySelectorAll('[data-push-subscribe]');
     for (const button of found) {
       if (button.dataset.pushReady) continue;
       button.dataset.pushReady = '1';
       prepare(button);
+    }
+  }
+
+  /* "Laporan saya" (outbox.js draws it from the phone's own storage): a button under each
+   * report sent from this phone, made here rather than there, so that the report form,
+   * which loads outbox.js too, carries none of these bytes. The private link's token goes
+   * along: a confidential report is followed only with it. */
+  function addToMyReports(root) {
+    const list = root.closest('#outbox[data-show=all]') || root.querySelector('#outbox[data-show=all]');
+    if (!list) return;
+    for (const item of list.querySelectorAll('li[data-state=sent][data-code]')) {
+      const link = item.querySelector('a.code');
+      if (!link || item.querySelector('[data-push-scope]')) continue;
+      const code = item.dataset.code;
+      const token = Array.from(item.querySelectorAll('a[href]'), (a) =>
+        /^\/t\/[^/]+\/p\/([^/?#]+)$/.exec(a.getAttribute('href'))).find(Boolean);
+      const scope = el('div', { class: 'push', 'data-push-scope': '' });
+      scope.append(el('button', {
+        type: 'button', class: 'secondary', hidden: '', 'data-push-code': link.textContent,
+        'data-push-subscribe': '/api/v1/reports/' + encodeURIComponent(code) + '/push'
+          + (token ? '?k=' + encodeURIComponent(token[1]) : ''),
+        'data-push-track': link.getAttribute('href'),
+      }), el('p', { class: 'push-status', role: 'status', 'data-push-status': '' }));
+      const actions = item.querySelector('.outbox-actions');
+      if (actions) actions.before(scope);
+      else item.append(scope);
     }
   }
 
