@@ -25,6 +25,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
 from tests.browser.notification_daemon import notification_daemon
+from tests.browser.test_accessibility import violations
 from tests.browser.test_offline import UNTIL_CONTROLLED, fill_report, submit, wait_until
 from tests.browser.test_resident_screens import PHONE, file_report, fits_the_screen
 from web import vapid
@@ -83,6 +84,7 @@ NOTIFICATIONS = """() => navigator.serviceWorker.ready
   .then((registration) => registration.getNotifications())
   .then((all) => all.map((n) => ({ title: n.title, body: n.body, tag: n.tag, lang: n.lang,
     icon: n.icon, data: n.data })))"""
+SIDEWAYS = "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
 FOLLOWING = "Anda akan dikabari setiap ada perkembangan."
 STOPPED = "Anda tidak akan dikabari lagi tentang laporan ini."
 IN_PAGE_CACHE = """(path) => caches.open('aduan-pages').then((c) => c.match(path))
@@ -321,6 +323,9 @@ def test_kabari_saya_asks_only_when_tapped_and_the_server_gets_the_subscription(
         server_key = page.evaluate("() => localStorage.getItem('test-push-service')")
         assert server_key == vapid.application_server_key(live_server.settings)
         fits_the_screen(page, "receipt-following")
+        page.set_viewport_size({"width": 320, "height": 640})
+        assert page.evaluate(SIDEWAYS) <= 0, "the receipt scrolls sideways at 320 px"
+        page.set_viewport_size({"width": 360, "height": 640})
 
         # The tracking page, never opened on this phone, is kept for a tap with no signal.
         wait_until(
@@ -505,5 +510,35 @@ def test_any_button_with_the_data_attributes_follows_and_sends_its_csrf_token(
         assert follows(live_server, code) == []
         assert sent == [("POST", "token-123"), ("DELETE", "token-123")]
         assert problems == []
+    finally:
+        context.close()
+
+
+def test_following_and_a_refusal_pass_wcag_2_1_aa(live_server: LiveServer, browser: Any) -> None:
+    code, receipt = file_report(live_server)
+    # The CSP forbids the injected engine: this context alone bypasses it to load axe.
+    context, page, _problems = resident(browser, browser_subscription(), bypass_csp=True)
+    try:
+        context.grant_permissions(["notifications"], origin=live_server.url)
+        page.goto(live_server.url + receipt)
+        page.get_by_role("button", name="Kabari saya").click()
+        wait_until(page, lambda: push_status(page) == FOLLOWING, 10, "the following state")
+        assert violations(page) == []
+        context.clear_permissions()
+        cdp = context.new_cdp_session(page)
+        cdp.send(
+            "Browser.setPermission",
+            {
+                "permission": {"name": "notifications"},
+                "setting": "denied",
+                "origin": live_server.url,
+            },
+        )
+        page.goto(f"{live_server.url}/t/{code}")
+        page.evaluate("() => localStorage.clear()")
+        page.reload()
+        page.get_by_role("button", name="Kabari saya").click()
+        wait_until(page, lambda: "diblokir" in push_status(page), 10, "the explanation")
+        assert violations(page) == []
     finally:
         context.close()
