@@ -18,11 +18,13 @@ run: $(BIN)/aduan
 	@test -f "$(ADUAN_DATA_DIR)/aduan.sqlite3" || $(BIN)/aduan init --demo
 	$(BIN)/aduan serve --host $(HOST) --port $(PORT)
 
-# Debian's chromium drives the browser tests (Playwright cannot download its own here).
+# Debian's chromium drives the browser tests (Playwright cannot download its own here);
+# dbus-daemon gives it a private bus where a test's notification server clicks a
+# notification (tests/browser/notification_daemon.py).
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; \
-	  else echo "chromium missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
+	@command -v chromium >/dev/null 2>&1 && command -v dbus-daemon >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core dbus-daemon; \
+	  else echo "chromium or dbus-daemon missing: run 'sudo apt-get install chromium dbus-daemon'" >&2; exit 1; fi; }
 
 # PostgreSQL 15 from Debian: the tests start their own throwaway cluster with it (as the
 # `postgres` user when run as root) and run the whole suite on it as well as on SQLite.

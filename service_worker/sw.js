@@ -175,3 +175,98 @@ self.addEventListener('sync', (event) => {
     if (left > 0) throw new Error('reports still waiting for a connection');
   }));
 });
+
+/* Web Push: a public step on a report this browser follows (web/push.py `payload()`: code,
+ * title, body, url, lang). Browsers allow a push only if it shows a notification
+ * (userVisibleOnly), so a push without a payload, or with one we cannot read, still shows
+ * a plain one that leads to "Laporan saya". One notification per report (its tag): a newer
+ * step replaces the older one and alerts again. */
+const REPORT_CODE = /^[0-9A-Z]{8}$/;
+const ICON = PRECACHE.find((url) => url.endsWith('/icons/icon-192.png'));
+const FALLBACK_PAGE = '/laporan-saya';
+
+self.addEventListener('push', (event) => {
+  const { title, options } = notificationFor(event.data);
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+function notificationFor(data) {
+  let news = null;
+  try {
+    news = data ? data.json() : null;
+  } catch (err) {
+    news = null;  // not JSON: the plain notification below
+  }
+  const text = (value) => (typeof value === 'string' ? value.trim() : '');
+  const lang = news && STRINGS[news.lang] ? news.lang : browserLanguage();
+  const code = news && REPORT_CODE.test(text(news.code)) ? text(news.code) : '';
+  const options = { lang, icon: ICON, renotify: true };
+  if (code && text(news.title)) {
+    return {
+      title: text(news.title),
+      options: {
+        // A sender may name its own tag (a staff alert is not the resident's step).
+        ...options, body: text(news.body), tag: text(news.tag) || 'aduan-' + code,
+        data: { url: sameSitePath(news.url) || '/t/' + code, code },
+      },
+    };
+  }
+  const words = STRINGS[lang] || STRINGS.id;
+  return {
+    title: words.pushTitle,
+    options: { ...options, body: words.pushBody, tag: 'aduan', data: { url: FALLBACK_PAGE } },
+  };
+}
+
+function browserLanguage() {
+  const wanted = (self.navigator.language || '').slice(0, 2).toLowerCase();
+  return STRINGS[wanted] ? wanted : 'id';
+}
+
+/* A path on this site, or '' for anything else (a payload never sends a tap elsewhere). */
+function sameSitePath(value) {
+  try {
+    const url = new URL(value, self.location.origin);
+    return url.origin === self.location.origin ? url.pathname + url.search : '';
+  } catch (err) {
+    return '';
+  }
+}
+
+/* A tap brings up the report's page: the tab already showing it (reloaded, since it shows an
+ * older step), or a new window. With no signal the page comes from PAGE_CACHE, which holds
+ * the tracking page of every report followed from this browser (see 'message' below). */
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  event.waitUntil(openPage(sameSitePath(data.url) || FALLBACK_PAGE));
+});
+
+async function openPage(path) {
+  const href = new URL(path, self.location.origin).href;
+  const tabs = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const tab = tabs.find((client) => new URL(client.url).pathname === new URL(href).pathname);
+  if (tab) {
+    // navigate() works only on a tab this worker controls; the others are just focused.
+    const reloaded = await tab.navigate(href).catch(() => null);
+    try {
+      return await (reloaded || tab).focus();
+    } catch (err) {
+      // Not allowed to focus it: a new window below.
+    }
+  }
+  return self.clients.openWindow(href);
+}
+
+/* A page tells us when this browser starts following a report (js/push.js): its tracking
+ * page is stored now, so a tap on a later notification shows it even with no signal. */
+self.addEventListener('message', (event) => {
+  const message = event.data || {};
+  if (message.type !== 'follow' || typeof message.url !== 'string') return;
+  const url = new URL(message.url, self.location.origin);
+  if (url.origin !== self.location.origin || !TRACKING_PAGE.test(url.pathname)) return;
+  event.waitUntil(fetch(url.pathname, { credentials: 'same-origin' }).then((response) => {
+    if (response.ok && response.type === 'basic') return keep(PAGE_CACHE, url, response);
+    return null;
+  }).catch(() => null));
+});

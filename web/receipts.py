@@ -9,7 +9,7 @@ Names are shown only with the private link (or to the officer who took the compl
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import segno
 
@@ -48,6 +48,15 @@ def share_links(code: str, *, tracking_url: str, voice: str = "own") -> dict[str
         "share_text": text,
         "whatsapp_url": "https://wa.me/?text=" + quote(text),
     }
+
+
+def follow_path(path: str, *, confidential: bool, token: str) -> str:
+    """Where "Kabari saya" subscribes (`path`: the report's /api/v1/reports/{code}/push):
+    with the private link's token where the page has it; a confidential report's public
+    page has none, and the API refuses to follow it without one, so it gets no button."""
+    if token:
+        return f"{path}?{urlencode({'k': token})}"
+    return "" if confidential else path
 
 
 def receipt_context(

@@ -11,8 +11,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web import codes, i18n, urls
+from web import codes, i18n, urls, vapid
 from web.lifecycle.rules import is_overdue
+from web.settings import SettingsError
 from web.static_files import StaticFiles
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -41,6 +42,15 @@ def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
     return env
 
 
+def _push_key(request: Request) -> str:
+    """The server's Web Push public key; '' if it cannot be had (a bad configured key, an
+    unwritable data directory): the page then shows no "Kabari saya" instead of failing."""
+    try:
+        return vapid.application_server_key(request.app.state.settings)
+    except (SettingsError, OSError):
+        return ""
+
+
 def render(
     request: Request,
     template: str,
@@ -58,6 +68,8 @@ def render(
         "path_for": partial(urls.path_for, request),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "account": getattr(request.state, "account", None),
+        # Only pages with a "Kabari saya" button read the Web Push key (templates/_push.html).
+        "push_key": partial(_push_key, request),
     }
     if context:
         ctx.update(context)

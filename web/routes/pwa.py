@@ -39,6 +39,9 @@ PLACEHOLDER_LINE = re.compile(r'^const (\w+) = "?/\*(\w+)\*/(?:\[\]|\{\}|")?;$',
 # Words the service worker writes into a tracking page it serves from its cache.
 SW_STRINGS = {
     "stale": N_("Terakhir dilihat {time}. Anda sedang offline; statusnya mungkin sudah berubah."),
+    # A push that came without a readable payload still shows a notification.
+    "pushTitle": N_("Aduan: ada kabar baru"),
+    "pushBody": N_("Ada perkembangan pada laporan yang Anda ikuti. Ketuk untuk melihat."),
 }
 MANIFEST_ICONS = (
     ("icons/icon-192.png", "192x192", "any"),

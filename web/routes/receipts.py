@@ -34,6 +34,11 @@ async def receipt(request: Request) -> Response:
         report, tracking_url=urls.public_url(request, "track", code=code), private_url=private_url
     )
     context["status_label"] = translate(lifecycle.STATUS_LABELS[report["status"]])
+    context["push_url"] = receipts.follow_path(
+        urls.path_for(request, "push_subscribe", code=code),
+        confidential=bool(report["confidential"]),
+        token=token if private_url else "",
+    )
     return render(
         request,
         "receipt.html",

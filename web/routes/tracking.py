@@ -75,6 +75,7 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
     events = await q.events(db, report["id"])
     photos = await q.photos(db, report["id"])
     hidden = bool(report["confidential"]) and not private
+    token = private_token(request, report["code"]) if private else ""
     grouped = timeline.group_photos(events, photos)
     return {
         "report": report,
@@ -85,7 +86,12 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
         "entries": [] if hidden else timeline.build(report, events, photos),
         "photos": [] if hidden else grouped.report,
         "channel_label": translate(lifecycle.CHANNEL_LABELS[report["channel"]]),
-        "private_token": private_token(request, report["code"]) if private else "",
+        "private_token": token,
+        "push_url": receipts.follow_path(
+            urls.path_for(request, "push_subscribe", code=report["code"]),
+            confidential=bool(report["confidential"]),
+            token=token,
+        ),
         "awaits_answer": lifecycle.awaits_answer(report),
         "can_reopen": lifecycle.can_reopen(report, utc_now()),
         "answer_error": "",
