@@ -446,3 +446,32 @@ def test_a_photos_gps_survives_shrinking_on_the_phone_for_staff_only(
     assert stored["height"] > stored["width"]  # drawn upright from EXIF orientation
     public = page.request.get(f"{live_server.url}/t/{row['code']}").text()
     assert "-6.175" not in public and "106.827" not in public
+
+
+def test_a_channel_ticked_offline_survives_the_queue_and_the_fix(
+    live_server: LiveServer, context: Any
+) -> None:
+    """The outbox sends the form's fields as they are: "Kabari saya lewat WhatsApp" ticked
+    offline without a number comes back refused by the phone field, still ticked, and goes
+    out once the number is typed."""
+    page = open_controlled(context, live_server)
+    context.set_offline(True)
+    fill_report(page, "Lampu jalan mati sepanjang gang, gelap sekali malam hari.")
+    page.check("#notify_by-whatsapp")
+    submit(page)
+    page.locator("#outbox").get_by_text("Menunggu sinyal").wait_for()
+    context.set_offline(False)
+    page.reload()
+    page.locator("#outbox").get_by_text("Perlu diperbaiki").wait_for(timeout=30_000)
+    assert "WhatsApp atau SMS" in page.locator("#outbox").inner_text()
+    assert live_server.report_count() == 0
+
+    page.locator("#outbox button", has_text="Perbaiki").click()
+    page.locator("#outbox .outbox-fixing").wait_for()
+    assert page.is_checked("#notify_by-whatsapp")
+    assert page.get_attribute("#reporter_phone", "aria-invalid") == "true"
+    page.fill("#reporter_phone", "0812 3456 7890")
+    submit(page)
+    page.wait_for_url("**/struk?k=*", timeout=20_000)
+    rows = live_server.rows("SELECT notify_by, reporter_phone FROM reports")
+    assert [(r["notify_by"], r["reporter_phone"]) for r in rows] == [("whatsapp", "081234567890")]
