@@ -123,6 +123,7 @@ def test_gateway_settings_are_read_with_their_secrets_kept_out_of_repr() -> None
         ({"ADUAN_SMTP_URL": "smtp://h:99999", "ADUAN_MAIL_FROM": "a@b.id"}, "port"),
         ({"ADUAN_SMTP_URL": "smtp://u:pw-here@h"}, "ADUAN_MAIL_FROM"),
         ({"ADUAN_SMS_GATEWAY_URL": "ftp://sms.example"}, "ADUAN_SMS_GATEWAY_URL"),
+        ({"ADUAN_SMS_GATEWAY_URL": "https://u:pw-here@sms.example"}, "ADUAN_GATEWAY_TOKEN"),
         ({"ADUAN_WHATSAPP_GATEWAY_URL": "https://wa.example/send"}, "ADUAN_GATEWAY_TOKEN"),
         ({"ADUAN_WHATSAPP_TEMPLATE": "Kabar Laporan!"}, "ADUAN_WHATSAPP_TEMPLATE"),
     ],

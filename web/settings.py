@@ -175,6 +175,8 @@ def _gateway_url(env: dict[str, str], name: str) -> str:
             f"{name} must be the full http(s) address the gateway takes messages at, e.g. "
             f"https://gateway.example/api/send (got one starting {value.partition(':')[0]!r})"
         )
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(f"{name} holds no password: give the token in ADUAN_GATEWAY_TOKEN")
     return value
 
 
