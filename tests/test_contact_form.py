@@ -1,6 +1,6 @@
-""" "Kabari saya lewat" on the report forms: the channels a city offers, the consent in plain
-words, a ticked channel that needs its contact, and what is stored (reports.notify_by and
-the language the messages are written in)."""
+"""The "Kabari saya lewat" choices on the report forms: the channels a city offers, the
+consent in plain words, a ticked channel that needs its contact, and what is stored
+(reports.notify_by and the language the messages are written in)."""
 
 from __future__ import annotations
 
