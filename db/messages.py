@@ -196,3 +196,66 @@ async def push_details(conn: Connection, message_id: int) -> Any:
         " WHERE m.id = :id",
         {"id": message_id},
     )
+
+
+async def contacts_of(conn: Connection, report_id: int) -> Any:
+    """The channels a report's reporter agreed to hear back on and their contact."""
+    return await conn.fetchone(
+        "SELECT notify_by, reporter_phone, reporter_email FROM reports WHERE id = :id",
+        {"id": report_id},
+    )
+
+
+async def enqueue_contact(
+    conn: Connection, report_id: int, event_id: int, channel: str, recipient: str, *, now: str
+) -> int:
+    """One pending message of `event_id` on a contact channel (email, sms, whatsapp) to
+    `recipient`, due at once; nothing when one is already there. Returns how many were added."""
+    return await conn.execute(
+        "INSERT INTO messages (report_id, event_id, channel, recipient, state,"
+        " next_attempt_at, created_at)"
+        " VALUES (:report_id, :event_id, :channel, :recipient, 'pending', :now, :now)"
+        " ON CONFLICT (report_id, event_id, channel, recipient) DO NOTHING",
+        {
+            "report_id": report_id,
+            "event_id": event_id,
+            "channel": channel,
+            "recipient": recipient,
+            "now": now,
+        },
+    )
+
+
+async def contact_details(conn: Connection, message_id: int) -> Any:
+    """What an email, SMS or WhatsApp message is written from at send time: the report's
+    code, confidentiality, language and the channels still agreed to, and the event's kind
+    and public note. Nothing else about the reporter is read."""
+    return await conn.fetchone(
+        "SELECT m.id, m.channel, m.recipient, r.code, r.confidential, r.language,"
+        " r.notify_by, e.kind, e.public_note FROM messages m"
+        " JOIN reports r ON r.id = m.report_id JOIN report_events e ON e.id = m.event_id"
+        " WHERE m.id = :id",
+        {"id": message_id},
+    )
+
+
+async def notify_by_for_update(conn: Connection, code: str) -> Any:
+    """A report's id and `notify_by`, locked for the rest of the write transaction."""
+    return await conn.fetchone(
+        f"SELECT id, notify_by FROM reports WHERE code = :code{conn.dialect.for_update}",
+        {"code": code},
+    )
+
+
+async def stop_channel(conn: Connection, report_id: int, notify_by: str, channel: str) -> int:
+    """The reporter asked to stop a channel: `notify_by` is what remains, and the
+    channel's messages not yet sent are failed. Returns how many were failed."""
+    await conn.execute(
+        "UPDATE reports SET notify_by = :notify_by WHERE id = :id",
+        {"id": report_id, "notify_by": notify_by},
+    )
+    return await conn.execute(
+        "UPDATE messages SET state = 'failed', last_error = 'stopped by the reporter'"
+        " WHERE report_id = :id AND channel = :channel AND state = 'pending'",
+        {"id": report_id, "channel": channel},
+    )

@@ -45,6 +45,8 @@ REPORT_COLUMNS = (
     "media_url",
     "device_id",
     "idempotency_device",
+    "notify_by",
+    "language",
 )
 UPDATABLE = frozenset(
     {

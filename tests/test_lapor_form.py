@@ -53,8 +53,9 @@ def test_the_resident_and_the_staff_form_carry_the_same_report_fields(
         (form,) = [f for f in re.findall(r"<form .*?</form>", page, re.S) if "held_photos" in f]
         return set(re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', form))
 
-    assert named(resident) - shared == {"written_at", "held_photos", "photos"}
+    assert named(resident) - shared == {"written_at", "held_photos", "photos", "notify_by"}
     assert named(desk) - shared == {
+        "notify_by",
         "channel",
         "complained_at",
         "held_photos",

@@ -77,7 +77,13 @@ def parameter_names() -> list[str]:
 
 
 NAMES = parameter_names()
-REPORT_FORM_NAMES = {*forms.TEXT_FIELDS, *forms.FLAG_FIELDS, "held_photos", "photo_lat"}
+REPORT_FORM_NAMES = {
+    *forms.TEXT_FIELDS,
+    *forms.FLAG_FIELDS,
+    "held_photos",
+    "photo_lat",
+    "notify_by",
+}
 
 
 def route_names(route: Route, start: dict[str, str]) -> list[str]:
@@ -402,9 +408,9 @@ def changes_strategy(names: list[str]) -> st.SearchStrategy[dict[str, str | None
         for name in names
         if name in KINDS
     }
-    others = st.dictionaries(
-        st.one_of(st.sampled_from(names), st.sampled_from(NAMES)), anything, max_size=2
-    )
+    # a route that reads no parameter of its own (the stop link's page) still gets others
+    keys = st.one_of(*(st.sampled_from(found) for found in (names, NAMES) if found))
+    others = st.dictionaries(keys, anything, max_size=2)
     return st.builds(lambda a, b: {**b, **a}, st.fixed_dictionaries({}, optional=typed), others)
 
 

@@ -54,6 +54,7 @@ from web.routes import (
     staff_contact,
     staff_login,
     staff_reports,
+    stop,
     system,
     tracking,
 )
@@ -84,8 +85,10 @@ ROUTE_MODULES = (
     reporting,
     receipts,
     performance,
-    # residents following a report's steps (Web Push)
+    # residents following a report's steps (Web Push), and stopping the messages they
+    # agreed to (email, SMS, WhatsApp)
     push,
+    stop,
     # other systems
     open311,
     # staff

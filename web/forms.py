@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,10 +22,10 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 
-from web import lifecycle, parse, text, validators
+from web import contact, lifecycle, parse, text, validators
+from web.i18n import current_language, translate
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
-from web.i18n import translate
 from web.photo_store import PhotoStore
 from web.photos import Photo
 from web.uploads import Upload, read_photos, read_uploads
@@ -85,6 +85,8 @@ COORDINATE_MESSAGES = {
     "outside": _OUTSIDE,
 }
 PHONE_MESSAGE = N_("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
+# What the form offers without any gateway: WhatsApp, which staff send by hand (wa.me).
+ALWAYS_OFFERED = ("whatsapp",)
 
 
 @dataclass
@@ -120,6 +122,8 @@ class ReportDraft:
         the text fields, the held-photos token and the uploaded bytes."""
         content: dict[str, Any] = {k: self.values.get(k, "") for k in (*TEXT_FIELDS, *FLAG_FIELDS)}
         content.pop("written_at", None)
+        if self.values.get("notify_by"):  # absent otherwise: older replays keep their hash
+            content["notify_by"] = self.values["notify_by"]
         content["held_photos"] = _text(self.form, "held_photos")
         content["photos"] = sorted(u.sha256 for u in self.uploads)
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -184,6 +188,9 @@ def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
     for flag in FLAG_FIELDS:
         values[flag] = bool(form.get(flag))
+    getlist = getattr(form, "getlist", None)
+    chosen = getlist("notify_by") if getlist else [form.get("notify_by")]
+    values["notify_by"] = list(contact.split(",".join(c for c in chosen if isinstance(c, str))))
     return values
 
 
@@ -205,6 +212,8 @@ async def parse_report_form(
     kelurahan: Mapping[str, Any],
     channel: str = "web",
     parse_complained_at: Any = None,
+    offered: Collection[str] = ALWAYS_OFFERED,
+    language: str | None = None,
 ) -> ReportForm:
     """Read and check a submitted report in one step (`read_report_form`, then
     `check_report_form`)."""
@@ -217,6 +226,8 @@ async def parse_report_form(
         kelurahan=kelurahan,
         channel=channel,
         parse_complained_at=parse_complained_at,
+        offered=offered,
+        language=language,
     )
 
 
@@ -229,11 +240,16 @@ async def check_report_form(
     kelurahan: Mapping[str, Any],
     channel: str = "web",
     parse_complained_at: Any = None,
+    offered: Collection[str] = ALWAYS_OFFERED,
+    language: str | None = None,
 ) -> ReportForm:
     """Validate a read report and process its photos (stored at once, by content hash).
 
     `categories` and `kelurahan` map valid codes to rows. `parse_complained_at`, given by
     staff intake, turns the `complained_at` field into an aware datetime or raises ValueError.
+    `offered`: the channels the form offers to hear back on (Settings.offered_channels); one
+    not offered is dropped. `language`: the one the reporter's messages are written in
+    (default: the page's).
     """
     form = draft.form
     values = draft.values
@@ -287,6 +303,8 @@ async def check_report_form(
                 "Tulis nomor HP-nya, atau centang \u201ctidak punya HP\u201d."
             )
 
+    values["notify_by"] = [c for c in values["notify_by"] if c in offered]
+    _check_contacts(values, phone, errors)
     errors.update(text_errors)  # the more precise message, where a field has two
 
     complained_at = None
@@ -343,8 +361,24 @@ async def check_report_form(
         on_behalf_no_phone=values["on_behalf"] and values["on_behalf_no_phone"],
         volunteer_name=values["volunteer_name"] if values["on_behalf"] else "",
         written_at=complained_at or _parse_written_at(values["written_at"]),
+        notify_by=contact.join(values["notify_by"]),
+        language=language or current_language.get(),
     )
     return result
+
+
+def _check_contacts(values: dict[str, Any], phone: str, errors: dict[str, str]) -> None:
+    """A channel ticked to hear back on needs its contact: the message goes beside the
+    contact field to fill in (a wrong one already has its own)."""
+    chosen = values["notify_by"]
+    if {"whatsapp", "sms"} & set(chosen) and not phone and "reporter_phone" not in errors:
+        errors["reporter_phone"] = _(
+            "Tulis nomor HP untuk dikabari lewat WhatsApp atau SMS, atau hapus centangnya."
+        )
+    if "email" in chosen and not values["reporter_email"] and "reporter_email" not in errors:
+        errors["reporter_email"] = _(
+            "Tulis alamat email untuk dikabari lewat email, atau hapus centangnya."
+        )
 
 
 def client_rules() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from db.database import Database
-from web import outbox, webpush
+from web import gateways, outbox, webpush
 from web.outbox import Sender
 from web.settings import Settings
 
@@ -37,7 +37,7 @@ async def senders(settings: Settings, db: Database) -> AsyncIterator[dict[str, S
     """Every channel this deployment sends on, by name (db.messages.CHANNELS), with what
     they hold open (the HTTP client) closed on exit."""
     async with webpush.http_client() as http:
-        yield {"push": webpush.WebPush(settings, db, http)}
+        yield {"push": webpush.WebPush(settings, db, http), **gateways.senders(settings, db)}
 
 
 async def deliver_forever(db: Database, settings: Settings, stop: asyncio.Event) -> None:

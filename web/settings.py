@@ -168,6 +168,95 @@ def parse_push_hosts(value: str) -> tuple[PushHost, ...]:
 
 
 @dataclass(frozen=True)
+class SmtpServer:
+    """Where email is sent from (ADUAN_SMTP_URL): `smtp://` upgrades with STARTTLS when the
+    server offers it, `smtps://` speaks TLS from the first byte. The password stays out of
+    repr()."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = field(default="", repr=False)
+    implicit_tls: bool = False
+
+
+def parse_smtp_url(value: str) -> SmtpServer:
+    """`smtp://user:pass@host:port` or `smtps://…`, checked; SettingsError says what is
+    wrong (without repeating the password)."""
+    example = "smtp://aduan:kata-sandi@mail.kota.go.id:587"
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(
+            f"ADUAN_SMTP_URL must be an address such as {example} or smtps://…:465 "
+            f"(got one starting {value.partition(':')[0]!r})"
+        )
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise SettingsError("ADUAN_SMTP_URL has a port that is not a number 1-65535") from None
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise SettingsError(f"ADUAN_SMTP_URL takes no path or query, e.g. {example}")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        implicit_tls=parts.scheme == "smtps",
+    )
+
+
+def _gateway_url(env: dict[str, str], name: str) -> str:
+    value = (env.get(name) or "").strip()
+    parts = urlsplit(value)
+    if value and (parts.scheme not in {"http", "https"} or not parts.hostname):
+        raise SettingsError(
+            f"{name} must be the full http(s) address the gateway takes messages at, e.g. "
+            f"https://gateway.example/api/send (got one starting {value.partition(':')[0]!r})"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(f"{name} holds no password: give the token in ADUAN_GATEWAY_TOKEN")
+    return value
+
+
+_MAIL_FROM = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+
+
+def _messaging(env: dict[str, str]) -> dict[str, object]:
+    """The gateways a city switched on (web/gateways.py), checked together."""
+    smtp_url = (env.get("ADUAN_SMTP_URL") or "").strip()
+    smtp = parse_smtp_url(smtp_url) if smtp_url else None
+    mail_from = (env.get("ADUAN_MAIL_FROM") or "").strip()
+    if smtp and not _MAIL_FROM.match(mail_from):
+        raise SettingsError(
+            "ADUAN_MAIL_FROM must be the address email is sent from, e.g. "
+            f"aduan@kota.go.id, when ADUAN_SMTP_URL is set (got {mail_from!r})"
+        )
+    sms = _gateway_url(env, "ADUAN_SMS_GATEWAY_URL")
+    whatsapp = _gateway_url(env, "ADUAN_WHATSAPP_GATEWAY_URL")
+    token = (env.get("ADUAN_GATEWAY_TOKEN") or "").strip()
+    if (sms or whatsapp) and not token:
+        raise SettingsError(
+            "ADUAN_GATEWAY_TOKEN (the bearer token the gateway gave you) is needed with "
+            "ADUAN_SMS_GATEWAY_URL or ADUAN_WHATSAPP_GATEWAY_URL"
+        )
+    template = (env.get("ADUAN_WHATSAPP_TEMPLATE") or "aduan_update").strip()
+    if not _TEMPLATE_NAME.match(template):
+        raise SettingsError(
+            "ADUAN_WHATSAPP_TEMPLATE must be the approved template's name: lowercase "
+            f"letters, digits and underscores (got {template!r})"
+        )
+    return {
+        "smtp": smtp,
+        "mail_from": mail_from,
+        "sms_gateway_url": sms,
+        "whatsapp_gateway_url": whatsapp,
+        "gateway_token": token,
+        "whatsapp_template": template,
+    }
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     # signs sessions and private links: kept out of repr(), so no log line or debug page shows it
@@ -205,6 +294,31 @@ class Settings:
     vapid_subject: str = ""
     # ADUAN_PUSH_HOSTS: push services beyond the browsers' own (web/push.py KNOWN_PUSH_HOSTS)
     push_hosts: tuple[PushHost, ...] = ()
+
+    # Gateways a city can switch on for the resident's messages (web/gateways.py): email
+    # through SMTP, SMS and WhatsApp Business templates through an HTTP gateway
+    smtp: SmtpServer | None = None
+    mail_from: str = ""
+    sms_gateway_url: str = ""
+    whatsapp_gateway_url: str = ""
+    gateway_token: str = field(default="", repr=False)
+    whatsapp_template: str = "aduan_update"
+
+    @property
+    def message_channels(self) -> tuple[str, ...]:
+        """The contact channels a sender is configured for, in web.contact.CHANNELS order."""
+        on = {
+            "whatsapp": bool(self.whatsapp_gateway_url),
+            "sms": bool(self.sms_gateway_url),
+            "email": self.smtp is not None,
+        }
+        return tuple(channel for channel, enabled in on.items() if enabled)
+
+    @property
+    def offered_channels(self) -> tuple[str, ...]:
+        """What the form offers: WhatsApp always (without a gateway, staff send it by hand
+        through wa.me), SMS and email only when their gateway is configured."""
+        return ("whatsapp", *(c for c in self.message_channels if c != "whatsapp"))
 
     @property
     def db_path(self) -> Path:
@@ -315,4 +429,5 @@ class Settings:
             vapid_private_key=(env.get("ADUAN_VAPID_PRIVATE_KEY") or "").strip(),
             vapid_subject=subject,
             push_hosts=parse_push_hosts(env.get("ADUAN_PUSH_HOSTS") or ""),
+            **_messaging(env),  # type: ignore[arg-type]
         )

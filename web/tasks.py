@@ -85,7 +85,11 @@ async def run_once(
 
     async def autoclose() -> None:
         report.closed = await close_unanswered(
-            db, workdays=settings.autoclose_workdays, tz=settings.timezone, now=now
+            db,
+            workdays=settings.autoclose_workdays,
+            tz=settings.timezone,
+            now=now,
+            send_by=settings.message_channels,
         )
 
     async def photo_sweep() -> None:

@@ -446,3 +446,36 @@ def test_a_photos_gps_survives_shrinking_on_the_phone_for_staff_only(
     assert stored["height"] > stored["width"]  # drawn upright from EXIF orientation
     public = page.request.get(f"{live_server.url}/t/{row['code']}").text()
     assert "-6.175" not in public and "106.827" not in public
+
+
+def test_a_channel_ticked_offline_is_checked_on_the_phone_and_survives_the_queue(
+    live_server: LiveServer, context: Any
+) -> None:
+    """Ticking "Kabari saya lewat WhatsApp" without a number is shown by the phone field at once,
+    before anything is queued (as the server would); once the number is typed, the outbox
+    sends the form's fields as they are, the ticked channel with them."""
+    page = open_controlled(context, live_server)
+    context.set_offline(True)
+    fill_report(page, "Lampu jalan mati sepanjang gang, gelap sekali malam hari.")
+    page.check("#notify_by-whatsapp")
+    submit(page)
+    error = page.locator("#reporter_phone-error")
+    error.wait_for()
+    assert "WhatsApp atau SMS" in error.inner_text()
+    assert page.evaluate(OUTBOX_STATES) == []
+    assert page.is_checked("#notify_by-whatsapp")
+
+    page.fill("#reporter_phone", "0812 3456 7890")
+    submit(page)
+    page.locator("#outbox").get_by_text("Menunggu sinyal").wait_for()
+    page.reload()  # kept on the phone, offline
+    page.locator("#outbox").get_by_text("Menunggu sinyal").wait_for()
+    page.close()
+    context.set_offline(False)
+    home = context.new_page()
+    home.goto(live_server.url + "/")
+    wait_until(home, lambda: live_server.report_count() >= 1, what="the report to arrive")
+    rows = live_server.rows("SELECT notify_by, reporter_phone, channel FROM reports")
+    assert [tuple(r[k] for k in ("notify_by", "reporter_phone", "channel")) for r in rows] == [
+        ("whatsapp", "081234567890", "outbox")
+    ]

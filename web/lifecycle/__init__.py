@@ -20,6 +20,7 @@ from web.lifecycle.create import (
     key_used,
 )
 from web.lifecycle.errors import Conflict, DomainError, IdempotencyMismatch, message, not_allowed
+from web.lifecycle.events import stop_messages
 from web.lifecycle.rules import (
     ACTING_ROLES,
     CHANNEL_LABELS,
@@ -79,4 +80,5 @@ __all__ = [
     "next_due",
     "not_allowed",
     "resident_answer",
+    "stop_messages",
 ]

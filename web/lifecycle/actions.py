@@ -6,7 +6,7 @@ first-response time, the timeline event and its photos, all in one write transac
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -164,6 +164,7 @@ async def apply_action(
     *,
     tz: str = "Asia/Jakarta",
     now: datetime | None = None,
+    send_by: Collection[str] = (),
 ) -> int:
     """Apply one staff action: checks the transition and the version, writes the report and
     its timeline event together, stamps first-response and resolution times. Returns the new
@@ -200,6 +201,7 @@ async def apply_action(
             internal_note=action.internal_note.strip(),
             related_report_id=change.related_id,
             created_at=stamp,
+            send_by=send_by,
         )
         await add_photos(conn, report["id"], event_id, action.photos, stamp)
         if change.related_id is not None:
@@ -211,5 +213,6 @@ async def apply_action(
                 user_id=action.user_id,
                 related_report_id=report["id"],
                 created_at=stamp,
+                send_by=send_by,
             )
         return int(report["version"]) + 1

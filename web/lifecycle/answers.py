@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ async def resident_answer(
     note: str = "",
     tz: str = "Asia/Jakarta",
     now: datetime | None = None,
+    send_by: Collection[str] = (),
 ) -> str:
     """The resident's "Sudah beres?" answer on a resolved report, through the private link.
 
@@ -81,5 +83,6 @@ async def resident_answer(
             actor="resident",
             public_note=note.strip(),
             created_at=stamp,
+            send_by=send_by,
         )
         return target

@@ -9,6 +9,7 @@ it is still resolved, at the resolution that was read, under the write lock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,12 @@ log = logging.getLogger("aduan.tasks")
 
 
 async def close_unanswered(
-    db: Database, *, workdays: int, tz: str = "Asia/Jakarta", now: datetime | None = None
+    db: Database,
+    *,
+    workdays: int,
+    tz: str = "Asia/Jakarta",
+    now: datetime | None = None,
+    send_by: Collection[str] = (),
 ) -> int:
     """Close every resolved report whose resident has not answered within `workdays`
     working days of its resolution. Returns how many were closed.
@@ -53,14 +59,14 @@ async def close_unanswered(
             if autoclose_at(from_text(c["resolved_at"]), workdays, holidays, tz) <= moment
         ]
         for candidate in due:
-            if await _close_one(db, candidate, stamp):
+            if await _close_one(db, candidate, stamp, send_by):
                 closed += 1
     if closed:
         log.info("closed %d resolved reports the resident did not answer", closed)
     return closed
 
 
-async def _close_one(db: Database, candidate: Any, stamp: str) -> bool:
+async def _close_one(db: Database, candidate: Any, stamp: str, send_by: Collection[str]) -> bool:
     async with db.write() as conn:
         report = await q.report_by_id(conn, candidate["id"])
         if (
@@ -79,6 +85,12 @@ async def _close_one(db: Database, candidate: Any, stamp: str) -> bool:
         if not await q.update_report(conn, report["id"], report["version"], changes):
             return False
         await add_event(
-            conn, report["id"], "closed", status_after="closed", actor="system", created_at=stamp
+            conn,
+            report["id"],
+            "closed",
+            status_after="closed",
+            actor="system",
+            created_at=stamp,
+            send_by=send_by,
         )
         return True

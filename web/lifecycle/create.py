@@ -5,7 +5,7 @@ transaction; and answering a replay of an idempotency key with the report it mad
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +47,10 @@ class NewReport:
     # Open311: a client's photo link (recorded, never fetched) and its device id
     media_url: str = ""
     device_id: str = ""
+    # The channels the reporter agreed to hear back on (web.contact.CHANNELS, in that order,
+    # comma-separated; '' none) and the language their messages are written in
+    notify_by: str = ""
+    language: str = "id"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ async def create_report(
     created_by: int | None = None,
     tz: str = "Asia/Jakarta",
     now: datetime | None = None,
+    send_by: Collection[str] = (),
 ) -> Created:
     """Create a report with its first timeline event and its photos, in one transaction.
 
@@ -125,7 +130,8 @@ async def create_report(
     with other content raises IdempotencyMismatch; the key's unique index decides between
     concurrent replays (on any server), so only one report can ever exist per key.
     `device_hash` (the sha256 of the sending device's secret) is kept beside the key to
-    tell replays from that device.
+    tell replays from that device. `send_by`: the contact channels with a sender
+    (web/lifecycle/events.py).
     """
     received = now or utc_now()
     async with db.write() as conn:
@@ -172,6 +178,8 @@ async def create_report(
             "media_url": new.media_url,
             "device_id": new.device_id,
             "idempotency_device": device_hash if idempotency_key else None,
+            "notify_by": new.notify_by,
+            "language": new.language,
         }
         start = from_text(clock_start(fields))
         due = deadlines_for(category, start, await q.holidays(conn), tz)
@@ -203,6 +211,7 @@ async def create_report(
             actor="resident" if created_by is None else "staff",
             user_id=created_by,
             created_at=to_text(received),
+            send_by=send_by,
         )
         await add_photos(conn, report_id, event_id, photos, to_text(received))
         return Created(report_id, code)

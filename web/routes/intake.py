@@ -130,6 +130,9 @@ async def intake(request: Request) -> Response:
             kelurahan=kelurahan,
             channel=channel if channel in lifecycle.STAFF_CHANNELS else "walk_in",
             parse_complained_at=partial(parse_complained_at, tz=settings.timezone, now=utc_now()),
+            offered=settings.offered_channels,
+            # the resident's language is not known at the counter: messages in Indonesian
+            language="id",
         )
     finally:
         await form_data.close()
@@ -150,6 +153,7 @@ async def intake(request: Request) -> Response:
         form.photos,
         created_by=account.id,
         tz=settings.timezone,
+        send_by=settings.message_channels,
     )
     request.state.report_id = created.id
     return RedirectResponse(

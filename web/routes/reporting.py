@@ -147,6 +147,7 @@ async def _check(
         categories=categories,
         kelurahan=kelurahan,
         channel=channel,
+        offered=request.app.state.settings.offered_channels,
     )
     return form, kecamatan
 
@@ -212,7 +213,11 @@ async def submit_report(request: Request) -> Response:
             return await _form_page(request, form, categories, kecamatan, status_code=422)
         assert form.report is not None
         created = await lifecycle.create_report(
-            request.state.db, form.report, form.photos, tz=_tz(request)
+            request.state.db,
+            form.report,
+            form.photos,
+            tz=_tz(request),
+            send_by=request.app.state.settings.message_channels,
         )
     except Exception as exc:
         answer = errors.unavailable(exc)
@@ -355,6 +360,7 @@ async def api_submit_report(request: Request) -> Response:
                 request_hash=fingerprint,
                 device_hash=device,
                 tz=_tz(request),
+                send_by=request.app.state.settings.message_channels,
             )
         except lifecycle.IdempotencyMismatch as exc:
             await limits.hold_photos(request, [p.sha256 for p in form.photos])

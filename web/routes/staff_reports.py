@@ -213,7 +213,13 @@ async def report_action(request: Request) -> Response:
                 return await again(422, photo_error)
             action.photos = photos
         try:
-            await lifecycle.apply_action(db, code, action, tz=_tz(request))
+            await lifecycle.apply_action(
+                db,
+                code,
+                action,
+                tz=_tz(request),
+                send_by=request.app.state.settings.message_channels,
+            )
         except lifecycle.Conflict:
             fresh = await staff_db.load_report(db, code, account)
             if fresh is None:

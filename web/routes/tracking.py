@@ -171,7 +171,13 @@ async def answer(request: Request) -> Response:
         if cleaned_note.problem:
             raise lifecycle.DomainError(text.MESSAGES[cleaned_note.problem])
         await lifecycle.resident_answer(
-            request.state.db, report["code"], fixed=fixed, rating=rating, note=note, tz=_tz(request)
+            request.state.db,
+            report["code"],
+            fixed=fixed,
+            rating=rating,
+            note=note,
+            tz=_tz(request),
+            send_by=request.app.state.settings.message_channels,
         )
     except lifecycle.DomainError as exc:
         # Shown as it is now: another tab or the nightly close may have answered first.

@@ -119,6 +119,15 @@
     if (value("reporter_email") && !email.test(value("reporter_email"))) {
       found.reporter_email = words.email;
     }
+    // A channel ticked to hear back on needs its contact (web/forms.py: _check_contacts).
+    var chosen = Array.prototype.map.call(
+      form.querySelectorAll("input[name=notify_by]:checked"), function (box) { return box.value; });
+    if (!own && (chosen.indexOf("whatsapp") > -1 || chosen.indexOf("sms") > -1)) {
+      found.reporter_phone = words.notify_phone;
+    }
+    if (!value("reporter_email") && chosen.indexOf("email") > -1) {
+      found.reporter_email = words.notify_email;
+    }
     var behalf = ticked("on_behalf") || rules.on_behalf_fields.some(function (name) {
       return value(name);
     });
