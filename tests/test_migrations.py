@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "push_subscriptions",
     "push_follows",
     "messages",
+    "staff_push_subscriptions",
     "schema_migrations",
 }
 

@@ -52,6 +52,7 @@ from web.routes import (
     receipts,
     reporting,
     staff_login,
+    staff_push,
     staff_reports,
     system,
     tracking,
@@ -92,6 +93,8 @@ ROUTE_MODULES = (
     inbox,
     staff_reports,
     intake,
+    # officers and supervisors turning alerts on in a browser
+    staff_push,
     # supervisors
     dashboard,
     exports,

@@ -15,9 +15,10 @@ from starlette.routing import Route
 
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, lifecycle, parse, urls
+from web import auth, lifecycle, parse, urls, vapid
 from web.clock import to_text, utc_now
 from web.inbox_filter import inbox_filter
+from web.lifecycle.alerts import ALERT_ROLES
 from web.templating import bad_cursor_page, render
 
 PAGE_SIZE = 25
@@ -71,6 +72,10 @@ async def inbox(request: Request) -> Response:
     context.update(
         categories=await report_db.categories(db),
         kelurahan=await staff_db.kelurahan_in_scope(db, account),
+        # Officers and supervisors may turn alerts on in this browser (web/lifecycle/alerts.py).
+        push_key=vapid.application_server_key(request.app.state.settings)
+        if account.role in ALERT_ROLES
+        else "",
     )
     return render(request, "staf/inbox.html", context)
 
