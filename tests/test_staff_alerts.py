@@ -234,6 +234,24 @@ def test_a_new_case_alerts_the_officers_of_its_kelurahan_and_not_of_another(
     )
 
 
+def test_a_case_moved_to_another_kelurahan_alerts_only_the_officers_it_is_new_to(
+    settings: Settings,
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    add_account(settings, "kecamatan", areas=["31.71.01"])  # holds Gambir and Cideng
+    add_account(settings, "cideng1", areas=[CIDENG])
+    endpoints = {}
+    for name in ("gambir1", "kecamatan", "cideng1"):
+        with staff_client(settings, name) as browser:
+            endpoints[name] = turn_on(browser, name)["endpoint"]
+    code = add_report(settings, GAMBIR)
+    before = len(alerts(settings))
+    apply(settings, code, "recategorise", area_code=CIDENG)
+    assert alerts(settings)[before:] == [(code, "new_case", endpoints["cideng1"], "cideng1")]
+    apply(settings, code, "note", internal_note="Sudah dicek.")
+    assert len(alerts(settings)) == before + 1
+
+
 def test_an_alert_carries_the_code_and_category_and_nothing_about_the_reporter(
     client: TestClient, settings: Settings
 ) -> None:
