@@ -3,10 +3,11 @@ follows, and the durable outbox of messages (`messages`) every channel is sent f
 
 A message is written in the same transaction as the public timeline event that causes it
 (web/lifecycle/events.py), and the unique index `messages_once` makes one per report,
-event, channel and recipient: enqueueing the same event again, from a retry or another
-server, adds nothing. Senders take due messages with `claim_due`, which moves each one's
-`next_attempt_at` forward by a lease in the same statement, so two servers never take the
-same message and one that dies mid-send leaves it to be taken again.
+event, channel and recipient (and staff alert, db/alerts.py): enqueueing the same event
+again, from a retry or another server, adds nothing. Senders take due messages with
+`claim_due`, which moves each one's `next_attempt_at` forward by a lease in the same
+statement, so two servers never take the same message and one that dies mid-send leaves
+it to be taken again.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ async def enqueue_push(conn: Connection, report_id: int, event_id: int, *, now: 
         " SELECT f.report_id, :event_id, 'push', s.endpoint, 'pending', :now, :now"
         " FROM push_follows f JOIN push_subscriptions s ON s.id = f.subscription_id"
         " WHERE f.report_id = :report_id"
-        " ON CONFLICT (report_id, event_id, channel, recipient) DO NOTHING",
+        " ON CONFLICT (report_id, event_id, channel, recipient, alert) DO NOTHING",
         {"report_id": report_id, "event_id": event_id, "now": now},
     )
 
@@ -139,6 +140,9 @@ async def forget_push_endpoint(conn: Connection, endpoint: str) -> None:
     await conn.execute(
         "DELETE FROM push_subscriptions WHERE endpoint = :endpoint", {"endpoint": endpoint}
     )
+    await conn.execute(
+        "DELETE FROM staff_push_subscriptions WHERE endpoint = :endpoint", {"endpoint": endpoint}
+    )
 
 
 # The outcome of a try is written only by the sender that made it: `attempts` is the try's
@@ -175,24 +179,33 @@ async def mark_failed(conn: Connection, message_id: int, attempts: int, error: s
 
 
 async def of_report(conn: Connection, report_id: int) -> list[Any]:
-    """A report's messages, oldest first (for the case page)."""
+    """A report's messages to its reporter, oldest first (for the case page); staff alerts
+    are not among them."""
     return await conn.fetchall(
         "SELECT id, event_id, channel, recipient, state, attempts, next_attempt_at,"
-        " last_error, created_at, sent_at FROM messages WHERE report_id = :report_id"
-        " ORDER BY id",
+        " last_error, created_at, sent_at FROM messages"
+        " WHERE report_id = :report_id AND alert = '' ORDER BY id",
         {"report_id": report_id},
     )
 
 
 async def push_details(conn: Connection, message_id: int) -> Any:
-    """What a push message is made from: its report's code and confidentiality, the
-    event's kind and public note, and the subscription's keys and language (None when the
-    subscription is gone). Nothing about the reporter is read."""
+    """What a push message is made from: its report's code, confidentiality and category,
+    the event's kind and public note, which staff alert it is ('' for a resident's step),
+    and the keys and language of the subscription it goes to (a resident's, or for an
+    alert a staff browser's; None when the subscription is gone). Nothing about the
+    reporter is read."""
     return await conn.fetchone(
-        "SELECT m.id, m.recipient, r.code, r.confidential, e.kind, e.public_note,"
-        " s.p256dh, s.auth, s.language FROM messages m"
+        "SELECT m.id, m.recipient, m.alert, r.code, r.confidential, e.kind, e.public_note,"
+        " c.name_id AS category_name_id, c.name_en AS category_name_en,"
+        " CASE WHEN m.alert = '' THEN s.p256dh ELSE t.p256dh END AS p256dh,"
+        " CASE WHEN m.alert = '' THEN s.auth ELSE t.auth END AS auth,"
+        " CASE WHEN m.alert = '' THEN s.language ELSE t.language END AS language"
+        " FROM messages m"
         " JOIN reports r ON r.id = m.report_id JOIN report_events e ON e.id = m.event_id"
+        " JOIN categories c ON c.code = r.category_code"
         " LEFT JOIN push_subscriptions s ON s.endpoint = m.recipient"
+        " LEFT JOIN staff_push_subscriptions t ON t.endpoint = m.recipient"
         " WHERE m.id = :id",
         {"id": message_id},
     )
@@ -215,7 +228,7 @@ async def enqueue_contact(
         "INSERT INTO messages (report_id, event_id, channel, recipient, state,"
         " next_attempt_at, created_at)"
         " VALUES (:report_id, :event_id, :channel, :recipient, 'pending', :now, :now)"
-        " ON CONFLICT (report_id, event_id, channel, recipient) DO NOTHING",
+        " ON CONFLICT (report_id, event_id, channel, recipient, alert) DO NOTHING",
         {
             "report_id": report_id,
             "event_id": event_id,

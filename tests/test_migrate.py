@@ -58,6 +58,7 @@ TABLES = (
     "report_events",
     "reports",
     "sessions",
+    "staff_push_subscriptions",
     "task_leases",
     "user_areas",
     "users",

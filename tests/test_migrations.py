@@ -33,6 +33,7 @@ EXPECTED_TABLES = {
     "push_follows",
     "messages",
     "contact_taps",
+    "staff_push_subscriptions",
     "schema_migrations",
 }
 

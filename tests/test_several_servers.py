@@ -136,19 +136,29 @@ async def test_the_hourly_tasks_run_on_one_server_only(
     await resolved_reports(a, 3)
     due = wib(2026, 3, 17, 10)
     runs = await asyncio.gather(
-        tasks.run_once(a, settings, due, every=tasks.INTERVAL, holder="server-a"),
-        tasks.run_once(b, settings, due, every=tasks.INTERVAL, holder="server-b"),
+        tasks.run_once(a, settings, due, every=tasks.INTERVAL, holder="server-a", alerts=False),
+        tasks.run_once(b, settings, due, every=tasks.INTERVAL, holder="server-b", alerts=False),
     )
     assert sorted(r.closed for r in runs) == [0, 3]
     # Each task ran on exactly one of them (not necessarily both on the same one).
     assert sorted(name for r in runs for name in r.skipped) == ["autoclose", "photo_sweep"]
     # Within the hour, neither server runs them again; after it, one does.
     later = await tasks.run_once(
-        b, settings, due + timedelta(minutes=30), every=tasks.INTERVAL, holder="server-b"
+        b,
+        settings,
+        due + timedelta(minutes=30),
+        every=tasks.INTERVAL,
+        holder="server-b",
+        alerts=False,
     )
     assert later.skipped == ["autoclose", "photo_sweep"]
     next_hour = await tasks.run_once(
-        b, settings, due + timedelta(minutes=61), every=tasks.INTERVAL, holder="server-b"
+        b,
+        settings,
+        due + timedelta(minutes=61),
+        every=tasks.INTERVAL,
+        holder="server-b",
+        alerts=False,
     )
     assert next_hour.skipped == []
 
@@ -164,11 +174,16 @@ async def test_a_server_that_died_mid_task_loses_its_lease_when_it_expires(
         a, "autoclose", "server-a", now=to_text(due), expires_at=to_text(due + tasks.LEASE)
     )
     meanwhile = await tasks.run_once(
-        b, settings, due + timedelta(minutes=5), every=tasks.INTERVAL, holder="server-b"
+        b,
+        settings,
+        due + timedelta(minutes=5),
+        every=tasks.INTERVAL,
+        holder="server-b",
+        alerts=False,
     )
     assert meanwhile.skipped == ["autoclose"] and meanwhile.closed == 0
     after_expiry = await tasks.run_once(
-        b, settings, due + tasks.LEASE, every=tasks.INTERVAL, holder="server-b"
+        b, settings, due + tasks.LEASE, every=tasks.INTERVAL, holder="server-b", alerts=False
     )
     assert "autoclose" not in after_expiry.skipped and after_expiry.closed == 2
     lease = await leases.lease(a, "autoclose")

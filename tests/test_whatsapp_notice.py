@@ -157,6 +157,14 @@ def test_each_outbox_message_shows_its_state_under_its_step(
         {"code": code},
     )
     assert act(officer, code, "verify", {"public_note": "Dicek."}).status_code == 303
+    # an officer's alert about the case is not a message to the reporter
+    execute(
+        settings,
+        "INSERT INTO messages (report_id, event_id, channel, recipient, state,"
+        " next_attempt_at, created_at, alert) SELECT e.report_id, e.id, 'push',"
+        " 'https://fcm.googleapis.com/fcm/send/staf', 'pending', e.created_at, e.created_at,"
+        " 'new_case' FROM report_events e WHERE e.kind = 'verify'",
+    )
     page = officer.get(f"/staf/laporan/{code}").text
     assert "Notifikasi HP: menunggu dikirim (1 peramban)" in page
     assert "fcm.googleapis.com" not in page  # a browser's endpoint is nobody's business

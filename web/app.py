@@ -53,6 +53,7 @@ from web.routes import (
     reporting,
     staff_contact,
     staff_login,
+    staff_push,
     staff_reports,
     stop,
     system,
@@ -97,6 +98,8 @@ ROUTE_MODULES = (
     staff_reports,
     staff_contact,
     intake,
+    # officers and supervisors turning alerts on in a browser
+    staff_push,
     # supervisors
     dashboard,
     exports,

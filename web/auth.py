@@ -27,7 +27,7 @@ from urllib.parse import quote
 from starlette.datastructures import FormData, Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request, cookie_parser
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db import accounts as account_db
@@ -48,6 +48,10 @@ LOGIN_PATH = "/staf/masuk"
 LOGIN_NONCE_COOKIE = "aduan_masuk"
 # Staff pages reachable without a session.
 PUBLIC_PATHS = frozenset({LOGIN_PATH})
+# Staff JSON endpoints a script calls: without a session they answer 403 in JSON rather
+# than sending the script to the login page.
+STAFF_PUSH_PATH = "/staf/push"
+JSON_PATHS = frozenset({STAFF_PUSH_PATH})
 
 IDLE_TIMEOUT = timedelta(hours=8)
 ABSOLUTE_AGE = timedelta(days=7)
@@ -198,6 +202,14 @@ class StaffSessionMiddleware:
         if loaded is not None:
             account, csrf_token = loaded
             state.update(account=account, csrf_token=csrf_token, account_id=account.id)
+        elif path in JSON_PATHS:
+            refusal = JSONResponse(
+                {"message": _("Sesi Anda sudah berakhir. Silakan masuk lagi.")},
+                status_code=403,
+                headers={"Cache-Control": "no-store"},
+            )
+            await refusal(scope, _no_body, send)
+            return
         elif path not in PUBLIC_PATHS:
             await self._to_login(scope, headers, send)
             return

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from web.codes import display
 from web.i18n import lazy_gettext as N_
 from web.i18n import translations
+from web.lifecycle.alerts import ALERT_TITLES, STAFF_CASE_PATH
 from web.lifecycle.timeline import label
 from web.settings import PushHost
 
@@ -147,10 +148,13 @@ def payload(details: Mapping[str, Any], *, tracking_path: str) -> dict[str, str]
     """What a push message carries to the service worker, in the subscriber's language:
     the report's code, the step's public name and its public note, and the page a tap
     opens. Nothing about the reporter; for a confidential report not even the step or
-    the note (its public page shows neither), only that there is news."""
+    the note (its public page shows neither), only that there is news. A staff alert
+    (`alert` set) is `alert_payload` instead."""
     language = details["language"] or "id"
     translate = translations(language).gettext
     code = details["code"]
+    if details.get("alert"):
+        return alert_payload(details)
     if details["confidential"]:
         body = translate(N_("Ada kabar baru tentang laporan ini. Buka tautan pribadinya."))
     else:
@@ -165,5 +169,24 @@ def payload(details: Mapping[str, Any], *, tracking_path: str) -> dict[str, str]
         "body": body,
         "step": "" if details["confidential"] else details["kind"],
         "url": tracking_path,
+        "lang": language,
+    }
+
+
+def alert_payload(details: Mapping[str, Any]) -> dict[str, str]:
+    """A staff alert (web/lifecycle/alerts.py) in the officer's language: which alert, the
+    case code and its category, and the staff case page a tap opens. Never the reporter's
+    contact nor the description."""
+    language = details["language"] or "id"
+    translate = translations(language).gettext
+    code = details["code"]
+    alert = details["alert"]
+    category = details["category_name_en" if language == "en" else "category_name_id"]
+    return {
+        "code": code,
+        "title": translate(ALERT_TITLES[alert]) % {"code": display(code)},
+        "body": str(category or ""),
+        "alert": alert,
+        "url": STAFF_CASE_PATH.format(code=code),
         "lang": language,
     }

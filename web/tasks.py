@@ -1,8 +1,10 @@
-"""Periodic upkeep inside the server (hourly) and `aduan tasks run` for cron:
+"""Periodic upkeep inside the server and `aduan tasks run` for cron:
 
 - close resolved reports the resident did not answer within the configured working days
-  (LAPOR!: 10): web/lifecycle/autoclose.py;
-- remove photos that no report uses (left by forms that were never completed).
+  (LAPOR!: 10): web/lifecycle/autoclose.py (hourly);
+- remove photos that no report uses (left by forms that were never completed) (hourly);
+- queue the staff alerts of first-response deadlines coming due and passing:
+  web/lifecycle/alerts.py (every minute).
 
 `aduan tasks run` also sends the messages to residents that are due (web/notify.py; the
 server does that every few seconds by itself).
@@ -34,6 +36,7 @@ from db import reports as report_db
 from db.database import Database
 from web import notify
 from web.clock import to_text, utc_now
+from web.lifecycle.alerts import deadline_alerts
 from web.lifecycle.autoclose import close_unanswered
 from web.photo_store import ORPHAN_AGE_SECONDS, PhotoStore, open_photo_store
 from web.settings import Settings
@@ -43,6 +46,10 @@ log = logging.getLogger("aduan.tasks")
 # are due, and how long a server's lease on a running task lasts before another may take it.
 INTERVAL = timedelta(hours=1)
 CHECK_SECONDS = 300
+# The deadline alerts: looked for every minute (a little less, so that jitter never skips
+# a minute).
+ALERT_INTERVAL = timedelta(seconds=50)
+ALERT_SECONDS = 60
 LEASE = timedelta(minutes=15)
 # This process, as lease holders are named (host, process, and a random part).
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -52,6 +59,7 @@ HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 class TaskReport:
     closed: int = 0
     photos_removed: int = 0
+    alerts: int = 0
     # Tasks another server was running (or had run within the interval): left to it.
     skipped: list[str] = field(default_factory=list)
 
@@ -76,11 +84,14 @@ async def run_once(
     every: timedelta | None = None,
     holder: str = HOLDER,
     store: PhotoStore | None = None,
+    hourly: bool = True,
+    alerts: bool = True,
 ) -> TaskReport:
     """Every task once, each under its lease; one failing task does not keep the others
     from running. `every`: only tasks whose last run finished that long ago (the server's
     loop); without it, any task no other server is running now (`aduan tasks run`).
-    `store`: the app's photo store (default: the one the settings name)."""
+    `store`: the app's photo store (default: the one the settings name). `hourly` and
+    `alerts`: which of the tasks (the server's loop runs them at their own pace)."""
     report = TaskReport()
 
     async def autoclose() -> None:
@@ -95,10 +106,14 @@ async def run_once(
     async def photo_sweep() -> None:
         report.photos_removed = await sweep_photos(db, store or open_photo_store(settings))
 
-    tasks: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("autoclose", autoclose),
-        ("photo_sweep", photo_sweep),
-    ]
+    async def staff_alerts() -> None:
+        report.alerts = await deadline_alerts(db, now=now)
+
+    tasks: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+    if hourly:
+        tasks += [("autoclose", autoclose), ("photo_sweep", photo_sweep)]
+    if alerts:
+        tasks.append(("deadline_alerts", staff_alerts))
     for name, task in tasks:
         moment = now or utc_now()
         try:
@@ -120,7 +135,10 @@ async def run_once(
         try:
             await task()
             finished = True
-            log.info("task %s ran on this server", name)
+            # The minute's alert task would fill the log.
+            (log.debug if name == "deadline_alerts" else log.info)(
+                "task %s ran on this server", name
+            )
         except Exception:
             log.exception("task %s failed", name)
         finally:
@@ -134,22 +152,29 @@ async def run_once(
 
 
 async def run_forever(db: Database, settings: Settings, store: PhotoStore | None = None) -> None:
-    """Looks every few minutes whether the hourly tasks are due (across all servers: the
-    leases decide which server runs them) until cancelled; one failure never stops it."""
+    """Looks every minute whether the deadline alerts are due and every few minutes whether
+    the hourly tasks are (across all servers: the leases decide which server runs them)
+    until cancelled; one failure never stops it."""
     first = True
+    loop = asyncio.get_running_loop()
+    next_hourly = loop.time()
     while True:
+        hourly = loop.time() >= next_hourly
         try:
-            report = await run_once(db, settings, every=INTERVAL, store=store)
-            if first and report.skipped:
-                log.info(
-                    "task %s left to another server (running there, or ran within the hour)",
-                    ", ".join(report.skipped),
-                )
-            first = False
+            await run_once(db, settings, every=ALERT_INTERVAL, hourly=False, store=store)
+            if hourly:
+                next_hourly = loop.time() + CHECK_SECONDS * random.uniform(0.8, 1.2)
+                report = await run_once(db, settings, every=INTERVAL, alerts=False, store=store)
+                if first and report.skipped:
+                    log.info(
+                        "task %s left to another server (running there, or ran within the hour)",
+                        ", ".join(report.skipped),
+                    )
+                first = False
         except Exception:
             log.exception("periodic task failed")
         # Jitter: servers started together do not all look at the same moment.
-        await asyncio.sleep(CHECK_SECONDS * random.uniform(0.8, 1.2))
+        await asyncio.sleep(ALERT_SECONDS * random.uniform(0.8, 1.0))
 
 
 # --- `aduan tasks run` ----------------------------------------------------------------------
@@ -157,7 +182,8 @@ async def run_forever(db: Database, settings: Settings, store: PhotoStore | None
 
 def add_parser(sub: Any) -> None:
     tasks = sub.add_parser(
-        "tasks", help="periodic upkeep (automatic closing, photo sweep, messages to residents)"
+        "tasks",
+        help="periodic upkeep (automatic closing, photo sweep, staff deadline alerts, messages)",
     )
     tasks_sub = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
     tasks_sub.add_parser(
@@ -178,7 +204,8 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Closed {report.closed} resolved reports without an answer from the resident "
         f"(after {settings.autoclose_workdays} working days); "
-        f"removed {report.photos_removed} orphan photos."
+        f"removed {report.photos_removed} orphan photos; "
+        f"queued {report.alerts} staff deadline alerts."
     )
     print(f"Sent or tried {taken} due messages to residents.")
     if report.skipped:

@@ -157,7 +157,9 @@ class WebPush:
         if details is None:
             return Outcome(error="message no longer stored")
         if details["p256dh"] is None:
-            return Outcome(gone=True, error="subscription gone")
+            # Unsubscribed meanwhile. Not "gone": forgetting the endpoint would also end the
+            # alerts an officer gets in the same browser.
+            return Outcome(error="subscription gone")
         try:
             url = httpx.URL(message["recipient"])
         except httpx.InvalidURL:

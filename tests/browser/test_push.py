@@ -28,6 +28,7 @@ from tests.browser.notification_daemon import notification_daemon
 from tests.browser.test_accessibility import violations
 from tests.browser.test_offline import UNTIL_CONTROLLED, fill_report, submit, wait_until
 from tests.browser.test_resident_screens import PHONE, file_report, fits_the_screen
+from tests.helpers import GAMBIR, PASSWORD, add_account
 from web import vapid
 from web.codes import display
 from web.push import payload
@@ -540,5 +541,35 @@ def test_following_and_a_refusal_pass_wcag_2_1_aa(live_server: LiveServer, brows
         page.get_by_role("button", name="Kabari saya").click()
         wait_until(page, lambda: "diblokir" in push_status(page), 10, "the explanation")
         assert violations(page) == []
+    finally:
+        context.close()
+
+
+def test_an_officer_turns_alerts_on_and_off_from_the_inbox(
+    live_server: LiveServer, browser: Any
+) -> None:
+    add_account(live_server.settings, "lurah", areas=[GAMBIR])
+    subscription = browser_subscription()
+    context, page, problems = resident(browser, subscription)
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    try:
+        page.goto(live_server.url + "/staf/masuk")
+        page.fill("#username", "lurah")
+        page.fill("#password", PASSWORD)
+        page.locator("main button[type=submit]").click()
+        page.wait_for_url("**/staf")
+        page.get_by_role("button", name="Nyalakan pemberitahuan").click()
+        stop = page.get_by_role("button", name="Berhenti")
+        stop.wait_for()
+        status = page.locator(".push-offer [data-push-status]")
+        wait_until(page, lambda: "menyala" in status.inner_text(), 5, "alerts on")
+        stored = live_server.rows("SELECT endpoint FROM staff_push_subscriptions")
+        assert [r["endpoint"] for r in stored] == [subscription["endpoint"]]
+        assert page.evaluate("self.permissionRequests") == 1
+        stop.click()
+        page.get_by_role("button", name="Nyalakan pemberitahuan").wait_for()
+        assert live_server.rows("SELECT endpoint FROM staff_push_subscriptions") == []
+        fits_the_screen(page, "staf-alerts")
+        assert problems == []
     finally:
         context.close()

@@ -16,6 +16,7 @@ from db.database import Database
 from web import codes
 from web.clock import from_text, to_text, utc_now
 from web.i18n import lazy_gettext as N_
+from web.lifecycle.alerts import case_came_in
 from web.lifecycle.create import add_photos
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import CHANGED_MEANWHILE, Conflict, DomainError, not_allowed
@@ -204,6 +205,9 @@ async def apply_action(
             send_by=send_by,
         )
         await add_photos(conn, report["id"], event_id, action.photos, stamp)
+        # Forwarded to an agency, moved to a kelurahan, made confidential: new to someone.
+        after = {**report, **change.changes}
+        await case_came_in(conn, report["id"], event_id, after=after, before=report, now=stamp)
         if change.related_id is not None:
             await add_event(
                 conn,

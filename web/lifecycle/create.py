@@ -15,6 +15,7 @@ from db.database import Database
 from web import codes
 from web.clock import from_text, to_text, utc_now
 from web.i18n import lazy_gettext as N_
+from web.lifecycle.alerts import case_came_in
 from web.lifecycle.deadlines import deadlines_for
 from web.lifecycle.errors import DomainError, IdempotencyMismatch
 from web.lifecycle.events import add_event
@@ -214,4 +215,5 @@ async def create_report(
             send_by=send_by,
         )
         await add_photos(conn, report_id, event_id, photos, to_text(received))
+        await case_came_in(conn, report_id, event_id, after=fields, now=to_text(received))
         return Created(report_id, code)

@@ -1,7 +1,7 @@
 """Account administration for admins (`/staf/admin/akun`): create accounts, set their role
 and scope (areas or an agency), reset a password, deactivate or reactivate. Every change
 is written to the audit log (web/audit.py) in the same transaction, and a password reset or
-a deactivation ends every session of the account at once.
+a deactivation ends every session of the account at once, and its alerts in every browser.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from db import accounts as account_db
+from db import alerts as alert_db
 from db import sessions as session_db
 from db import staff as staff_db
 from web import audit, auth, parse, text, urls
@@ -244,6 +245,7 @@ async def account_password(request: Request) -> Response:
     async with request.state.db.write() as conn:
         await account_db.set_password_hash(conn, target["id"], hash_password(password))
         ended = await session_db.delete_user_sessions(conn, target["id"])
+        await alert_db.drop_account(conn, target["id"])
         await audit.record(
             conn,
             audit.actor_of(admin),
@@ -273,6 +275,8 @@ async def account_active(request: Request) -> Response:
         was_active = bool((await audit.account_snapshot(conn, target["id"]) or {}).get("active"))
         await account_db.set_active(conn, target["id"], active)
         ended = 0 if active else await session_db.delete_user_sessions(conn, target["id"])
+        if not active:
+            await alert_db.drop_account(conn, target["id"])
         if was_active != active:
             after: dict[str, Any] = {"username": target["username"], "active": active}
             if not active:

@@ -1,5 +1,6 @@
 """Accountability for staff: the dashboard by period and group (`/staf/dasbor`) and the
-city's overdue list (`/staf/terlambat`), for supervisors and admins (officers see their own
+city's overdue list (`/staf/terlambat`, with the staff alerts that went unanswered), for
+supervisors and admins (officers see their own
 overdue reports in the inbox). The dashboard's table as CSV is in exports.py, its figures
 in web/figures.py.
 """
@@ -7,13 +8,14 @@ in web/figures.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from db import alerts as alert_db
 from db import staff as staff_db
 from db import stats as stats_db
 from db.database import Database
@@ -29,10 +31,14 @@ from web.figures import (
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
 from web.i18n import translate
+from web.lifecycle.alerts import ALERT_LABELS
 from web.templating import bad_cursor_page, render
 
 CHART_BARS = 20
 OVERDUE_PAGE = 50
+# The unanswered alerts shown: of the last 30 days, at most 50.
+UNANSWERED_PERIOD = timedelta(days=30)
+UNANSWERED_LIMIT = 50
 PERIOD_LABELS = {
     "bulan": N_("Bulan"),
     "triwulan": N_("Triwulan"),
@@ -147,7 +153,17 @@ async def overdue(request: Request) -> Response:
             "next_cursor": next_cursor,
             "paged": cursor is not None,
             "status_labels": lifecycle.STATUS_LABELS,
+            "unanswered": [] if cursor is not None else await _unanswered(db, now_moment),
+            "alert_labels": ALERT_LABELS,
         },
+    )
+
+
+async def _unanswered(db: Database, now: datetime) -> list[Any]:
+    """Alerts officers were sent about reports that got no first response by the deadline
+    (web/lifecycle/alerts.py), the latest first."""
+    return await alert_db.unanswered(
+        db, now=to_text(now), since=to_text(now - UNANSWERED_PERIOD), limit=UNANSWERED_LIMIT
     )
 
 

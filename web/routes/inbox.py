@@ -18,6 +18,7 @@ from db import staff as staff_db
 from web import auth, lifecycle, parse, urls
 from web.clock import to_text, utc_now
 from web.inbox_filter import inbox_filter
+from web.lifecycle.alerts import ALERT_ROLES
 from web.templating import bad_cursor_page, render
 
 PAGE_SIZE = 25
@@ -71,6 +72,8 @@ async def inbox(request: Request) -> Response:
     context.update(
         categories=await report_db.categories(db),
         kelurahan=await staff_db.kelurahan_in_scope(db, account),
+        # Officers and supervisors may turn alerts on in this browser (web/lifecycle/alerts.py).
+        offer_alerts=account.role in ALERT_ROLES,
     )
     return render(request, "staf/inbox.html", context)
 

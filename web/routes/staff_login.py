@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from db import alerts as alert_db
 from web import auth, urls
 from web.client import client_id
 from web.i18n import gettext as _
@@ -85,9 +86,18 @@ async def login(request: Request) -> Response:
         message = _("Nama pengguna atau kata sandi salah.")
         return _login_page(request, nonce, error=message, username=username, status_code=400)
     request.state.account_id = outcome.account_id
-    raw_id = await auth.start_session(
-        _db(request), outcome.account_id, request.cookies.get(auth.COOKIE_NAME)
-    )
+    old_raw_id = request.cookies.get(auth.COOKIE_NAME)
+    raw_id = await auth.start_session(_db(request), outcome.account_id, old_raw_id)
+    if old_raw_id:
+        # The alerts turned on in this browser follow the same account into the new
+        # session, and stop when another account logs in on it (db/alerts.py).
+        async with _db(request).write() as conn:
+            await alert_db.hand_over_session(
+                conn,
+                auth.hash_session_id(old_raw_id),
+                auth.hash_session_id(raw_id),
+                outcome.account_id,
+            )
     response = RedirectResponse(auth.safe_next(str(form.get("next") or "")), status_code=303)
     auth.set_session_cookie(response, raw_id, secure=settings.https)
     response.delete_cookie(auth.LOGIN_NONCE_COOKIE, path=auth.LOGIN_PATH)
@@ -95,9 +105,12 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    """Ends every session of the account, on every device (a lost phone included)."""
+    """Ends every session of the account, on every device (a lost phone included), and
+    with them the alerts turned on in any browser."""
     account = auth.require_account(request)
     await auth.read_form(request, max_fields=5)
+    async with _db(request).write() as conn:
+        await alert_db.drop_account(conn, account.id)
     await auth.end_all_sessions(_db(request), account.id)
     response = RedirectResponse(urls.path_for(request, "staff_login_form"), status_code=303)
     auth.clear_session_cookie(response, secure=request.app.state.settings.https)
