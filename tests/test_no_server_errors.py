@@ -368,7 +368,7 @@ def baseline(world: World, name: str, code: str) -> dict[str, str]:
 
 
 REAL = "\x00real"  # stands for the real value of a path parameter (the report's code, …)
-PATH_KINDS = {"user_id": "integer", "key_id": "integer", "day": "day"}
+PATH_KINDS = {"user_id": "integer", "key_id": "integer", "day": "day", "event": "integer"}
 
 
 def real_values(world: World, code: str) -> dict[str, str]:
@@ -388,6 +388,7 @@ def real_values(world: World, code: str) -> dict[str, str]:
         "name": f"{sha}.jpg",
         "digest": "0",
         "path": "css/app.css",
+        "event": "1",  # the first report's "received": a public step
     }
 
 

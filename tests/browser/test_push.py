@@ -86,6 +86,13 @@ NOTIFICATIONS = """() => navigator.serviceWorker.ready
   .then((all) => all.map((n) => ({ title: n.title, body: n.body, tag: n.tag, lang: n.lang,
     icon: n.icon, data: n.data })))"""
 SIDEWAYS = "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
+SETTLED_SIDEWAYS = """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
+  () => done(document.scrollingElement.scrollWidth - document.documentElement.clientWidth))))"""
+# What sticks out past the right edge, to name it when a page scrolls sideways.
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+  .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${e.getBoundingClientRect().right}`)
+  .slice(0, 5)"""
 FOLLOWING = "Anda akan dikabari setiap ada perkembangan."
 STOPPED = "Anda tidak akan dikabari lagi tentang laporan ini."
 IN_PAGE_CACHE = """(path) => caches.open('aduan-pages').then((c) => c.match(path))
@@ -325,7 +332,9 @@ def test_kabari_saya_asks_only_when_tapped_and_the_server_gets_the_subscription(
         assert server_key == vapid.application_server_key(live_server.settings)
         fits_the_screen(page, "receipt-following")
         page.set_viewport_size({"width": 320, "height": 640})
-        assert page.evaluate(SIDEWAYS) <= 0, "the receipt scrolls sideways at 320 px"
+        # Once the resize has been laid out (a frame or two on a busy machine).
+        settled = page.evaluate(SETTLED_SIDEWAYS)
+        assert settled <= 0, f"the receipt scrolls sideways at 320 px: {page.evaluate(WIDEST)}"
         page.set_viewport_size({"width": 360, "height": 640})
 
         # The tracking page, never opened on this phone, is kept for a tap with no signal.
