@@ -14,7 +14,9 @@ from db.database import Connection, Database
 
 ROLES = ("admin", "supervisor", "officer")
 # What pages and the audit log read of an account: never the password hash.
-ACCOUNT_COLUMNS = "id, username, display_name, role, agency_code, active, created_at"
+ACCOUNT_COLUMNS = (
+    "id, username, display_name, role, agency_code, active, created_at, alert_email, alert_phone"
+)
 _AREA_CODES = "SELECT area_code FROM user_areas WHERE user_id = :user_id ORDER BY area_code"
 # Usernames are case-insensitive (SQLite: COLLATE NOCASE; PostgreSQL: a unique index on
 # lower(username)); lower() folds the same ASCII letters on both.
@@ -34,15 +36,18 @@ async def create_account(
     display_name: str = "",
     agency_code: str | None = None,
     area_codes: Sequence[str] = (),
+    alert_email: str = "",
+    alert_phone: str = "",
 ) -> int:
-    """Insert an account with its areas; returns its id. The display name defaults to the
-    username. Raises ValueError for a role outside ROLES."""
+    """Insert an account with its areas (and the work contacts its alerts also go to);
+    returns its id. The display name defaults to the username. Raises ValueError for a role
+    outside ROLES."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     user_id = await conn.insert(
-        "INSERT INTO users (username, display_name, password_hash, role, agency_code, created_at)"
-        " VALUES (:username, :display_name, :password_hash, :role, :agency_code, :created_at)"
-        " RETURNING id",
+        "INSERT INTO users (username, display_name, password_hash, role, agency_code, created_at,"
+        " alert_email, alert_phone) VALUES (:username, :display_name, :password_hash, :role,"
+        " :agency_code, :created_at, :alert_email, :alert_phone) RETURNING id",
         {
             "username": username,
             "display_name": display_name or username,
@@ -50,6 +55,8 @@ async def create_account(
             "role": role,
             "agency_code": agency_code,
             "created_at": created_at,
+            "alert_email": alert_email,
+            "alert_phone": alert_phone,
         },
     )
     assert user_id is not None
@@ -150,6 +157,14 @@ async def set_scope(
     await conn.executemany(
         "INSERT INTO user_areas (user_id, area_code) VALUES (:user_id, :area_code)",
         [{"user_id": user_id, "area_code": code} for code in dict.fromkeys(area_codes)],
+    )
+
+
+async def set_alert_contacts(conn: Connection, user_id: int, *, email: str, phone: str) -> None:
+    """Replace the work email and mobile number an account's alerts go to ('' for none)."""
+    await conn.execute(
+        "UPDATE users SET alert_email = :email, alert_phone = :phone WHERE id = :user_id",
+        {"email": email, "phone": phone, "user_id": user_id},
     )
 
 

@@ -4,14 +4,17 @@
 list of alerts that went unanswered. What causes an alert and who gets it is decided in
 web/lifecycle/alerts.py; this module only writes and reads.
 
-Every alert is one message per (report, event, channel, browser, alert): the unique index
+An alert goes to every browser of the account and, on the gateways the city switched on
+(`channels`), to the account's work contacts (`users.alert_email`, `users.alert_phone`).
+
+Every alert is one message per (report, event, channel, recipient, alert): the unique index
 `messages_once` (migration 0010_staff_alerts) absorbs the same alert enqueued again by a retry or by
 another server running the deadline task at the same moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from db.database import Connection, Database
@@ -25,6 +28,22 @@ _INSERT = (
     "INSERT INTO messages (report_id, event_id, channel, recipient, alert, user_id, state,"
     " next_attempt_at, created_at)"
 )
+
+
+def _destinations(channels: Collection[str]) -> str:
+    """SQL for a table (user_id, channel, recipient) of everywhere an account's alerts go:
+    its browsers, its work email when email is in `channels`, and its work mobile number by
+    SMS when that is in `channels`, else by WhatsApp when that is (one message per phone,
+    not two)."""
+    parts = [
+        "SELECT user_id, 'push' AS channel, endpoint AS recipient FROM staff_push_subscriptions"
+    ]
+    if "email" in channels:
+        parts.append("SELECT id, 'email', alert_email FROM users WHERE alert_email <> ''")
+    phone = next((c for c in ("sms", "whatsapp") if c in channels), None)
+    if phone is not None:
+        parts.append(f"SELECT id, '{phone}', alert_phone FROM users WHERE alert_phone <> ''")
+    return " UNION ALL ".join(parts)
 
 
 def _covers(area: str, agency: str, confidential: str, category: str) -> str:
@@ -161,10 +180,12 @@ async def enqueue_new_case(
     after: Mapping[str, Any],
     before: Mapping[str, Any] | None,
     now: str,
+    channels: Collection[str] = (),
 ) -> int:
-    """A 'new_case' alert to every browser of every active officer who has the report in
-    scope as it is now (`after`: area_code, agency_code, confidential, category_code) and
-    did not as it was (`before`; None for a report just made). Returns how many."""
+    """A 'new_case' alert to every browser (and work contact on `channels`) of every active
+    officer who has the report in scope as it is now (`after`: area_code, agency_code,
+    confidential, category_code) and did not as it was (`before`; None for a report just
+    made). Returns how many."""
     covers_now = _covers(":area", ":agency", ":confidential", ":category")
     where = covers_now
     params: dict[str, Any] = {"report_id": report_id, "event_id": event_id, "now": now}
@@ -174,9 +195,9 @@ async def enqueue_new_case(
         where += f" AND CASE WHEN {covered} THEN 1 ELSE 0 END = 0"
         params.update(_report_params("was_", before, bool(before["confidential"])))
     return await conn.execute(
-        f"{_INSERT} SELECT :report_id, :event_id, 'push', s.endpoint, 'new_case', u.id,"
-        " 'pending', :now, :now FROM staff_push_subscriptions s"
-        f" JOIN users u ON u.id = s.user_id AND u.active = 1 WHERE {where}{_ONCE}",
+        f"{_INSERT} SELECT :report_id, :event_id, d.channel, d.recipient, 'new_case', u.id,"
+        f" 'pending', :now, :now FROM ({_destinations(channels)}) d"
+        f" JOIN users u ON u.id = d.user_id AND u.active = 1 WHERE {where}{_ONCE}",
         params,
     )
 
@@ -190,12 +211,13 @@ async def enqueue_deadline(
     statuses: Sequence[str],
     supervisors: bool,
     now: str,
+    channels: Collection[str] = (),
 ) -> int:
-    """A deadline alert (`alert`) to every browser of every active officer who has in scope
-    an open report still without a first response whose response deadline falls in
-    (`due_after`, `due_by`], and with `supervisors` to every supervisor's too. A browser
-    already given this alert for the report gets no second one. Returns how many were
-    added."""
+    """A deadline alert (`alert`) to every browser (and work contact on `channels`) of
+    every active officer who has in scope an open report still without a first response
+    whose response deadline falls in (`due_after`, `due_by`], and with `supervisors` to
+    every supervisor's too. A recipient already given this alert for the report gets no
+    second one. Returns how many were added."""
     recipients = _covers("r.area_code", "r.agency_code", "r.confidential", "r.category_code")
     if supervisors:
         recipients = f"({recipients} OR u.role = 'supervisor')"
@@ -203,9 +225,9 @@ async def enqueue_deadline(
         return await conn.execute(
             f"{_INSERT} SELECT r.id,"
             " (SELECT MIN(e.id) FROM report_events e WHERE e.report_id = r.id),"
-            " 'push', s.endpoint, :alert, u.id, 'pending', :now, :now"
+            " d.channel, d.recipient, :alert, u.id, 'pending', :now, :now"
             " FROM reports r JOIN users u ON u.active = 1"
-            " JOIN staff_push_subscriptions s ON s.user_id = u.id"
+            f" JOIN ({_destinations(channels)}) d ON d.user_id = u.id"
             " WHERE r.first_response_at IS NULL AND r.response_due_at > :due_after"
             f" AND r.response_due_at <= :due_by AND r.status IN :statuses AND {recipients}"
             f"{_ONCE}",
@@ -217,6 +239,23 @@ async def enqueue_deadline(
                 "statuses": list(statuses),
             },
         )
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+async def alert_details(conn: Connection, message_id: int) -> Any:
+    """What an alert by email, SMS or WhatsApp is written from at send time: which alert,
+    the report's code and category, and the account it is for (whether it is still active
+    and its work contacts now). Nothing about the reporter is read."""
+    return await conn.fetchone(
+        "SELECT m.id, m.channel, m.recipient, m.alert, r.code, c.name_id AS category_name_id,"
+        " c.name_en AS category_name_en, u.active, u.alert_email, u.alert_phone"
+        " FROM messages m JOIN reports r ON r.id = m.report_id"
+        " JOIN categories c ON c.code = r.category_code JOIN users u ON u.id = m.user_id"
+        " WHERE m.id = :id",
+        {"id": message_id},
+    )
 
 
 # --- what supervisors see ------------------------------------------------------------------

@@ -26,6 +26,7 @@ ACTIONS = frozenset(
         "routing.add",
         "account.create",
         "account.edit",
+        "account.contacts",
         "account.password",
         "account.deactivate",
         "account.reactivate",

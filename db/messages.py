@@ -119,7 +119,7 @@ async def claim_due(
         " AND next_attempt_at <= :now AND channel IN :channels"
         " ORDER BY next_attempt_at, id LIMIT :limit)"
         " AND state = 'pending' AND next_attempt_at <= :now"
-        " RETURNING id, report_id, event_id, channel, recipient, attempts",
+        " RETURNING id, report_id, event_id, channel, recipient, alert, attempts",
         {"now": now, "lease_until": lease_until, "limit": limit, "channels": list(channels)},
     )
 
@@ -244,7 +244,7 @@ async def contact_details(conn: Connection, message_id: int) -> Any:
     code, confidentiality, language and the channels still agreed to, and the event's kind
     and public note. Nothing else about the reporter is read."""
     return await conn.fetchone(
-        "SELECT m.id, m.channel, m.recipient, r.code, r.confidential, r.language,"
+        "SELECT m.id, m.channel, m.recipient, m.alert, r.code, r.confidential, r.language,"
         " r.notify_by, e.kind, e.public_note FROM messages m"
         " JOIN reports r ON r.id = m.report_id JOIN report_events e ON e.id = m.event_id"
         " WHERE m.id = :id",

@@ -4,11 +4,12 @@ up to. The SQL is in db/audit.py.
 
 What is recorded (before → after, as JSON): a category's three deadline targets; a holiday
 added, renamed or removed; a category's default agency (routing) when `aduan init` changes
-it; an account created, its role/scope edited, its password reset, deactivated or
-reactivated; an API key made or revoked (prefix, name and rate, never the key). Never a
-password, a hash or a key's secret; and not a staff member's display name, which is their
-real name: an append-only log could never forget it again, so only the fact that it
-changed is kept. An entry is written only when something really changed.
+it; an account created, its role/scope edited, its work contacts for alerts set, its
+password reset, deactivated or reactivated; an API key made or revoked (prefix, name and
+rate, never the key). Never a password, a hash or a key's secret; and not a staff member's
+display name, which is their real name, nor their email or phone number: an append-only log
+could never forget them again, so only the fact that one is set or changed is kept. An
+entry is written only when something really changed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ ACTION_LABELS = {
     "routing.add": N_("Jenis masalah baru"),
     "account.create": N_("Akun dibuat"),
     "account.edit": N_("Peran atau wilayah tugas diubah"),
+    "account.contacts": N_("Kontak pemberitahuan diubah"),
     "account.password": N_("Kata sandi diganti"),
     "account.deactivate": N_("Akun dinonaktifkan"),
     "account.reactivate": N_("Akun diaktifkan kembali"),
@@ -67,6 +69,10 @@ FIELD_LABELS = {
     "areas": N_("Wilayah tugas"),
     "active": N_("Aktif"),
     "display_name_changed": N_("Nama tampilan"),
+    "alert_email": N_("Email pemberitahuan"),
+    "alert_email_changed": N_("Email pemberitahuan"),
+    "alert_phone": N_("Nomor HP pemberitahuan"),
+    "alert_phone_changed": N_("Nomor HP pemberitahuan"),
     "sessions_ended": N_("Sesi yang diakhiri"),
     "rate_per_minute": N_("Batas permintaan per menit"),
     "revoked_at": N_("Dicabut"),
@@ -79,6 +85,8 @@ ROLE_LABELS = {
 TARGETS = ("response", "dispatch", "resolution")
 # Fields that name the object rather than describe it: shown in its label, not as changes.
 IDENTITY = frozenset({"username", "prefix", "day"})
+# Fields that say only that a value changed, never the value (personal data).
+CHANGED_FACTS = frozenset({"display_name_changed", "alert_email_changed", "alert_phone_changed"})
 
 
 def actor_of(account: Any) -> Actor:
@@ -259,7 +267,7 @@ def _value(field: str, value: Any, names: Names, tz: str) -> str:
     if field in TARGETS:
         amount, unit = value
         return f"{amount} {translate(UNIT_LABELS.get(unit, unit))}"
-    if field == "display_name_changed":
+    if field in CHANGED_FACTS:
         return _("diubah")
     if isinstance(value, bool):
         return _("ya") if value else _("tidak")
@@ -286,7 +294,7 @@ def changes(entry: Entry, names: Names, tz: str) -> list[Change]:
         if before is not None and after is not None and old == new:
             continue
         label = translate(FIELD_LABELS[field])
-        if field == "display_name_changed":
+        if field in CHANGED_FACTS:
             found.append(Change(label, None, _value(field, new, names, tz)))
         elif before is None:
             found.append(Change(label, None, _value(field, new, names, tz)))

@@ -8,6 +8,12 @@ Outcome: delivered; worth retrying (a 4xx from SMTP, a 5xx, 408 or 429 from the 
 timeout or a network error); or failed at once (a 5xx from SMTP, any other 4xx from the
 gateway). A message whose channel the reporter stopped meanwhile is failed, not sent.
 
+A staff alert (the message's `alert` set) goes to an officer's work contact, not to the
+reporter: it is read with db.alerts.alert_details and written by `compose_alert`, the
+reporter's consent and stop link play no part, and it is failed, not sent, when the account
+was deactivated or the contact is no longer the account's. A WhatsApp alert names its own
+template (ADUAN_WHATSAPP_ALERT_TEMPLATE).
+
 Both speak through the standard library in a worker thread (smtplib, urllib): no extra
 dependency for a few messages a minute, a timeout on every call, and the event loop never
 waits on a gateway.
@@ -26,10 +32,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from db import messages
+from db import alerts, messages
 from db.database import Database
 from web import contact
-from web.message_text import Text, compose
+from web.message_text import Text, compose, compose_alert
 from web.outbox import SENT, Outcome, Sender
 from web.settings import Settings, SmtpServer
 
@@ -54,6 +60,8 @@ Deliver = Callable[[Any, Text], Outcome]
 
 def _sender(settings: Settings, db: Database, deliver: Deliver) -> Sender:
     async def send(message: Any) -> Outcome:
+        if message["alert"]:
+            return await send_alert(message)
         async with db.read() as conn:
             details = await messages.contact_details(conn, message["id"])
         if details is None:
@@ -61,6 +69,19 @@ def _sender(settings: Settings, db: Database, deliver: Deliver) -> Sender:
         if details["channel"] not in contact.split(details["notify_by"]):
             return Outcome(error="stopped by the reporter")
         text = compose(details, base_url=settings.base_url, secret_key=settings.secret_key)
+        return await asyncio.to_thread(deliver, details, text)
+
+    async def send_alert(message: Any) -> Outcome:
+        async with db.read() as conn:
+            details = await alerts.alert_details(conn, message["id"])
+        if details is None:
+            return Outcome(error="the message is gone")
+        if not details["active"]:
+            return Outcome(error="account deactivated")
+        now = details["alert_email" if details["channel"] == "email" else "alert_phone"]
+        if details["recipient"] != now:
+            return Outcome(error="no longer the account's contact")
+        text = compose_alert(details, base_url=settings.base_url)
         return await asyncio.to_thread(deliver, details, text)
 
     return send
@@ -77,7 +98,8 @@ def _email(server: SmtpServer, mail_from: str) -> Deliver:
         mail["Subject"] = text.subject
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2])
-        mail["List-Unsubscribe"] = f"<{text.parameters[-1]}>"
+        if text.stop:
+            mail["List-Unsubscribe"] = f"<{text.stop}>"
         mail["Auto-Submitted"] = "auto-generated"
         mail.set_content(text.body)
         mail["Content-Language"] = text.language  # after set_content, which clears Content-*
@@ -137,8 +159,8 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 def gateway_body(channel: str, details: Any, text: Text, template: str) -> dict[str, Any]:
     """What the gateway receives (README: "Gateways"): the number, the whole text, and for
     WhatsApp the approved template's name, language and parameters (code, step, note,
-    tracking link, stop link). `id` is the same on every try of a message, so a gateway can
-    drop a repeat."""
+    tracking link, stop link; for a staff alert: title, category, staff link). `id` is the
+    same on every try of a message, so a gateway can drop a repeat."""
     body: dict[str, Any] = {
         "id": f"aduan-{details['id']}",
         "channel": channel,
@@ -154,7 +176,8 @@ def gateway_body(channel: str, details: Any, text: Text, template: str) -> dict[
 
 def _gateway(url: str, settings: Settings, channel: str) -> Deliver:
     def deliver(details: Any, text: Text) -> Outcome:
-        body = gateway_body(channel, details, text, settings.whatsapp_template)
+        template = settings.whatsapp_alert_template if details["alert"] else None
+        body = gateway_body(channel, details, text, template or settings.whatsapp_template)
         request = urllib.request.Request(  # noqa: S310 - an http(s) URL checked in settings
             url,
             data=json.dumps(body, ensure_ascii=False).encode("utf-8"),

@@ -7,6 +7,11 @@ step or the note (as its public page and Web Push), only that there is news.
 An SMS fits one 160-character GSM-7 message: the text is folded into the GSM-7 alphabet
 (a character it lacks becomes its nearest plain letter, or goes), and the note is cut to
 what is left beside the code, the step and both links.
+
+A staff alert (web/lifecycle/alerts.py) to an officer's work email or phone is
+`compose_alert` instead: the alert's title with the case code, the category and the link to
+the staff case page, in Indonesian (an account has no language of its own); nothing from the
+report's description, address or reporter, and no stop link (an admin removes the contact).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from web import contact
 from web.codes import display
 from web.i18n import lazy_gettext as N_
 from web.i18n import translations
+from web.lifecycle.alerts import ALERT_TITLES, STAFF_CASE_PATH
 from web.lifecycle.timeline import label
 
 SMS_LENGTH = 160
@@ -96,6 +102,7 @@ class Text:
     sms: str
     parameters: tuple[str, ...]
     language: str
+    stop: str = ""  # the stop link (List-Unsubscribe); none on a staff alert
 
 
 def compose(details: Mapping[str, Any], *, base_url: str, secret_key: str) -> Text:
@@ -131,6 +138,42 @@ def compose(details: Mapping[str, Any], *, base_url: str, secret_key: str) -> Te
         body=body,
         sms=_sms(_, shown, step, note, track, stop),
         parameters=(shown, step, note or "-", track, stop),
+        language=language,
+        stop=stop,
+    )
+
+
+def compose_alert(details: Mapping[str, Any], *, base_url: str, language: str = "id") -> Text:
+    """The message of a staff alert by email, SMS or WhatsApp (db.alerts.alert_details):
+    the alert's title with the case code, the category and the staff case page. The
+    WhatsApp template's parameters are the title, the category and the link."""
+    _ = translations(language).gettext
+    code = details["code"]
+    title = _(ALERT_TITLES[details["alert"]]) % {"code": display(code)}
+    category = str(details["category_name_en" if language == "en" else "category_name_id"])
+    link = base_url + STAFF_CASE_PATH.format(code=code)
+    body = "\n\n".join(
+        (
+            title,
+            _("Jenis masalah: %(category)s") % {"category": category},
+            _("Buka kasusnya: %(url)s") % {"url": link},
+            _(
+                "Pesan ini dikirim ke kontak kerja yang dicatat admin pada akun petugas Anda."
+                " Minta admin mengubahnya bila tidak lagi tepat."
+            ),
+        )
+    )
+    head, tail = to_gsm7(f"{title}."), to_gsm7(link)
+    room = SMS_LENGTH - gsm7_length(f"{head}  {tail}")
+    cut = _cut(to_gsm7(f"{category}."), room)
+    sms = " ".join(part for part in (head, cut, tail) if part)
+    if gsm7_length(sms) > SMS_LENGTH:  # a base URL too long for any SMS: keep the start
+        sms = _cut(sms, SMS_LENGTH)
+    return Text(
+        subject=title,
+        body=body,
+        sms=sms,
+        parameters=(title, category, link),
         language=language,
     )
 

@@ -53,7 +53,7 @@ class Outcome:
 
 SENT = Outcome(sent=True)
 # A channel's sender: given a claimed message (id, report_id, event_id, channel,
-# recipient, attempts), it delivers it and says how that went.
+# recipient, alert, attempts), it delivers it and says how that went.
 Sender = Callable[[Any], Awaitable[Outcome]]
 
 

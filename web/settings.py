@@ -240,19 +240,24 @@ def _messaging(env: dict[str, str]) -> dict[str, object]:
             "ADUAN_GATEWAY_TOKEN (the bearer token the gateway gave you) is needed with "
             "ADUAN_SMS_GATEWAY_URL or ADUAN_WHATSAPP_GATEWAY_URL"
         )
-    template = (env.get("ADUAN_WHATSAPP_TEMPLATE") or "aduan_update").strip()
-    if not _TEMPLATE_NAME.match(template):
-        raise SettingsError(
-            "ADUAN_WHATSAPP_TEMPLATE must be the approved template's name: lowercase "
-            f"letters, digits and underscores (got {template!r})"
-        )
+    templates: dict[str, str] = {}
+    for key, name, default in (
+        ("whatsapp_template", "ADUAN_WHATSAPP_TEMPLATE", "aduan_update"),
+        ("whatsapp_alert_template", "ADUAN_WHATSAPP_ALERT_TEMPLATE", "aduan_peringatan"),
+    ):
+        templates[key] = template = (env.get(name) or default).strip()
+        if not _TEMPLATE_NAME.match(template):
+            raise SettingsError(
+                f"{name} must be the approved template's name: lowercase "
+                f"letters, digits and underscores (got {template!r})"
+            )
     return {
         "smtp": smtp,
         "mail_from": mail_from,
         "sms_gateway_url": sms,
         "whatsapp_gateway_url": whatsapp,
         "gateway_token": token,
-        "whatsapp_template": template,
+        **templates,
     }
 
 
@@ -295,14 +300,16 @@ class Settings:
     # ADUAN_PUSH_HOSTS: push services beyond the browsers' own (web/push.py KNOWN_PUSH_HOSTS)
     push_hosts: tuple[PushHost, ...] = ()
 
-    # Gateways a city can switch on for the resident's messages (web/gateways.py): email
-    # through SMTP, SMS and WhatsApp Business templates through an HTTP gateway
+    # Gateways a city can switch on for the resident's messages and staff alerts
+    # (web/gateways.py): email through SMTP, SMS and WhatsApp Business templates through an
+    # HTTP gateway
     smtp: SmtpServer | None = None
     mail_from: str = ""
     sms_gateway_url: str = ""
     whatsapp_gateway_url: str = ""
     gateway_token: str = field(default="", repr=False)
     whatsapp_template: str = "aduan_update"
+    whatsapp_alert_template: str = "aduan_peringatan"
 
     @property
     def message_channels(self) -> tuple[str, ...]:

@@ -107,7 +107,7 @@ async def run_once(
         report.photos_removed = await sweep_photos(db, store or open_photo_store(settings))
 
     async def staff_alerts() -> None:
-        report.alerts = await deadline_alerts(db, now=now)
+        report.alerts = await deadline_alerts(db, now=now, send_by=settings.message_channels)
 
     tasks: list[tuple[str, Callable[[], Awaitable[None]]]] = []
     if hourly:

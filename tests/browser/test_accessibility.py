@@ -124,6 +124,7 @@ def test_staff_pages_pass_wcag_2_1_aa(live_server: LiveServer, audited: Any) -> 
         "/staf/dasbor",
         "/staf/terlambat",
         "/staf/admin/akun",
+        f"/staf/admin/akun/{admin}",
         "/staf/admin/tenggat",
         "/staf/admin/libur",
         "/staf/admin/api",

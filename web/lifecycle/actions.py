@@ -207,7 +207,9 @@ async def apply_action(
         await add_photos(conn, report["id"], event_id, action.photos, stamp)
         # Forwarded to an agency, moved to a kelurahan, made confidential: new to someone.
         after = {**report, **change.changes}
-        await case_came_in(conn, report["id"], event_id, after=after, before=report, now=stamp)
+        await case_came_in(
+            conn, report["id"], event_id, after=after, before=report, now=stamp, send_by=send_by
+        )
         if change.related_id is not None:
             await add_event(
                 conn,

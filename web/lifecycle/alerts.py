@@ -1,7 +1,9 @@
 """Staff alerts (LaporGub: a case without a response in 1×24 h is announced as neglect, so
 officers must learn of their cases without watching the inbox). Three alerts, each a
 Web Push message of the one outbox (db/messages.py, db/alerts.py) to every browser an
-account turned alerts on in:
+account turned alerts on in, and, on the gateways the city switched on (`send_by`,
+Settings.message_channels), a message to the account's work email and mobile number (set by
+an admin on the account; by SMS, or by WhatsApp when the city has only that gateway):
 
 - 'new_case': a report came into an officer's scope — made in their area, forwarded to
   their agency, moved to their kelurahan or made confidential (the inspectorate) — written
@@ -18,14 +20,16 @@ OVERDUE_WINDOW ago is no longer looked at, so a server down for a day does not w
 everyone for old cases, and the minute's query stays small.
 
 Who gets alerts: an account's browsers until it logs out (which ends every session of it),
-its password is reset or it is deactivated; a scope change needs nothing, since recipients
-are chosen by the scope at the moment of each alert. Alerts carry the case code and the
-category, never the reporter's contact (web/push.py `payload`).
+its password is reset or it is deactivated; its work contacts until it is deactivated or
+an admin changes them (web/gateways.py checks again at send time). A scope change needs
+nothing, since recipients are chosen by the scope at the moment of each alert. Alerts carry
+the case code and the category, never the reporter's contact (web/push.py `payload`,
+web/message_text.py `compose_alert`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,18 +68,24 @@ async def case_came_in(
     after: Mapping[str, Any],
     before: Mapping[str, Any] | None = None,
     now: str,
+    send_by: Collection[str] = (),
 ) -> int:
     """Inside the step's write transaction: alert the officers who have the report in scope
-    as it is `after` the step and did not `before` it (None: the report was just made).
-    Returns how many alerts were queued."""
+    as it is `after` the step and did not `before` it (None: the report was just made), in
+    their browsers and on the gateways `send_by`. Returns how many alerts were queued."""
     if before is not None and all(before[f] == after[f] for f in SCOPE_FIELDS):
         return 0
-    return await q.enqueue_new_case(conn, report_id, event_id, after=after, before=before, now=now)
+    return await q.enqueue_new_case(
+        conn, report_id, event_id, after=after, before=before, now=now, channels=send_by
+    )
 
 
-async def deadline_alerts(db: Database, *, now: datetime | None = None) -> int:
-    """Queue the 'due_soon' and 'overdue' alerts due at `now`; returns how many were
-    added (0 when every one was queued before)."""
+async def deadline_alerts(
+    db: Database, *, now: datetime | None = None, send_by: Collection[str] = ()
+) -> int:
+    """Queue the 'due_soon' and 'overdue' alerts due at `now` (in browsers and on the
+    gateways `send_by`); returns how many were added (0 when every one was queued
+    before)."""
     moment = now or utc_now()
     stamp = to_text(moment)
     statuses = sorted(OPEN_STATUSES)
@@ -87,6 +97,7 @@ async def deadline_alerts(db: Database, *, now: datetime | None = None) -> int:
         statuses=statuses,
         supervisors=False,
         now=stamp,
+        channels=send_by,
     )
     added += await q.enqueue_deadline(
         db,
@@ -96,5 +107,6 @@ async def deadline_alerts(db: Database, *, now: datetime | None = None) -> int:
         statuses=statuses,
         supervisors=True,
         now=stamp,
+        channels=send_by,
     )
     return added

@@ -215,5 +215,7 @@ async def create_report(
             send_by=send_by,
         )
         await add_photos(conn, report_id, event_id, photos, to_text(received))
-        await case_came_in(conn, report_id, event_id, after=fields, now=to_text(received))
+        await case_came_in(
+            conn, report_id, event_id, after=fields, now=to_text(received), send_by=send_by
+        )
         return Created(report_id, code)

@@ -1,7 +1,11 @@
 """Account administration for admins (`/staf/admin/akun`): create accounts, set their role
-and scope (areas or an agency), reset a password, deactivate or reactivate. Every change
+and scope (areas or an agency) and the work contacts their alerts also go to (email, mobile
+number: web/lifecycle/alerts.py), reset a password, deactivate or reactivate. Every change
 is written to the audit log (web/audit.py) in the same transaction, and a password reset or
 a deactivation ends every session of the account at once, and its alerts in every browser.
+
+Only an admin sets the work contacts, as they set the scope: they are the city's record of
+where an officer is reached, and the log keeps that they changed, never the contact itself.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from db import accounts as account_db
 from db import alerts as alert_db
 from db import sessions as session_db
 from db import staff as staff_db
-from web import audit, auth, parse, text, urls
+from web import audit, auth, contact, parse, text, urls, validators
 from web.clock import to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
@@ -39,7 +43,10 @@ ADMIN_MESSAGES = {
     "sandi": N_("Kata sandi baru sudah disimpan. Semua sesi akun ini sudah diakhiri."),
     "nonaktif": N_("Akun dinonaktifkan. Semua sesinya sudah diakhiri."),
     "aktif": N_("Akun diaktifkan kembali."),
+    "kontak": N_("Kontak pemberitahuan sudah disimpan."),
 }
+# The longest email address SMTP carries (RFC 5321).
+EMAIL_LENGTH = 254
 
 
 def _admin_context(request: Request) -> dict[str, Any]:
@@ -48,6 +55,7 @@ def _admin_context(request: Request) -> dict[str, Any]:
         "message": _(ADMIN_MESSAGES[done]) if done in ADMIN_MESSAGES else "",
         "role_labels": ROLE_LABELS,
         "min_length": MIN_LENGTH,
+        "alert_channels": request.app.state.settings.message_channels,
     }
 
 
@@ -94,6 +102,27 @@ async def _scope_from_form(
     return role, agency, areas
 
 
+def _alert_contacts(form: FormData, errors: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The work email and mobile number typed for alerts, as typed (shown again on an
+    error), and the phone as it is kept: as the gateways take it (+62 8…), '' for none."""
+    typed = {
+        "alert_email": str(form.get("alert_email") or "").strip()[:300],
+        "alert_phone": str(form.get("alert_phone") or "").strip()[:40],
+    }
+    email = typed["alert_email"]
+    if email and (len(email) > EMAIL_LENGTH or not validators.is_email(email)):
+        errors["alert_email"] = _("Alamat email tidak dikenali. Contoh: nama@contoh.id.")
+    phone = contact.international_phone(typed["alert_phone"]) if typed["alert_phone"] else ""
+    if typed["alert_phone"] and not phone:
+        errors["alert_phone"] = _("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
+    return typed, phone
+
+
+def _contacts_state(email: str, phone: str) -> dict[str, bool]:
+    """What the log keeps of an account's work contacts: whether it has each, not which."""
+    return {"alert_email": bool(email), "alert_phone": bool(phone)}
+
+
 def _password_error(password: str) -> str:
     if len(password) < MIN_LENGTH:
         return _("Kata sandi paling sedikit %(n)d karakter.") % {"n": MIN_LENGTH}
@@ -114,6 +143,8 @@ async def create_account(request: Request) -> Response:
         "areas": [str(a) for a in form.getlist("areas")],
     }
     errors: dict[str, str] = {}
+    contacts, phone = _alert_contacts(form, errors)
+    values.update(contacts)
     if display_name.problem:
         errors["display_name"] = translate(text.MESSAGES[display_name.problem])
     if not USERNAME.match(values["username"]):
@@ -136,7 +167,12 @@ async def create_account(request: Request) -> Response:
                     display_name=values["display_name"],
                     agency_code=agency,
                     area_codes=areas,
+                    alert_email=contacts["alert_email"],
+                    alert_phone=phone,
                 )
+                after = await audit.account_snapshot(conn, user_id)
+                if after is not None and (contacts["alert_email"] or phone):
+                    after.update(_contacts_state(contacts["alert_email"], phone))
                 await audit.record(
                     conn,
                     audit.actor_of(admin),
@@ -144,7 +180,7 @@ async def create_account(request: Request) -> Response:
                     table="users",
                     key=user_id,
                     before=None,
-                    after=await audit.account_snapshot(conn, user_id),
+                    after=after,
                 )
     if errors:
         context = _admin_context(request)
@@ -172,7 +208,12 @@ async def _target(request: Request) -> Any:
 
 
 async def _edit_page(
-    request: Request, target: Any, *, errors: dict[str, str] | None = None, status_code: int = 200
+    request: Request,
+    target: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    contacts: dict[str, str] | None = None,
 ) -> Response:
     context = _admin_context(request)
     context.update(await _scope_choices(request))
@@ -181,6 +222,7 @@ async def _edit_page(
         target=target,
         target_areas=await account_db.area_codes(db, target["id"]),
         errors=errors or {},
+        contacts=contacts or {k: target[k] for k in ("alert_email", "alert_phone")},
     )
     return render(request, "staf/admin_akun_ubah.html", context, status_code=status_code)
 
@@ -230,6 +272,47 @@ async def account_scope(request: Request) -> Response:
         )
     return RedirectResponse(
         urls.path_for(request, "staff_account", user_id=target["id"]) + "?ok=lingkup",
+        status_code=303,
+    )
+
+
+async def account_contacts(request: Request) -> Response:
+    """Set (or clear) the work email and mobile number an account's alerts go to."""
+    admin = auth.require_account(request, auth.ADMIN_ROLES)
+    target = await _target(request)
+    form = await auth.read_form(request, max_fields=5)
+    errors: dict[str, str] = {}
+    typed, phone = _alert_contacts(form, errors)
+    if errors:
+        return await _edit_page(request, target, errors=errors, status_code=422, contacts=typed)
+    email = typed["alert_email"]
+    async with request.state.db.write() as conn:
+        found = await account_db.account_with_areas(conn, target["id"])
+        if found is None:
+            raise HTTPException(404)
+        was = found[0]
+        await account_db.set_alert_contacts(conn, target["id"], email=email, phone=phone)
+        before = {
+            "username": was["username"],
+            **_contacts_state(was["alert_email"], was["alert_phone"]),
+        }
+        after: dict[str, Any] = {"username": was["username"], **_contacts_state(email, phone)}
+        # One address replaced by another: the fact, not the address (web/audit.py).
+        if was["alert_email"] and email and was["alert_email"] != email:
+            after["alert_email_changed"] = True
+        if was["alert_phone"] and phone and was["alert_phone"] != phone:
+            after["alert_phone_changed"] = True
+        await audit.record(
+            conn,
+            audit.actor_of(admin),
+            "account.contacts",
+            table="users",
+            key=target["id"],
+            before=before,
+            after=after,
+        )
+    return RedirectResponse(
+        urls.path_for(request, "staff_account", user_id=target["id"]) + "?ok=kontak",
         status_code=303,
     )
 
@@ -312,6 +395,12 @@ routes = [
         account_password,
         methods=["POST"],
         name="staff_account_password",
+    ),
+    Route(
+        "/staf/admin/akun/{user_id}/kontak",
+        account_contacts,
+        methods=["POST"],
+        name="staff_account_contacts",
     ),
     Route(
         "/staf/admin/akun/{user_id}/{state:str}",

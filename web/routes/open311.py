@@ -402,6 +402,7 @@ async def create_request(request: Request) -> Response:
             idempotency_key=idempotency_key,
             request_hash=_request_hash(form) if idempotency_key else None,
             tz=settings.timezone,
+            send_by=settings.message_channels,  # staff alerts (Open311 asks no consent)
         )
     except lifecycle.IdempotencyMismatch:
         return out.errors(
