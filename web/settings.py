@@ -143,6 +143,9 @@ class Settings:
     # a resolved report the resident does not answer closes after this many working days
     # (LAPOR!: 10); 0 turns automatic closing off
     autoclose_workdays: int = 10
+    # the contact details of a closed report are erased this many months after it closed
+    # (UU PDP: a retention limit; web/personal_data.py)
+    contact_retention_months: int = 12
     # seconds a request body may stall (no byte arriving) before the answer is 408
     body_timeout: float = 60.0
     # reverse proxies whose X-Forwarded-For is believed (web/client.py); none: the socket
@@ -213,6 +216,13 @@ class Settings:
                 "ADUAN_AUTOCLOSE_WORKDAYS must be a whole number of working days from 0 (off) "
                 f"to 365 (got {autoclose!r})"
             )
+        retention = (env.get("ADUAN_CONTACT_RETENTION_MONTHS") or "12").strip()
+        if not (retention.isascii() and retention.isdigit()) or not 1 <= int(retention) <= 120:
+            raise SettingsError(
+                "ADUAN_CONTACT_RETENTION_MONTHS must be a whole number of months from 1 to 120: "
+                "how long after a report closes its reporter's contact is kept "
+                f"(got {retention!r})"
+            )
         body_timeout = (env.get("ADUAN_BODY_TIMEOUT") or "60").strip()
         if not (body_timeout.isascii() and body_timeout.isdigit()) or not (
             1 <= int(body_timeout) <= 3600
@@ -254,6 +264,7 @@ class Settings:
             allowed_hosts=hosts,
             run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
             autoclose_workdays=int(autoclose),
+            contact_retention_months=int(retention),
             body_timeout=float(body_timeout),
             trusted_proxies=trusted_proxies,
             database_url=database_url,

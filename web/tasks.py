@@ -2,7 +2,9 @@
 
 - close resolved reports the resident did not answer within the configured working days
   (LAPOR!: 10): web/lifecycle/autoclose.py;
-- remove photos that no report uses (left by forms that were never completed).
+- remove photos that no report uses (left by forms that were never completed);
+- erase the contact details of reports closed more than ADUAN_CONTACT_RETENTION_MONTHS ago
+  (UU PDP): web/personal_data.py.
 
 Each task runs once across every server: a server runs it only while holding the task's
 lease (db/leases.py), taken when no other server holds it and, in the server's loop, when
@@ -31,6 +33,7 @@ from db import reports as report_db
 from db.database import Database
 from web.clock import to_text, utc_now
 from web.lifecycle.autoclose import close_unanswered
+from web.personal_data import erase_expired
 from web.photo_store import ORPHAN_AGE_SECONDS, PhotoStore, open_photo_store
 from web.settings import Settings
 
@@ -48,6 +51,7 @@ HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 class TaskReport:
     closed: int = 0
     photos_removed: int = 0
+    contacts_erased: int = 0
     # Tasks another server was running (or had run within the interval): left to it.
     skipped: list[str] = field(default_factory=list)
 
@@ -87,9 +91,15 @@ async def run_once(
     async def photo_sweep() -> None:
         report.photos_removed = await sweep_photos(db, store or open_photo_store(settings))
 
+    async def contact_retention() -> None:
+        report.contacts_erased = await erase_expired(
+            db, months=settings.contact_retention_months, now=now
+        )
+
     tasks: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("autoclose", autoclose),
         ("photo_sweep", photo_sweep),
+        ("contact_retention", contact_retention),
     ]
     for name, task in tasks:
         moment = now or utc_now()
@@ -167,7 +177,9 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Closed {report.closed} resolved reports without an answer from the resident "
         f"(after {settings.autoclose_workdays} working days); "
-        f"removed {report.photos_removed} orphan photos."
+        f"removed {report.photos_removed} orphan photos; "
+        f"erased the contact details of {report.contacts_erased} reports closed more than "
+        f"{settings.contact_retention_months} months ago."
     )
     if report.skipped:
         print(f"Left to the server running them now: {', '.join(report.skipped)}.")
