@@ -55,8 +55,9 @@ async def erase_contacts(conn: Connection, report_ids: Sequence[int], *, now: st
     ids = list(report_ids)
     assignments = ", ".join(f"{column} = :{column}" for column in CONTACT_COLUMNS)
     changed = await conn.execute(
-        f"UPDATE reports SET {assignments}, contact_erased_at = :now,"
-        " contact_erased_by = :by WHERE id IN :ids",
+        f"UPDATE reports SET {assignments},"
+        " contact_erased_at = COALESCE(contact_erased_at, :now),"
+        " contact_erased_by = COALESCE(contact_erased_by, :by) WHERE id IN :ids",
         {**CONTACT_COLUMNS, "now": now, "by": by, "ids": ids},
     )
     followers = await conn.fetchall(

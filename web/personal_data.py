@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import calendar
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from db import personal_data as pd_db
 from db.database import Database
+from web import text, validators
 from web.clock import to_text, utc_now
+from web.forms import FIELD_LIMITS, PHONE_MESSAGE
+from web.i18n import gettext as _
+from web.i18n import translate
 
 log = logging.getLogger("aduan.personal_data")
 # Reports erased per write transaction by the periodic task (keeps each transaction short).
@@ -65,3 +71,60 @@ async def erase_reports(
         erased = await pd_db.erase_contacts(conn, report_ids, now=to_text(now or utc_now()), by=by)
     await db.scrub()
     return erased
+
+
+# --- the reporter's own correction ("Data saya") -----------------------------------------
+
+CONTACT_FIELDS = ("reporter_name", "reporter_phone", "reporter_email")
+# The channels of reports.notify_by, and the contact each needs (web/whatsapp.py reads it).
+CHANNEL_NEEDS = {"whatsapp": "reporter_phone", "sms": "reporter_phone", "email": "reporter_email"}
+
+
+@dataclass
+class ContactCorrection:
+    """A corrected contact as typed (`values`, shown again on errors), the errors by field,
+    and what to store when there are none."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    stored: dict[str, str] = field(default_factory=dict)
+
+
+def check_contact(form: Mapping[str, Any], notify_by: str) -> ContactCorrection:
+    """The report form's checks on a reporter's name, phone and email (web/forms.py's words
+    and limits); `notify_by` keeps only the channels whose contact is still given."""
+    values = {name: str(form.get(name) or "") for name in CONTACT_FIELDS}
+    result = ContactCorrection(values=values)
+    for name in CONTACT_FIELDS:
+        cleaned = text.clean(values[name], multiline=False)
+        values[name] = cleaned.text
+        if cleaned.problem:
+            result.errors[name] = translate(text.MESSAGES[cleaned.problem])
+        elif len(cleaned.text) > FIELD_LIMITS.get(name, 200):
+            result.errors[name] = _("Terlalu panjang: paling banyak %(n)d huruf.") % {
+                "n": FIELD_LIMITS.get(name, 200)
+            }
+    phone = validators.normalise_phone(values["reporter_phone"])
+    if phone and not validators.is_mobile_number(phone) and "reporter_phone" not in result.errors:
+        result.errors["reporter_phone"] = translate(PHONE_MESSAGE)
+    email = values["reporter_email"]
+    if email and not validators.is_email(email) and "reporter_email" not in result.errors:
+        result.errors["reporter_email"] = _("Alamat email tidak dikenali. Contoh: nama@contoh.id.")
+    if result.errors:
+        return result
+    given = {"reporter_phone": phone, "reporter_email": email}
+    channels = [c for c in notify_by.split(",") if c and given.get(CHANNEL_NEEDS.get(c, ""))]
+    result.stored = {
+        "name": values["reporter_name"],
+        "phone": phone,
+        "email": email,
+        "notify_by": ",".join(channels),
+    }
+    return result
+
+
+async def correct_contact(db: Database, report_id: int, correction: ContactCorrection) -> bool:
+    """Store a checked correction; False when the contact was erased meanwhile."""
+    async with db.write() as conn:
+        changed = await pd_db.correct_contact(conn, report_id, **correction.stored)
+    return changed == 1
