@@ -116,16 +116,29 @@ async def correct_contact(
     )
 
 
-async def reports_with_contact(
-    db: Database, *, phones: Sequence[str], email: str, limit: int = 1000
+def _normalised_phone(column: str) -> str:
+    """`column` without the spaces, dots, dashes and brackets people write in numbers (as
+    web/validators.normalise_phone; an Open311 client may relay a number as written)."""
+    expression = column
+    for mark in (" ", "-", "(", ")", "."):
+        expression = f"REPLACE({expression}, '{mark}', '')"
+    return expression
+
+
+async def reports_holding(
+    db: Database, *, phones: Sequence[str] = (), email: str = "", limit: int = 1000
 ) -> list[Any]:
-    """Every report whose reporter or person helped has one of these phone numbers (the
-    stored, normalised form and any other spellings given) or this email address
-    (case-insensitive)."""
+    """Every report whose reporter or person helped has one of these phone numbers (written
+    normalised: each is compared with the stored number normalised the same way) or whose
+    reporter has this email address (case-insensitive), oldest first. Reads every report:
+    for the rare request that comes to the office, not for a page many people open."""
     conditions = []
     params: dict[str, Any] = {"limit": limit}
     if phones:
-        conditions.append("reporter_phone IN :phones OR on_behalf_phone IN :phones")
+        conditions.append(
+            f"{_normalised_phone('reporter_phone')} IN :phones"
+            f" OR {_normalised_phone('on_behalf_phone')} IN :phones"
+        )
         params["phones"] = list(phones)
     if email:
         conditions.append("LOWER(reporter_email) = :email")
@@ -134,6 +147,7 @@ async def reports_with_contact(
         return []
     where = " OR ".join(f"({c})" for c in conditions)
     return await db.fetchall(
-        f"SELECT {HELD_COLUMNS} FROM reports WHERE {where} ORDER BY id LIMIT :limit",
+        f"SELECT {HELD_COLUMNS}, description, address, rt_rw"
+        f" FROM reports WHERE {where} ORDER BY id LIMIT :limit",
         params,
     )

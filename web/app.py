@@ -41,6 +41,7 @@ from web.routes import (
     apikeys_admin,
     audit_log,
     dashboard,
+    data_requests,
     deadlines_admin,
     exports,
     inbox,
@@ -101,6 +102,7 @@ ROUTE_MODULES = (
     dashboard,
     exports,
     audit_log,
+    data_requests,
     # admins
     accounts,
     deadlines_admin,

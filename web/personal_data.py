@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from db import personal_data as pd_db
+from db.audit import Actor
 from db.database import Database
-from web import text, validators
+from web import audit, text, validators
 from web.clock import to_text, utc_now
 from web.forms import FIELD_LIMITS, PHONE_MESSAGE
 from web.i18n import gettext as _
@@ -128,3 +129,126 @@ async def correct_contact(db: Database, report_id: int, correction: ContactCorre
     async with db.write() as conn:
         changed = await pd_db.correct_contact(conn, report_id, **correction.stored)
     return changed == 1
+
+
+# --- requests that come to the office ------------------------------------------------------
+
+# What a held report is exported as, in this order (CSV columns, JSON keys).
+EXPORT_FIELDS = (
+    "code",
+    "status",
+    "received_at",
+    "closed_at",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    "anonymous",
+    "on_behalf_name",
+    "on_behalf_phone",
+    "volunteer_name",
+    "lat",
+    "lon",
+    "notify_by",
+    "device_id",
+    "address",
+    "rt_rw",
+    "description",
+    "contact_erased_at",
+)
+
+
+@dataclass(frozen=True)
+class ContactQuery:
+    """A phone number or email address typed by an admin, read as what to look for."""
+
+    typed: str
+    phones: tuple[str, ...] = ()
+    email: str = ""
+    problem: str = ""
+
+
+def phone_spellings(number: str) -> tuple[str, ...]:
+    """The ways one Indonesian number is stored: 0812…, 62812… and +62812…."""
+    if number.startswith("+62"):
+        local = number[3:]
+    elif number.startswith("62"):
+        local = number[2:]
+    elif number.startswith("0"):
+        local = number[1:]
+    else:
+        return (number,)
+    return (f"0{local}", f"62{local}", f"+62{local}")
+
+
+def read_contact_query(typed: str) -> ContactQuery:
+    """An email address, or a phone number in any of the ways people write it."""
+    typed = text.clean(typed).text
+    if "@" in typed:
+        if not validators.is_email(typed):
+            return ContactQuery(
+                typed, problem=_("Alamat email tidak dikenali. Contoh: nama@contoh.id.")
+            )
+        return ContactQuery(typed, email=typed.lower())
+    number = validators.normalise_phone(typed)
+    if not number or not validators.is_telephone_number(number) or len(number) < 6:
+        return ContactQuery(
+            typed, problem=_("Tulis nomor HP (contoh 0812 3456 7890) atau alamat email.")
+        )
+    return ContactQuery(typed, phones=phone_spellings(number))
+
+
+async def find_reports(db: Database, query: ContactQuery) -> list[Any]:
+    """Every report holding this phone number or email address."""
+    if query.problem:
+        return []
+    return await pd_db.reports_holding(db, phones=query.phones, email=query.email)
+
+
+def export_rows(reports: Sequence[Any]) -> list[dict[str, Any]]:
+    """What is held, report by report, in EXPORT_FIELDS order."""
+    return [{name: report[name] for name in EXPORT_FIELDS} for report in reports]
+
+
+async def record_export(db: Database, actor: Actor, reports: Sequence[Any], fmt: str) -> None:
+    """The audit log entry of an export: which reports, in what format; never the contact."""
+    async with db.write() as conn:
+        await audit.record(
+            conn,
+            actor,
+            "personal_data.export",
+            table="reports",
+            key=_key(reports),
+            before=None,
+            after={"reports": [r["code"] for r in reports], "format": fmt},
+        )
+
+
+async def erase_for_office(
+    db: Database, actor: Actor, reports: Sequence[Any], *, now: datetime | None = None
+) -> int:
+    """Erase these reports' contact for a request that came to the office, with its audit
+    log entry in the same transaction; returns how many reports were erased."""
+    if not reports:
+        return 0
+    moment = now or utc_now()
+    async with db.write() as conn:
+        erased = await pd_db.erase_contacts(
+            conn, [r["id"] for r in reports], now=to_text(moment), by="office"
+        )
+        await audit.record(
+            conn,
+            actor,
+            "personal_data.erase",
+            table="reports",
+            key=_key(reports),
+            before=None,
+            after={"reports": [r["code"] for r in reports]},
+            now=moment,
+        )
+    await db.scrub()
+    return erased
+
+
+def _key(reports: Sequence[Any]) -> str:
+    codes = [str(r["code"]) for r in reports]
+    return " ".join(codes[:10]) + (" …" if len(codes) > 10 else "")
