@@ -252,3 +252,23 @@ async def erase_for_office(
 def _key(reports: Sequence[Any]) -> str:
     codes = [str(r["code"]) for r in reports]
     return " ".join(codes[:10]) + (" …" if len(codes) > 10 else "")
+
+
+async def record_staff_csv(
+    db: Database, actor: Actor, export: str, filters: Mapping[str, str]
+) -> None:
+    """The audit log entry of a staff CSV holding reporters' contacts: who downloaded which
+    export with which filters (a free-text search is left out: it may hold a name)."""
+    shown = "; ".join(
+        f"{name}={'…' if name == 'q' else value}" for name, value in sorted(filters.items())
+    )
+    async with db.write() as conn:
+        await audit.record(
+            conn,
+            actor,
+            "personal_data.staff_csv",
+            table="reports",
+            key=export,
+            before=None,
+            after={"filters": shown or "—"},
+        )
