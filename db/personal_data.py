@@ -38,10 +38,14 @@ HELD_COLUMNS = (
 
 
 async def due_for_erasure(db: Database, closed_before: str, limit: int = 500) -> list[int]:
-    """Ids of reports closed before `closed_before` whose contact is still held."""
+    """Ids of reports closed before `closed_before` whose contact is still held; a resolved
+    report that was never closed (automatic closing switched off) counts from when it was
+    resolved."""
     rows = await db.fetchall(
         "SELECT id FROM reports WHERE contact_erased_at IS NULL"
-        " AND closed_at IS NOT NULL AND closed_at < :before ORDER BY closed_at, id LIMIT :limit",
+        " AND closed_at IS NOT NULL AND closed_at < :before"
+        " UNION SELECT id FROM reports WHERE contact_erased_at IS NULL"
+        " AND status = 'resolved' AND resolved_at < :before ORDER BY id LIMIT :limit",
         {"before": closed_before, "limit": limit},
     )
     return [int(r["id"]) for r in rows]

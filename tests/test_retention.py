@@ -142,7 +142,7 @@ def test_a_report_closed_thirteen_months_ago_loses_its_contact_on_the_next_run(
     everything = dump(settings)
     for value in PERSONAL:
         assert value not in everything
-    assert "1.175392" not in everything and "106.82715" not in everything
+    assert str(LAT) not in everything and str(LON) not in everything
     # Erased once: the next run finds nothing.
     assert run_tasks(settings, wib(2027, 3, 5, 10)).contacts_erased == 0
 
@@ -162,6 +162,18 @@ def test_open_reports_keep_their_contact_however_old(settings: Settings) -> None
     code = create(settings, wib(2024, 1, 5), GAMBIR, reporter_name=NAME, reporter_phone=PHONE)
     run_tasks(settings, wib(2027, 2, 5, 10))
     assert report_row(settings, code)["reporter_phone"] == PHONE
+
+
+def test_a_resolved_report_nobody_closed_counts_from_its_resolution(
+    settings: Settings,
+) -> None:
+    code = create(settings, wib(2026, 1, 2), GAMBIR, reporter_name=NAME, reporter_phone=PHONE)
+    move(settings, code, "resolve", CLOSED)
+    run_tasks(replace(settings, autoclose_workdays=0), wib(2026, 12, 5, 10))
+    assert report_row(settings, code)["reporter_phone"] == PHONE
+    run_tasks(replace(settings, autoclose_workdays=0), wib(2027, 2, 5, 10))
+    assert report_row(settings, code)["reporter_phone"] == ""
+    assert report_row(settings, code)["status"] == "resolved"
 
 
 def test_a_subscription_still_following_another_report_is_kept(settings: Settings) -> None:

@@ -10,6 +10,9 @@ ALTER TABLE reports ADD COLUMN contact_erased_by TEXT
     CHECK (contact_erased_by IN ('retention', 'reporter', 'office'));
 -- The retention task's search: closed reports whose contact is still held.
 CREATE INDEX reports_closed_contact ON reports (closed_at) WHERE contact_erased_at IS NULL;
+-- A resolved report nobody closes (ADUAN_AUTOCLOSE_WORKDAYS=0) counts from its resolution.
+CREATE INDEX reports_resolved_contact ON reports (resolved_at)
+    WHERE contact_erased_at IS NULL AND status = 'resolved';
 
 -- The audit log also records each export and erasure of a resident's personal data and each
 -- staff CSV holding contacts ('personal_data'). SQLite cannot change a CHECK: the table is
