@@ -15,7 +15,7 @@ from typing import Any
 
 from db.database import Connection, Database
 
-KINDS = ("targets", "holiday", "routing", "account", "apikey")
+KINDS = ("targets", "holiday", "routing", "account", "apikey", "personal_data")
 ACTIONS = frozenset(
     {
         "targets.change",
@@ -32,6 +32,11 @@ ACTIONS = frozenset(
         "account.reactivate",
         "apikey.create",
         "apikey.revoke",
+        # residents' personal data (UU PDP, migration 0011): an admin's export or erasure
+        # for a request that came to the office, and each staff CSV holding contacts
+        "personal_data.export",
+        "personal_data.erase",
+        "personal_data.staff_csv",
     }
 )
 BATCH_SIZE = 1000

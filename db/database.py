@@ -124,6 +124,11 @@ class Database:
     async def close(self) -> None:
         await self.dialect.close()
 
+    async def scrub(self) -> None:
+        """After erasing personal data: make the erased bytes leave the database's files
+        (SQLite: checkpoint and empty the WAL); see Dialect.scrub."""
+        await self.dialect.scrub()
+
     async def __aenter__(self) -> Database:
         await self.open()
         return self

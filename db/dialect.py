@@ -27,7 +27,7 @@ import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,12 @@ class Dialect(ABC):
     @abstractmethod
     async def run_script(self, conn: AsyncConnection, sql: str) -> None:
         """Run a migration script inside the caller's transaction."""
+
+    async def scrub(self) -> None:
+        """Make erased data leave the files now (after personal data was erased): SQLite
+        copies the WAL back into the database and empties it; PostgreSQL's old row
+        versions go at its next vacuum (README: personal data)."""
+        return None
 
     # --- copying a database (db/transfer.py) ---------------------------------------------
 
@@ -189,6 +195,9 @@ class SQLite(Dialect):
                 "PRAGMA foreign_keys = ON",
                 # FULL: a report whose tracking code was shown survives a power cut.
                 "PRAGMA synchronous = FULL",
+                # Erased personal data (UU PDP) is overwritten with zeros, not left in
+                # free pages of the file.
+                "PRAGMA secure_delete = ON",
                 "PRAGMA query_only = ON" if readonly else "PRAGMA journal_mode = WAL",
             ]
             try:
@@ -277,6 +286,18 @@ class SQLite(Dialect):
         # Statement by statement: the driver's executescript would commit first.
         for statement in split_sqlite_statements(sql):
             await conn.exec_driver_sql(statement)
+
+    async def scrub(self) -> None:
+        # The WAL keeps the pages as they were before an erasure until a checkpoint copies
+        # them back and TRUNCATE empties the file; secure_delete (set on every connection)
+        # has already zeroed the freed space in the database file's pages.
+        def checkpoint() -> None:
+            with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+        async with self._write_lock:
+            await asyncio.to_thread(checkpoint)
 
     async def begin_snapshot(self, conn: AsyncConnection) -> None:
         # The reader runs without implicit transactions: a deferred one holds the WAL

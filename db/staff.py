@@ -127,6 +127,7 @@ REPORT_PAGE_COLUMNS = f"""
     r.status_changed_at, r.response_due_at, r.first_response_at, r.dispatch_due_at,
     r.resolution_due_at, r.resolved_at, r.closed_at, r.next_due_at, r.duplicate_of,
     r.rating, r.reopen_count, r.version, r.updated_at, r.notify_by, c.default_agency_code,
+    r.contact_erased_at, r.contact_erased_by,
     {REPORT_NAMES}
 """
 

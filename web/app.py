@@ -41,10 +41,12 @@ from web.routes import (
     apikeys_admin,
     audit_log,
     dashboard,
+    data_requests,
     deadlines_admin,
     exports,
     inbox,
     intake,
+    my_data,
     open311,
     performance,
     push,
@@ -85,6 +87,8 @@ ROUTE_MODULES = (
     pwa,
     reporting,
     receipts,
+    # the reporter's own data (UU PDP) and the privacy notice
+    my_data,
     performance,
     # residents following a report's steps (Web Push), and stopping the messages they
     # agreed to (email, SMS, WhatsApp)
@@ -104,6 +108,7 @@ ROUTE_MODULES = (
     dashboard,
     exports,
     audit_log,
+    data_requests,
     # admins
     accounts,
     deadlines_admin,
@@ -184,13 +189,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # One store for the app's life: files under the data folder, or the S3 bucket.
     app.state.photo_store = open_photo_store(settings)
     app.state.static = static
-    app.state.templates = make_environment(static, timezone=settings.timezone)
+    app.state.templates = make_environment(
+        static, timezone=settings.timezone, retention_months=settings.contact_retention_months
+    )
     # Rendered public pages (web/pagecache.py), kept by what they show; the build in their
     # ETag is the code, templates, catalogue and static files, and the settings pages show.
     app.state.page_cache = PageCache(
         build_id(
             (WEB_DIR, *sorted(DB_DIR.glob("*.py"))),
-            (settings.base_url, settings.timezone, str(settings.autoclose_workdays)),
+            (
+                settings.base_url,
+                settings.timezone,
+                str(settings.autoclose_workdays),
+                str(settings.contact_retention_months),
+            ),
         )
     )
     # figures of the public performance page (web/figures.py), per period

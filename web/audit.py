@@ -27,7 +27,7 @@ from db import audit as audit_db
 from db import stats as stats_db
 from db.audit import Actor, Entry
 from db.database import Connection, Database
-from web import i18n
+from web import codes, i18n
 from web.clock import from_text, start_of_day, to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
@@ -40,6 +40,7 @@ KIND_LABELS = {
     "routing": N_("Instansi tujuan jenis masalah"),
     "account": N_("Akun petugas"),
     "apikey": N_("Kunci API"),
+    "personal_data": N_("Data pribadi warga"),
 }
 ACTION_LABELS = {
     "targets.change": N_("Target waktu diubah"),
@@ -56,6 +57,9 @@ ACTION_LABELS = {
     "account.reactivate": N_("Akun diaktifkan kembali"),
     "apikey.create": N_("Kunci API dibuat"),
     "apikey.revoke": N_("Kunci API dicabut"),
+    "personal_data.export": N_("Data pribadi diserahkan (ekspor)"),
+    "personal_data.erase": N_("Data pribadi dihapus"),
+    "personal_data.staff_csv": N_("CSV laporan berisi kontak diunduh"),
 }
 FIELD_LABELS = {
     "response": N_("Tanggapan pertama"),
@@ -76,6 +80,9 @@ FIELD_LABELS = {
     "sessions_ended": N_("Sesi yang diakhiri"),
     "rate_per_minute": N_("Batas permintaan per menit"),
     "revoked_at": N_("Dicabut"),
+    "reports": N_("Laporan"),
+    "format": N_("Format"),
+    "filters": N_("Saringan"),
 }
 ROLE_LABELS = {
     "admin": N_("Admin"),
@@ -240,6 +247,8 @@ def object_label(entry: Entry, names: Names) -> str:
         return _day_label(entry.key)
     if entry.table == "users":
         return _("Akun %(username)s") % {"username": state.get("username", entry.key)}
+    if entry.table == "reports":
+        return _("Laporan warga")
     if entry.table == "api_keys":
         return _("Kunci %(prefix)s… (%(name)s)") % {
             "prefix": state.get("prefix", ""),
@@ -279,6 +288,8 @@ def _value(field: str, value: Any, names: Names, tz: str) -> str:
         return ", ".join(names.area(code) for code in value) or "—"
     if field == "revoked_at":
         return i18n.format_time(value, tz)
+    if field == "reports":
+        return ", ".join(codes.display(code) for code in value) or "—"
     return str(value)
 
 

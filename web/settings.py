@@ -11,13 +11,16 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from web.client import IPNetwork, parse_networks
+from web.settings_checks import (
+    PushHost,
+    SettingsError,
+    SmtpServer,
+    messaging_settings,
+    parse_push_hosts,
+)
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 SERVICE_WORKER_SOURCE = Path(__file__).resolve().parents[1] / "service_worker" / "sw.js"
-
-
-class SettingsError(ValueError):
-    """A setting has a value we cannot use; the message says which and why."""
 
 
 def _flag(value: str | None) -> bool:
@@ -130,138 +133,6 @@ def parse_photo_store(
 
 
 @dataclass(frozen=True)
-class PushHost:
-    """A host the server may POST Web Push messages to (web/push.py): a name, or `*.suffix`
-    for every name under it; https on `port` unless written as http://host:port."""
-
-    host: str
-    port: int = 443
-    scheme: str = "https"
-
-
-# What an entry of ADUAN_PUSH_HOSTS may be: [http://|https://]host-or-*.suffix[:port]
-_PUSH_HOST_RE = re.compile(
-    r"(?:(?P<scheme>https?)://)?(?P<host>(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
-    r"|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?/?"
-)
-
-
-def parse_push_hosts(value: str) -> tuple[PushHost, ...]:
-    """ADUAN_PUSH_HOSTS: a comma list of push services beyond the browsers' own, as
-    `host[:port]` (https) or `http://host:port` (plain http, for a local test service)."""
-    hosts = []
-    for entry in (e.strip().lower() for e in value.split(",")):
-        if not entry:
-            continue
-        match = _PUSH_HOST_RE.fullmatch(entry)
-        port = int(match["port"]) if match and match["port"] else None
-        if match is None or (port is not None and not 0 < port < 65536):
-            raise SettingsError(
-                "ADUAN_PUSH_HOSTS must be a comma list of push service hosts such as "
-                "push.example.org, push.example.org:8443, *.push.example.org or "
-                f"http://127.0.0.1:8089 (got {entry!r})"
-            )
-        scheme = match["scheme"] or "https"
-        default_port = 443 if scheme == "https" else 80
-        hosts.append(PushHost(match["host"].strip("[]"), port or default_port, scheme))
-    return tuple(hosts)
-
-
-@dataclass(frozen=True)
-class SmtpServer:
-    """Where email is sent from (ADUAN_SMTP_URL): `smtp://` upgrades with STARTTLS when the
-    server offers it, `smtps://` speaks TLS from the first byte. The password stays out of
-    repr()."""
-
-    host: str
-    port: int
-    username: str = ""
-    password: str = field(default="", repr=False)
-    implicit_tls: bool = False
-
-
-def parse_smtp_url(value: str) -> SmtpServer:
-    """`smtp://user:pass@host:port` or `smtps://…`, checked; SettingsError says what is
-    wrong (without repeating the password)."""
-    example = "smtp://aduan:kata-sandi@mail.kota.go.id:587"
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-        raise SettingsError(
-            f"ADUAN_SMTP_URL must be an address such as {example} or smtps://…:465 "
-            f"(got one starting {value.partition(':')[0]!r})"
-        )
-    try:
-        port = parts.port or (465 if parts.scheme == "smtps" else 587)
-    except ValueError:
-        raise SettingsError("ADUAN_SMTP_URL has a port that is not a number 1-65535") from None
-    if parts.path.strip("/") or parts.query or parts.fragment:
-        raise SettingsError(f"ADUAN_SMTP_URL takes no path or query, e.g. {example}")
-    return SmtpServer(
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        implicit_tls=parts.scheme == "smtps",
-    )
-
-
-def _gateway_url(env: dict[str, str], name: str) -> str:
-    value = (env.get(name) or "").strip()
-    parts = urlsplit(value)
-    if value and (parts.scheme not in {"http", "https"} or not parts.hostname):
-        raise SettingsError(
-            f"{name} must be the full http(s) address the gateway takes messages at, e.g. "
-            f"https://gateway.example/api/send (got one starting {value.partition(':')[0]!r})"
-        )
-    if parts.username is not None or parts.password is not None:
-        raise SettingsError(f"{name} holds no password: give the token in ADUAN_GATEWAY_TOKEN")
-    return value
-
-
-_MAIL_FROM = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
-
-
-def _messaging(env: dict[str, str]) -> dict[str, object]:
-    """The gateways a city switched on (web/gateways.py), checked together."""
-    smtp_url = (env.get("ADUAN_SMTP_URL") or "").strip()
-    smtp = parse_smtp_url(smtp_url) if smtp_url else None
-    mail_from = (env.get("ADUAN_MAIL_FROM") or "").strip()
-    if smtp and not _MAIL_FROM.match(mail_from):
-        raise SettingsError(
-            "ADUAN_MAIL_FROM must be the address email is sent from, e.g. "
-            f"aduan@kota.go.id, when ADUAN_SMTP_URL is set (got {mail_from!r})"
-        )
-    sms = _gateway_url(env, "ADUAN_SMS_GATEWAY_URL")
-    whatsapp = _gateway_url(env, "ADUAN_WHATSAPP_GATEWAY_URL")
-    token = (env.get("ADUAN_GATEWAY_TOKEN") or "").strip()
-    if (sms or whatsapp) and not token:
-        raise SettingsError(
-            "ADUAN_GATEWAY_TOKEN (the bearer token the gateway gave you) is needed with "
-            "ADUAN_SMS_GATEWAY_URL or ADUAN_WHATSAPP_GATEWAY_URL"
-        )
-    templates: dict[str, str] = {}
-    for key, name, default in (
-        ("whatsapp_template", "ADUAN_WHATSAPP_TEMPLATE", "aduan_update"),
-        ("whatsapp_alert_template", "ADUAN_WHATSAPP_ALERT_TEMPLATE", "aduan_peringatan"),
-    ):
-        templates[key] = template = (env.get(name) or default).strip()
-        if not _TEMPLATE_NAME.match(template):
-            raise SettingsError(
-                f"{name} must be the approved template's name: lowercase "
-                f"letters, digits and underscores (got {template!r})"
-            )
-    return {
-        "smtp": smtp,
-        "mail_from": mail_from,
-        "sms_gateway_url": sms,
-        "whatsapp_gateway_url": whatsapp,
-        "gateway_token": token,
-        **templates,
-    }
-
-
-@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     # signs sessions and private links: kept out of repr(), so no log line or debug page shows it
@@ -275,6 +146,9 @@ class Settings:
     # a resolved report the resident does not answer closes after this many working days
     # (LAPOR!: 10); 0 turns automatic closing off
     autoclose_workdays: int = 10
+    # the contact details of a closed report are erased this many months after it closed
+    # (UU PDP: a retention limit; web/personal_data.py)
+    contact_retention_months: int = 12
     # seconds a request body may stall (no byte arriving) before the answer is 408
     body_timeout: float = 60.0
     # reverse proxies whose X-Forwarded-For is believed (web/client.py); none: the socket
@@ -382,6 +256,13 @@ class Settings:
                 "ADUAN_AUTOCLOSE_WORKDAYS must be a whole number of working days from 0 (off) "
                 f"to 365 (got {autoclose!r})"
             )
+        retention = (env.get("ADUAN_CONTACT_RETENTION_MONTHS") or "12").strip()
+        if not (retention.isascii() and retention.isdigit()) or not 1 <= int(retention) <= 120:
+            raise SettingsError(
+                "ADUAN_CONTACT_RETENTION_MONTHS must be a whole number of months from 1 to 120: "
+                "how long after a report closes its reporter's contact is kept "
+                f"(got {retention!r})"
+            )
         body_timeout = (env.get("ADUAN_BODY_TIMEOUT") or "60").strip()
         if not (body_timeout.isascii() and body_timeout.isdigit()) or not (
             1 <= int(body_timeout) <= 3600
@@ -429,6 +310,7 @@ class Settings:
             allowed_hosts=hosts,
             run_tasks=not _flag(env.get("ADUAN_NO_TASKS")),
             autoclose_workdays=int(autoclose),
+            contact_retention_months=int(retention),
             body_timeout=float(body_timeout),
             trusted_proxies=trusted_proxies,
             database_url=database_url,
@@ -436,5 +318,5 @@ class Settings:
             vapid_private_key=(env.get("ADUAN_VAPID_PRIVATE_KEY") or "").strip(),
             vapid_subject=subject,
             push_hosts=parse_push_hosts(env.get("ADUAN_PUSH_HOSTS") or ""),
-            **_messaging(env),  # type: ignore[arg-type]
+            **messaging_settings(env),  # type: ignore[arg-type]
         )

@@ -4,7 +4,9 @@
   (LAPOR!: 10): web/lifecycle/autoclose.py (hourly);
 - remove photos that no report uses (left by forms that were never completed) (hourly);
 - queue the staff alerts of first-response deadlines coming due and passing:
-  web/lifecycle/alerts.py (every minute).
+  web/lifecycle/alerts.py (every minute);
+- erase the contact details of reports closed more than ADUAN_CONTACT_RETENTION_MONTHS ago
+  (UU PDP): web/personal_data.py (hourly).
 
 `aduan tasks run` also sends the messages to residents that are due (web/notify.py; the
 server does that every few seconds by itself).
@@ -38,6 +40,7 @@ from web import notify
 from web.clock import to_text, utc_now
 from web.lifecycle.alerts import deadline_alerts
 from web.lifecycle.autoclose import close_unanswered
+from web.personal_data import erase_expired
 from web.photo_store import ORPHAN_AGE_SECONDS, PhotoStore, open_photo_store
 from web.settings import Settings
 
@@ -60,6 +63,7 @@ class TaskReport:
     closed: int = 0
     photos_removed: int = 0
     alerts: int = 0
+    contacts_erased: int = 0
     # Tasks another server was running (or had run within the interval): left to it.
     skipped: list[str] = field(default_factory=list)
 
@@ -106,12 +110,21 @@ async def run_once(
     async def photo_sweep() -> None:
         report.photos_removed = await sweep_photos(db, store or open_photo_store(settings))
 
+    async def contact_retention() -> None:
+        report.contacts_erased = await erase_expired(
+            db, months=settings.contact_retention_months, now=now
+        )
+
     async def staff_alerts() -> None:
         report.alerts = await deadline_alerts(db, now=now, send_by=settings.message_channels)
 
     tasks: list[tuple[str, Callable[[], Awaitable[None]]]] = []
     if hourly:
-        tasks += [("autoclose", autoclose), ("photo_sweep", photo_sweep)]
+        tasks += [
+            ("autoclose", autoclose),
+            ("photo_sweep", photo_sweep),
+            ("contact_retention", contact_retention),
+        ]
     if alerts:
         tasks.append(("deadline_alerts", staff_alerts))
     for name, task in tasks:
@@ -205,7 +218,9 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
         f"Closed {report.closed} resolved reports without an answer from the resident "
         f"(after {settings.autoclose_workdays} working days); "
         f"removed {report.photos_removed} orphan photos; "
-        f"queued {report.alerts} staff deadline alerts."
+        f"queued {report.alerts} staff deadline alerts; "
+        f"erased the contact details of {report.contacts_erased} reports closed more than "
+        f"{settings.contact_retention_months} months ago."
     )
     print(f"Sent or tried {taken} due messages to residents.")
     if report.skipped:

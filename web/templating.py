@@ -19,7 +19,9 @@ from web.static_files import StaticFiles
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
-def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
+def make_environment(
+    static: StaticFiles, *, timezone: str, retention_months: int = 12
+) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -34,6 +36,8 @@ def make_environment(static: StaticFiles, *, timezone: str) -> Environment:
     env.globals["static_url"] = static.url
     env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
     env.globals["is_overdue"] = is_overdue
+    # how long a reporter's contact is kept after the report closes (the privacy notices)
+    env.globals["retention_months"] = retention_months
     env.filters["localtime"] = lambda value, date_only=False: i18n.format_time(
         value, timezone, date_only=date_only
     )

@@ -62,6 +62,8 @@ def resident_pages(server: LiveServer) -> list[str]:
         f"/t/{code}",
         receipt.split(server.url)[-1],
         f"/t/{code}/p/{token}",
+        f"/t/{code}/p/{token}/data",
+        "/privasi",
         "/laporan-saya",
         "/kinerja",
         "/offline",
@@ -128,11 +130,19 @@ def test_staff_pages_pass_wcag_2_1_aa(live_server: LiveServer, audited: Any) -> 
         "/staf/admin/tenggat",
         "/staf/admin/libur",
         "/staf/admin/api",
+        "/staf/admin/data-pribadi",
     ):
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
         if problems := violations(page):
             found[path] = problems
+    # the office's search for a resident's data, with its results and forms
+    page.fill("#kontak", "081234567890")
+    page.get_by_role("button", name="Cari", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".account-card").count() == 1
+    if problems := violations(page):
+        found["/staf/admin/data-pribadi (results)"] = problems
     assert found == {}
 
 

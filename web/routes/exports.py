@@ -1,7 +1,7 @@
 """Every CSV download, and who may have it: the dashboard's table (supervisors), the
 public performance figures (everyone), the inbox's reports (every staff account, limited to
-its scope, with reporter contact only where the report page would show it) and the audit
-log (supervisors).
+its scope, with reporter contact only where the report page would show it; each download
+is written to the audit log with who took it) and the audit log (supervisors).
 
 Each is streamed in batches, headed in the request's language, with every cell a spreadsheet
 could run as a formula neutralised (web/csvfile.py). The figures are computed as their
@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from db import audit as audit_db
 from db import exports as export_db
-from web import audit, auth, i18n, lifecycle, stats
+from web import audit, auth, i18n, lifecycle, personal_data, stats
 from web.clock import from_text, to_text, utc_now
 from web.csvfile import csv_chunk, csv_response
 from web.figures import (
@@ -77,8 +77,10 @@ async def export_reports(request: Request) -> Response:
     """The inbox's reports as CSV, streamed in batches of 1,000 rows (a year of a big city
     never sits in memory), local times, names in the current language."""
     account = auth.require_account(request)
-    f, _params = inbox_filter(request.query_params)
+    f, params = inbox_filter(request.query_params)
     db = request.state.db
+    # It holds reporters' contacts (where the account may see them): who took it is logged.
+    await personal_data.record_staff_csv(db, audit.actor_of(account), "laporan.csv", params)
     tz = str(request.app.state.settings.timezone)
     zone = ZoneInfo(tz)
     now = to_text(utc_now())
