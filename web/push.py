@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from web.codes import display
 from web.i18n import lazy_gettext as N_
@@ -56,6 +61,31 @@ class Subscription:
 
 class BadSubscription(ValueError):
     """Why what was sent is not a subscription (a message id, for web.i18n)."""
+
+
+# Answers of the subscription APIs are never kept by a cache.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def json_error(message: str, status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """A refusal of the subscription APIs (residents' and staff's), in the user's words."""
+    return JSONResponse(
+        {"message": message}, status_code=status, headers={**NO_STORE, **(headers or {})}
+    )
+
+
+async def read_json(request: Request) -> Any:
+    """A subscription API's body as JSON; BadSubscription when it is not JSON or too large."""
+    try:
+        body = await request.body()
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise BadSubscription(N_("Langganan tidak sah: kiriman terlalu besar.")) from exc
+        raise
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadSubscription(N_("Langganan tidak sah: isinya bukan JSON.")) from exc
 
 
 def _base64url(value: Any) -> bytes | None:

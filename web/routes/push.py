@@ -12,9 +12,7 @@ POST or DELETE a browser sends from another site, and nothing here rests on a co
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -28,10 +26,16 @@ from web import i18n
 from web.client import client_bucket
 from web.clock import to_text, utc_now
 from web.i18n import gettext as _
-from web.i18n import lazy_gettext as N_
 from web.lookup import load_public
 from web.privatelinks import private_token_valid
-from web.push import BadSubscription, parse_endpoint, parse_subscription
+from web.push import (
+    NO_STORE,
+    BadSubscription,
+    json_error,
+    parse_endpoint,
+    parse_subscription,
+    read_json,
+)
 
 # A PushSubscription's JSON is well under 1 KB.
 MAX_BODY_BYTES = 8 * 1024
@@ -42,38 +46,17 @@ FOLLOW_LIMITS = (
     ratelimit.Limit(timedelta(minutes=1), 20),
     ratelimit.Limit(timedelta(hours=1), 60),
 )
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _error(message: str, status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"message": message}, status_code=status, headers={**NO_STORE, **(headers or {})}
-    )
 
 
 def _not_found(exc: HTTPException) -> JSONResponse:
     """An unknown code (404), or a client past its limit of unknown codes (429)."""
     message = exc.detail if exc.status_code == 429 else _("Laporan tidak ditemukan.")
-    return _error(message, exc.status_code, exc.headers)
+    return json_error(message, exc.status_code, exc.headers)
 
 
 async def _report(request: Request) -> Any:
     """The report named in the URL; HTTPException 404 (or 429 for a client guessing)."""
     return await load_public(request, request.path_params["code"])
-
-
-async def _json(request: Request) -> Any:
-    """The body as JSON; BadSubscription when it is not JSON or too large."""
-    try:
-        body = await request.body()
-    except HTTPException as exc:
-        if exc.status_code == 413:
-            raise BadSubscription(N_("Langganan tidak sah: kiriman terlalu besar.")) from exc
-        raise
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadSubscription(N_("Langganan tidak sah: isinya bukan JSON.")) from exc
 
 
 async def subscribe(request: Request) -> Response:
@@ -84,15 +67,15 @@ async def subscribe(request: Request) -> Response:
     if report["confidential"] and not private_token_valid(
         request, report["code"], request.query_params.get("k", "")
     ):
-        return _error(
+        return json_error(
             _("Laporan ini rahasia: buka dari tautan pribadinya untuk menerima kabar."), 403
         )
     try:
         subscription = parse_subscription(
-            await _json(request), request.app.state.settings.push_hosts
+            await read_json(request), request.app.state.settings.push_hosts
         )
     except BadSubscription as exc:
-        return _error(i18n.translate(str(exc)), 422)
+        return json_error(i18n.translate(str(exc)), 422)
     now = utc_now()
     # The same browser following the same report again counts once.
     ref = hashlib.sha256(f"{report['id']} {subscription.endpoint}".encode()).hexdigest()[:32]
@@ -103,7 +86,7 @@ async def subscribe(request: Request) -> Response:
         if free_at is not None:
             wait = max(1, math.ceil((free_at - now).total_seconds()))
             message = _("Terlalu banyak langganan dari sambungan ini. Coba lagi nanti.")
-            return _error(message, 429, {"Retry-After": str(wait)})
+            return json_error(message, 429, {"Retry-After": str(wait)})
         added = await messages.subscribe_push(
             conn,
             report["id"],
@@ -126,9 +109,9 @@ async def unsubscribe(request: Request) -> Response:
     except HTTPException as exc:
         return _not_found(exc)
     try:
-        endpoint = parse_endpoint(await _json(request))
+        endpoint = parse_endpoint(await read_json(request))
     except BadSubscription as exc:
-        return _error(i18n.translate(str(exc)), 422)
+        return json_error(i18n.translate(str(exc)), 422)
     async with request.state.db.write() as conn:
         await messages.unsubscribe_push(conn, report["id"], endpoint)
     return Response(status_code=204, headers=NO_STORE)

@@ -11,11 +11,7 @@ and to the session it was made in, and dropped at logout (db/alerts.py).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,43 +20,31 @@ from db import alerts as alert_db
 from web import auth, i18n
 from web.clock import to_text, utc_now
 from web.i18n import gettext as _
-from web.i18n import lazy_gettext as N_
 from web.lifecycle.alerts import ALERT_ROLES
-from web.push import BadSubscription, parse_endpoint, parse_subscription
+from web.push import (
+    NO_STORE,
+    BadSubscription,
+    json_error,
+    parse_endpoint,
+    parse_subscription,
+    read_json,
+)
 
 # A PushSubscription's JSON is well under 1 KB.
 MAX_BODY_BYTES = 8 * 1024
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"message": message}, status_code=status, headers=NO_STORE)
 
 
 def _refusal(request: Request) -> JSONResponse | None:
     """403 unless an officer or supervisor is logged in and sent the session's token."""
     account = getattr(request.state, "account", None)
     if not isinstance(account, auth.Account) or account.role not in ALERT_ROLES:
-        return _error(_("Akun Anda tidak berwenang melakukan ini."), 403)
+        return json_error(_("Akun Anda tidak berwenang melakukan ini."), 403)
     if not auth.csrf_valid(request, FormData()):
-        return _error(
+        return json_error(
             _("Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi."),
             403,
         )
     return None
-
-
-async def _json(request: Request) -> Any:
-    try:
-        body = await request.body()
-    except HTTPException as exc:
-        if exc.status_code == 413:
-            raise BadSubscription(N_("Langganan tidak sah: kiriman terlalu besar.")) from exc
-        raise
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadSubscription(N_("Langganan tidak sah: isinya bukan JSON.")) from exc
 
 
 async def subscribe(request: Request) -> Response:
@@ -69,9 +53,9 @@ async def subscribe(request: Request) -> Response:
         return refused
     account: auth.Account = request.state.account
     try:
-        subscription = parse_subscription(await _json(request))
+        subscription = parse_subscription(await read_json(request))
     except BadSubscription as exc:
-        return _error(i18n.translate(str(exc)), 422)
+        return json_error(i18n.translate(str(exc)), 422)
     session_hash = auth.hash_session_id(request.cookies.get(auth.COOKIE_NAME, ""))
     async with request.state.db.write() as conn:
         added = await alert_db.subscribe(
@@ -93,9 +77,9 @@ async def unsubscribe(request: Request) -> Response:
         return refused
     account: auth.Account = request.state.account
     try:
-        endpoint = parse_endpoint(await _json(request))
+        endpoint = parse_endpoint(await read_json(request))
     except BadSubscription as exc:
-        return _error(i18n.translate(str(exc)), 422)
+        return json_error(i18n.translate(str(exc)), 422)
     async with request.state.db.write() as conn:
         await alert_db.unsubscribe(conn, account.id, endpoint)
     return Response(status_code=204, headers=NO_STORE)
