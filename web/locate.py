@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from db import boundaries
 from db.database import Database
+from db.open311 import kelurahan_exists
 from db.page_versions import reference_version
 from web.i18n import lazy_gettext as N_
 
@@ -110,3 +111,26 @@ def locator_for(request: Request) -> Callable[[float, float], Awaitable[str | No
         return place.code if place is not None else None
 
     return locate
+
+
+async def open311_kelurahan(
+    request: Request, given: str, lat: float | None, lon: float | None
+) -> tuple[str, str]:
+    """(code, problem) for an Open311 POST: the `attribute[kelurahan]` given, else the
+    kelurahan at lat/long. The problem ('' when none) is in the standard's error list, in
+    English like the rest of it."""
+    if given:
+        if await kelurahan_exists(request.state.db, given):
+            return given, ""
+        return given, f"attribute[kelurahan]: unknown kelurahan code {given}"
+    locator = await request.app.state.locator.get(request.state.db)
+    if lat is not None and lon is not None and len(locator):
+        place = locator.find(lat, lon)
+        if place is not None:
+            return place.code, ""
+        return "", (
+            "lat/long lie outside the service area (no kelurahan there): "
+            "check them, or give attribute[kelurahan]"
+        )
+    required = "attribute[kelurahan] is required: the kelurahan's official code, e.g. 31.71.01.1001"
+    return "", required + (" (or lat and long inside the service area)" if len(locator) else "")
