@@ -78,3 +78,18 @@ def test_without_javascript_coordinates_alone_file_the_report_in_their_kelurahan
         assert rows(live_server.settings, "SELECT area_code FROM reports")[0][0] == CIDENG
     finally:
         context.close()
+
+
+def test_with_javascript_typed_coordinates_without_a_kelurahan_go_through_the_outbox(
+    live_server: Any, context: Any
+) -> None:
+    """The form's own check lets a point stand in for the kelurahan, as the server does."""
+    page = context.new_page()
+    page.goto(live_server.url + "/lapor")
+    page.select_option("#category", "jalan")
+    page.fill("#description", "Jalan berlubang dalam di depan sekolah, motor sering jatuh.")
+    page.fill("#lat", "-6.1754")
+    page.fill("#lon", "106.8272")
+    page.get_by_role("button", name="Kirim laporan").click()
+    page.wait_for_url(re.compile(r"/t/[0-9A-Z]{8}/struk"))
+    assert rows(live_server.settings, "SELECT area_code FROM reports")[0][0] == GAMBIR
