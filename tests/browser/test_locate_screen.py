@@ -28,6 +28,7 @@ def located_page(browser: Any, url: str, lat: float, lon: float) -> tuple[Any, A
     return context, page
 
 
+@pytest.mark.both_backends
 def test_tapping_pakai_lokasi_saya_selects_the_kelurahan_which_stays_changeable(
     live_server: Any, browser: Any
 ) -> None:
