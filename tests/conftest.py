@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from db import reference
+from db import boundaries, reference
 from db.database import Database
 from tests import backend as backends
 from tests.backend import Cluster
@@ -46,6 +46,7 @@ async def _build_template(target: str | Path) -> None:
         await db.migrate()
         async with db.write() as conn:
             await reference.load_areas(conn, "31")
+            await boundaries.load_boundaries(conn, "31")
             await reference.load_seed(conn, reference.read_seed())
 
 

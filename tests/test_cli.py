@@ -46,7 +46,19 @@ def test_init_loads_jakarta_by_default(
     assert count(db, "SELECT COUNT(*) FROM areas WHERE level = 4") == 267
     assert count(db, "SELECT COUNT(*) FROM categories") >= 12
     assert count(db, "SELECT confidential FROM categories WHERE code = 'pungli'") == 1
-    assert "267 kelurahan/desa" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "267 kelurahan/desa" in out
+    assert count(db, "SELECT COUNT(*) FROM area_boundaries") == 267
+    assert "Loaded the boundaries of 267 kelurahan/desa" in out
+
+
+def test_init_of_a_province_without_boundaries_loads_its_areas_as_before(
+    data_dir: Path, db: str | Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", "--region", "36"]) == 0  # Banten: no file in db/data/boundaries/
+    assert count(db, "SELECT COUNT(*) FROM areas WHERE level = 4 AND code LIKE '36.%'") > 1500
+    assert count(db, "SELECT COUNT(*) FROM area_boundaries") == 0
+    assert "No boundaries for province 36" in capsys.readouterr().out
 
 
 def test_init_is_repeatable_and_loads_any_province(data_dir: Path, db: str | Path) -> None:

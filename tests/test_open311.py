@@ -146,14 +146,17 @@ def test_services_are_the_categories_in_bahasa_indonesia(client: TestClient, fmt
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_service_definition_requires_the_kelurahan_attribute(client: TestClient, fmt: str) -> None:
+def test_service_definition_names_the_kelurahan_attribute_optional_where_points_find_it(
+    client: TestClient, fmt: str
+) -> None:
+    """Jakarta's boundaries are loaded: lat/long alone name the kelurahan (web/locate.py)."""
     response = client.get(f"{BASE}/services/sampah.{fmt}")
     assert response.status_code == 200
     body = parse(response, fmt)
     if fmt == "json":
         assert isinstance(body, dict) and body["service_code"] == "sampah"
         (attribute,) = body["attributes"]
-        assert attribute["code"] == "kelurahan" and attribute["required"] is True
+        assert attribute["code"] == "kelurahan" and attribute["required"] is False
         assert attribute["variable"] is True and attribute["datatype"] == "string"
         assert attribute["order"] == 1 and attribute["values"] == []
         assert "31.71.01.1001" in attribute["datatype_description"]
@@ -162,7 +165,7 @@ def test_service_definition_requires_the_kelurahan_attribute(client: TestClient,
         attribute = body.find("attributes/attribute")
         assert attribute is not None
         assert attribute.findtext("code") == "kelurahan"
-        assert attribute.findtext("required") == "true"
+        assert attribute.findtext("required") == "false"
         assert attribute.findtext("order") == "1"
         values = attribute.find("values")
         assert values is not None and len(values) == 0

@@ -181,7 +181,15 @@ def test_a_confidential_service_may_be_filed_but_is_never_shown(
         ({"lat": "nan", "long": "nan"}, 400),
         ({"lat": "106.8272", "long": "-6.1754"}, 400),
         ({"description": "x" * 4001}, 400),
-        ({"attribute[kelurahan]": "<absent>"}, 400),
+        (
+            {
+                "attribute[kelurahan]": "<absent>",
+                "lat": "<absent>",
+                "long": "<absent>",
+                "address_string": "Jl. Medan Merdeka Barat",
+            },
+            400,
+        ),
         ({"attribute[kelurahan]": "31.71.01"}, 400),
         ({"attribute[kelurahan]": "99.99.99.9999"}, 400),
         ({"email": "bukan email"}, 400),
@@ -392,3 +400,34 @@ def test_round_trip_from_api_through_staff_back_to_closed(
     ]
     closed = client.get(f"{BASE}/requests.{fmt}?status=closed&service_code=sampah")
     assert service_request_id in closed.text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_coordinates_without_the_kelurahan_attribute_file_the_report_in_the_kelurahan_there(
+    client: TestClient, key: str, fmt: str
+) -> None:
+    """Most Open311 clients send only lat/long: inside Cideng, the report is Cideng's."""
+    data = form(key, lat="-6.1756", long="106.8095")
+    data.pop("attribute[kelurahan]")
+    display_code = created_id(post(client, fmt, data), fmt)
+    row = report_row(client, display_code)
+    assert row["area_code"] == "31.71.01.1002"
+    assert (row["lat"], row["lon"]) == (-6.1756, 106.8095)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_coordinates_outside_every_kelurahan_are_refused_with_the_reason(
+    client: TestClient, key: str, fmt: str
+) -> None:
+    data = form(key, lat="-5.95", long="106.95")  # the Java Sea
+    data.pop("attribute[kelurahan]")
+    (description,) = assert_errors(post(client, fmt, data), fmt, 400)
+    assert "outside the service area" in description
+    assert count_reports(client) == 0
+
+
+def test_the_kelurahan_attribute_wins_over_the_point(client: TestClient, key: str) -> None:
+    display_code = created_id(
+        post(client, "json", form(key, lat="-6.1756", long="106.8095")), "json"
+    )
+    assert report_row(client, display_code)["area_code"] == KELURAHAN

@@ -24,6 +24,7 @@ from web.auth import StaffSessionMiddleware
 from web.client import ClientAddressMiddleware
 from web.compression import GZipMiddleware
 from web.i18n import lazy_gettext as N_
+from web.locate import LocatorCache
 from web.middleware import (
     BodyReadTimeoutMiddleware,
     ConditionalGetMiddleware,
@@ -46,6 +47,7 @@ from web.routes import (
     exports,
     inbox,
     intake,
+    locate,
     my_data,
     open311,
     performance,
@@ -86,6 +88,8 @@ ROUTE_MODULES = (
     system,
     pwa,
     reporting,
+    # point → kelurahan for the form's "Pakai lokasi saya"
+    locate,
     receipts,
     # the reporter's own data (UU PDP) and the privacy notice
     my_data,
@@ -207,6 +211,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     # figures of the public performance page (web/figures.py), per period
     app.state.performance_cache = {}
+    # the kelurahan boundaries in memory (web/locate.py), read on the first lookup
+    app.state.locator = LocatorCache()
     return app
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from db import accounts as account_db
-from db import database, dialect, reference, transfer
+from db import boundaries, database, dialect, reference, transfer
 from db.audit import CONSOLE
 from db.database import Database
 from db.postgresql import PostgreSQL
@@ -233,6 +233,7 @@ async def init(args: argparse.Namespace, settings: Settings) -> int:
         await db.migrate()
         async with db.write() as conn:
             count = await reference.load_areas(conn, args.region)
+            outlined = await boundaries.load_boundaries(conn, args.region)
             agencies, categories = await reference.load_seed(conn, seed)
         vapid.application_server_key(settings)  # the Web Push key pair, made once
         kelurahan = sum(1 for a in areas if a.level == 4)
@@ -240,6 +241,10 @@ async def init(args: argparse.Namespace, settings: Settings) -> int:
             f"Loaded {count} areas of province {args.region} ({kelurahan} kelurahan/desa), "
             f"{agencies} agencies, {categories} categories into {db.describe()}"
         )
+        if outlined:
+            print(f"Loaded the boundaries of {outlined} kelurahan/desa (point → kelurahan)")
+        else:
+            print(f"No boundaries for province {args.region}: the kelurahan is picked by hand")
         if args.demo:
             from web.demo import add_demo_data
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,6 +84,12 @@ COORDINATE_MESSAGES = {
     "not_finite": _OUTSIDE,
     "outside": _OUTSIDE,
 }
+OUTSIDE_AREAS = N_(
+    "Titik itu di luar wilayah layanan. Pilih kelurahannya dari daftar, atau periksa lagi "
+    "lintang dan bujurnya."
+)
+# (lat, lon) → the kelurahan/desa code there, or None outside the loaded boundaries
+Locate = Callable[[float, float], Awaitable[str | None]]
 PHONE_MESSAGE = N_("Nomor HP tidak dikenali. Contoh: 0812 3456 7890.")
 # What the form offers without any gateway: WhatsApp, which staff send by hand (wa.me).
 ALWAYS_OFFERED = ("whatsapp",)
@@ -242,6 +248,7 @@ async def check_report_form(
     parse_complained_at: Any = None,
     offered: Collection[str] = ALWAYS_OFFERED,
     language: str | None = None,
+    locate: Locate | None = None,
 ) -> ReportForm:
     """Validate a read report and process its photos (stored at once, by content hash).
 
@@ -249,7 +256,9 @@ async def check_report_form(
     staff intake, turns the `complained_at` field into an aware datetime or raises ValueError.
     `offered`: the channels the form offers to hear back on (Settings.offered_channels); one
     not offered is dropped. `language`: the one the reporter's messages are written in
-    (default: the page's).
+    (default: the page's). `locate`: the kelurahan/desa code at a point, or None outside the
+    loaded boundaries; given, a report without a kelurahan gets the one at its coordinates
+    (typed, or else from a photo).
     """
     form = draft.form
     values = draft.values
@@ -268,7 +277,7 @@ async def check_report_form(
     if values["category"] not in categories:
         errors["category"] = _("Pilih jenis masalah.")
     if values["area"] not in kelurahan:
-        errors["area"] = _("Pilih kelurahan tempat masalahnya.")
+        errors["area"] = _("Pilih kelurahan tempat masalahnya.")  # unless a point says (below)
     description = values["description"]
     if text.visible_length(description) < MIN_DESCRIPTION:
         errors["description"] = _("Ceritakan masalahnya, paling sedikit %(n)d huruf.") % {
@@ -328,6 +337,8 @@ async def check_report_form(
     photo_errors += refused
     if photo_errors:
         errors["photos"] = " ".join(photo_errors)
+    if not values["area"] and locate is not None and "lat" not in errors:
+        await _locate_area(values, errors, locate, (lat, lon), photos, form)
 
     result = ReportForm(values=values, errors=errors, photos=photos)
     result.held_token = sign_held(secret_key, photos)
@@ -365,6 +376,29 @@ async def check_report_form(
         language=language or current_language.get(),
     )
     return result
+
+
+async def _locate_area(
+    values: dict[str, Any],
+    errors: dict[str, str],
+    locate: Locate,
+    typed: tuple[float | None, float | None],
+    photos: list[Photo],
+    form: Mapping[str, Any],
+) -> None:
+    """Fill an empty kelurahan from the report's point; the error stays where it was in the
+    list (a dict keeps the place of a key whose message changes)."""
+    lat, lon = typed
+    point = (lat, lon) if lat is not None and lon is not None else None
+    gps = point or next((p.gps for p in photos if p.gps), None) or _phone_read_gps(form)
+    if gps is None:
+        return
+    code = await locate(*gps)
+    if code is not None:
+        values["area"] = code
+        errors.pop("area", None)
+    elif point is not None:
+        errors["area"] = translate(OUTSIDE_AREAS)
 
 
 def _check_contacts(values: dict[str, Any], phone: str, errors: dict[str, str]) -> None:

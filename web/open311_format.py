@@ -156,9 +156,10 @@ def service_document(row: Any) -> dict[str, Any]:
     }
 
 
-def service_definition_document(row: Any) -> dict[str, Any]:
-    """Aduan routes every report to a kelurahan; without geometry to find it from lat/long,
-    the client names it, so every service requires this one attribute."""
+def service_definition_document(row: Any, *, located: bool = False) -> dict[str, Any]:
+    """Aduan routes every report to a kelurahan. `located`: boundaries are loaded, so
+    lat/long inside them name it and the attribute is optional; without them the client
+    names it, so every service requires this one attribute."""
     return {
         "service_code": row["code"],
         "attributes": [
@@ -166,7 +167,7 @@ def service_definition_document(row: Any) -> dict[str, Any]:
                 "variable": True,
                 "code": "kelurahan",
                 "datatype": "string",
-                "required": True,
+                "required": not located,
                 "datatype_description": _("Kode wilayah kelurahan Kemendagri, mis. 31.71.01.1001"),
                 "order": 1,
                 "description": _("Kelurahan/desa tempat masalah berada"),

@@ -28,6 +28,7 @@ from web import open311_format as out
 from web.client import client_bucket, keyed_bucket
 from web.clock import to_text, utc_now
 from web.i18n import gettext as _
+from web.locate import open311_kelurahan
 from web.settings import Settings
 
 BASE = out.BASE
@@ -126,7 +127,9 @@ async def service_definition(request: Request) -> Response:
     row = await q.service(request.state.db, request.path_params["service_code"])
     if row is None:
         return out.errors(fmt, 404, "Unknown service_code")
-    return out.respond(fmt, "service_definition", out.service_definition_document(row))
+    located = len(await request.app.state.locator.get(request.state.db)) > 0
+    document = out.service_definition_document(row, located=located)
+    return out.respond(fmt, "service_definition", document)
 
 
 # --- reading requests ------------------------------------------------------------------------
@@ -307,13 +310,11 @@ async def _new_report(request: Request, form: FormData, service_code: str) -> An
         urlsplit(media_url).scheme not in {"http", "https"} or not urlsplit(media_url).netloc
     ):
         problems.append("media_url must be an http or https URL")
-    kelurahan = _param(form, KELURAHAN_ATTRIBUTE)
-    if not kelurahan:
-        problems.append(
-            f"{KELURAHAN_ATTRIBUTE} is required: the kelurahan's official code, e.g. 31.71.01.1001"
-        )
-    elif not await q.kelurahan_exists(request.state.db, kelurahan):
-        problems.append(f"{KELURAHAN_ATTRIBUTE}: unknown kelurahan code {kelurahan}")
+    # the attribute, else the kelurahan at lat/long (web/locate.py)
+    kelurahan, problem = await open311_kelurahan(
+        request, _param(form, KELURAHAN_ATTRIBUTE), point.lat, point.lon
+    )
+    problems += [problem] if problem else []
     if problems:
         return problems
     name = " ".join(p for p in (fields["first_name"], fields["last_name"]) if p)

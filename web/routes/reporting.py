@@ -31,6 +31,7 @@ from web.forms import (
 )
 from web.i18n import gettext as _
 from web.i18n import ngettext
+from web.locate import locator_for
 from web.photo_files import photo_response, photo_store
 from web.privatelinks import private_token
 from web.templating import render
@@ -148,7 +149,10 @@ async def _check(
         kelurahan=kelurahan,
         channel=channel,
         offered=request.app.state.settings.offered_channels,
+        locate=locator_for(request),
     )
+    if kecamatan is None and form.values.get("area"):  # picked from the point
+        kecamatan = form.values["area"].rsplit(".", 1)[0]
     return form, kecamatan
 
 

@@ -9,9 +9,26 @@
     button.addEventListener("click", function () {
       status.textContent = button.dataset.wait || "…";
       navigator.geolocation.getCurrentPosition(function (pos) {
-        document.getElementById("lat").value = pos.coords.latitude.toFixed(6);
-        document.getElementById("lon").value = pos.coords.longitude.toFixed(6);
+        var lat = pos.coords.latitude.toFixed(6), lon = pos.coords.longitude.toFixed(6);
+        document.getElementById("lat").value = lat;
+        document.getElementById("lon").value = lon;
         status.textContent = button.dataset.done || "✓";
+        // The kelurahan (and kecamatan) there, which the resident can still change; offline
+        // or on an error the form stays as it is.
+        fetch(button.dataset.where + "?lat=" + lat + "&lon=" + lon).then(function (r) {
+          return r.status < 500 ? r.json() : {};
+        }).then(function (p) {
+          if (p.error) status.textContent += " " + p.error;
+          if (!p.kode) return;
+          var area = document.getElementById("area");
+          var kec = document.getElementById("kecamatan");
+          if (kec) kec.value = p.kecamatan.kode;
+          if (area && area.tagName === "SELECT") {
+            if (!area.querySelector('option[value="' + p.kode + '"]')) area.add(new Option(p.nama, p.kode));
+            area.value = p.kode;
+          }
+          status.textContent += " " + p.nama + ", " + p.kecamatan.nama;
+        }).catch(function () {});
       }, function () {
         status.textContent = button.dataset.failed || "✗";
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
@@ -98,7 +115,8 @@
     var found = {};
     if (!value("category")) found.category = words.category;
     var area = form.elements.namedItem("area");
-    if (!area || !area.value) found.area = words.area;
+    // no kelurahan but a point: the server picks the kelurahan there
+    if ((!area || !area.value) && !(value("lat") && value("lon"))) found.area = words.area;
     if (visibleLength(value("description")) < rules.min_description) {
       found.description = words.description;
     }
