@@ -58,6 +58,7 @@ from web.routes import (
     staff_push,
     staff_reports,
     stop,
+    supports,
     system,
     tracking,
 )
@@ -94,6 +95,8 @@ ROUTE_MODULES = (
     # agreed to (email, SMS, WhatsApp)
     push,
     stop,
+    # residents supporting a report instead of filing it again
+    supports,
     # other systems
     open311,
     # staff
