@@ -38,6 +38,7 @@ from web.pagecache import PageCache, build_id
 from web.photo_store import open_photo_store
 from web.routes import (
     accounts,
+    already_reported,
     apikeys_admin,
     audit_log,
     dashboard,
@@ -95,8 +96,10 @@ ROUTE_MODULES = (
     # agreed to (email, SMS, WhatsApp)
     push,
     stop,
-    # residents supporting a report instead of filing it again
+    # residents supporting a report instead of filing it again, and the open reports near
+    # the point of a report being written
     supports,
+    already_reported,
     # other systems
     open311,
     # staff

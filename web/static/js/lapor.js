@@ -11,6 +11,7 @@
       navigator.geolocation.getCurrentPosition(function (pos) {
         document.getElementById("lat").value = pos.coords.latitude.toFixed(6);
         document.getElementById("lon").value = pos.coords.longitude.toFixed(6);
+        if (form) form.dispatchEvent(new Event("change", { bubbles: true }));
         status.textContent = button.dataset.done || "✓";
       }, function () {
         status.textContent = button.dataset.failed || "✗";
@@ -36,6 +37,14 @@
   }
   document.querySelectorAll("input[type=file][name=photos]").forEach(function (input) {
     input.addEventListener("change", showPreviews);
+  });
+  // "Sudah dilaporkan?" (js/dukung.js): loaded only once the form is being filled.
+  var nearby = document.getElementById("nearby");
+  if (form && nearby) form.addEventListener("change", function load() {
+    form.removeEventListener("change", load);
+    var script = document.createElement("script");
+    script.src = nearby.dataset.script;
+    document.head.appendChild(script);
   });
   var summary = document.getElementById("kesalahan");
   if (summary) summary.focus();
