@@ -40,6 +40,7 @@ from web.routes import (
     accounts,
     already_reported,
     apikeys_admin,
+    area_reports,
     audit_log,
     dashboard,
     data_requests,
@@ -92,6 +93,8 @@ ROUTE_MODULES = (
     # the reporter's own data (UU PDP) and the privacy notice
     my_data,
     performance,
+    # one kelurahan's public reports (linked from the performance page)
+    area_reports,
     # residents following a report's steps (Web Push), and stopping the messages they
     # agreed to (email, SMS, WhatsApp)
     push,

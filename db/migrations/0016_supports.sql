@@ -13,3 +13,4 @@ CREATE INDEX supports_supporter ON supports (supporter, created_at);
 
 ALTER TABLE reports ADD COLUMN support_count INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reports_category_lat ON reports (category_code, lat);
+CREATE INDEX reports_area_received ON reports (area_code, received_at);
