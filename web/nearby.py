@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from db import nearby as q
+from db import staff as staff_db
 from db.database import Database
 from db.timestamps import from_text
 from web.lifecycle import OPEN_STATUSES
@@ -83,3 +84,29 @@ def rounded_distance(metres: float) -> int:
 
 def age_days(received_at: str, now: datetime) -> int:
     return max(0, (now - from_text(received_at)).days)
+
+
+async def near_case(db: Database, account: Any, report: Any) -> list[Nearby]:
+    """For the staff case page: up to five open reports of the case's category within 1 km
+    of its point that this account may see (db/staff.py's loader, scope in its SQL), to
+    merge the case into. Confidential reports only beside a confidential case: merging a
+    public report into one would link the two on the public timeline."""
+    if report["lat"] is None or report["lon"] is None:
+        return []
+    found = await nearby_reports(
+        db,
+        report["category_code"],
+        report["lat"],
+        report["lon"],
+        radius_m=STAFF_RADIUS_M,
+        staff=bool(report["confidential"]),
+        exclude_id=report["id"],
+        limit=4 * LIMIT,
+    )
+    seen: list[Nearby] = []
+    for n in found:
+        if await staff_db.load_report(db, n.report["code"], account) is not None:
+            seen.append(n)
+        if len(seen) == LIMIT:
+            break
+    return seen
