@@ -76,3 +76,23 @@ def test_the_case_page_lists_nearby_reports_in_scope_and_merges_with_one_tap(
     assert (
         scalar(settings, "SELECT status FROM reports WHERE code = :c", {"c": case}) == "duplicate"
     )
+
+
+def test_staff_intake_lists_open_reports_within_1_km_in_scope_only(
+    client: TestClient, settings: Settings
+) -> None:
+    add_account(settings, "gambir1", areas=[GAMBIR])
+    near = report_at(settings, north_m=700)
+    report_at(settings, north_m=1200)  # beyond 1 km
+    other_area = report_at(settings, north_m=100, area=CIDENG)
+    params = {"category": "jalan", "lat": "-6.1754", "lon": "106.8272"}
+    assert client.get("/staf/sekitar", params=params, follow_redirects=False).status_code in (
+        302,
+        303,
+        401,
+    )
+    login(client, "gambir1")
+    assert 'data-url="/staf/sekitar"' in client.get("/staf/lapor").text
+    fragment = client.get("/staf/sekitar", params=params)
+    assert re.findall(r'<li data-code="([0-9A-Z]{8})"', fragment.text) == [near]
+    assert other_area not in fragment.text

@@ -86,21 +86,26 @@ def age_days(received_at: str, now: datetime) -> int:
     return max(0, (now - from_text(received_at)).days)
 
 
-async def near_case(db: Database, account: Any, report: Any) -> list[Nearby]:
-    """For the staff case page: up to five open reports of the case's category within 1 km
-    of its point that this account may see (db/staff.py's loader, scope in its SQL), to
-    merge the case into. Confidential reports only beside a confidential case: merging a
-    public report into one would link the two on the public timeline."""
-    if report["lat"] is None or report["lon"] is None:
-        return []
+async def near_for_staff(
+    db: Database,
+    account: Any,
+    category: str,
+    lat: float,
+    lon: float,
+    *,
+    include_confidential: bool,
+    exclude_id: int | None = None,
+) -> list[Nearby]:
+    """Up to five open reports of `category` within 1 km of the point that this account may
+    see (db/staff.py's loader, the scope in its SQL), nearest first."""
     found = await nearby_reports(
         db,
-        report["category_code"],
-        report["lat"],
-        report["lon"],
+        category,
+        lat,
+        lon,
         radius_m=STAFF_RADIUS_M,
-        staff=bool(report["confidential"]),
-        exclude_id=report["id"],
+        staff=include_confidential,
+        exclude_id=exclude_id,
         limit=4 * LIMIT,
     )
     seen: list[Nearby] = []
@@ -110,3 +115,20 @@ async def near_case(db: Database, account: Any, report: Any) -> list[Nearby]:
         if len(seen) == LIMIT:
             break
     return seen
+
+
+async def near_case(db: Database, account: Any, report: Any) -> list[Nearby]:
+    """For the staff case page: the open reports near the case to merge it into.
+    Confidential reports only beside a confidential case: merging a public report into one
+    would link the two on the public timeline."""
+    if report["lat"] is None or report["lon"] is None:
+        return []
+    return await near_for_staff(
+        db,
+        account,
+        report["category_code"],
+        report["lat"],
+        report["lon"],
+        include_confidential=bool(report["confidential"]),
+        exclude_id=report["id"],
+    )

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import codes, lifecycle, nearby, validators
+from web import auth, codes, lifecycle, nearby, validators
 from web.clock import utc_now
 from web.i18n import translate
 from web.templating import render
@@ -20,16 +20,21 @@ from web.templating import render
 CACHE = {"Cache-Control": "no-store"}
 
 
-async def nearby_fragment(request: Request) -> Response:
+def _query(request: Request) -> tuple[str, float | None, float | None]:
     params = request.query_params
     category = params.get("category", "").strip()[:40]
     point = validators.coordinates(
         params.get("lat", "").strip()[:40], params.get("lon", "").strip()[:40], decimal_comma=True
     )
-    if not category or point.lat is None or point.lon is None:
+    return category, point.lat, point.lon
+
+
+async def nearby_fragment(request: Request) -> Response:
+    category, lat, lon = _query(request)
+    if not category or lat is None or lon is None:
         return Response("", media_type="text/html", headers=CACHE)
     now = utc_now()
-    found = await nearby.nearby_reports(request.state.db, category, point.lat, point.lon)
+    found = await nearby.nearby_reports(request.state.db, category, lat, lon)
     items = [
         {
             "code": n.report["code"],
@@ -46,6 +51,25 @@ async def nearby_fragment(request: Request) -> Response:
     return render(request, "_sekitar.html", {"items": items}, headers=CACHE)
 
 
+async def staff_nearby_fragment(request: Request) -> Response:
+    """The staff intake's list: 1 km, the account's scope, links to the case pages (an
+    officer's browser never supports a report: the resident's phone does)."""
+    account = auth.require_account(request)
+    category, lat, lon = _query(request)
+    if not category or lat is None or lon is None:
+        return Response("", media_type="text/html", headers=CACHE)
+    found = await nearby.near_for_staff(
+        request.state.db, account, category, lat, lon, include_confidential=True
+    )
+    return render(
+        request,
+        "staf/_sekitar.html",
+        {"nearby": found, "status_labels": lifecycle.STATUS_LABELS},
+        headers=CACHE,
+    )
+
+
 routes = [
     Route("/lapor/sekitar", nearby_fragment, name="nearby_fragment"),
+    Route("/staf/sekitar", staff_nearby_fragment, name="staff_nearby_fragment"),
 ]

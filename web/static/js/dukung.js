@@ -8,9 +8,9 @@
  * is never waited for: the support counts whatever the browser answers. Without this file
  * the form posts as plain HTML.
  *
- * On the report form (#nearby, loaded by js/lapor.js only once it is being filled), the
- * list of open reports of the chosen category near the point is asked for whenever the
- * category or the point changes; offline, or without an answer, nothing shows and nothing
+ * On the report form (#nearby, loaded by js/lapor.js only once it is being filled; on the
+ * staff intake form, data-form names the form), the list of open reports of the chosen
+ * category near the point is asked for whenever the category or the point changes; offline, or without an answer, nothing shows and nothing
  * waits. A section[data-fragment] is filled with the HTML its URL returns.
  */
 (function (global) {
@@ -74,7 +74,7 @@
   let timer = 0;
   function askNearby() {
     const box = document.getElementById('nearby');
-    const form = document.getElementById('lapor-form');
+    const form = box && document.getElementById(box.dataset.form || 'lapor-form');
     if (!box || !form) return;
     const value = (name) => ((form.elements.namedItem(name) || {}).value || '').trim();
     const query = new URLSearchParams({ category: value('category'), lat: value('lat'), lon: value('lon') });
@@ -97,7 +97,9 @@
   }
 
   function onChange(event) {
-    if (!event.target.closest || !event.target.closest('#lapor-form')) return;
+    const box = document.getElementById('nearby');
+    const form = box && document.getElementById(box.dataset.form || 'lapor-form');
+    if (!form || !form.contains(event.target)) return;
     clearTimeout(timer);
     timer = setTimeout(askNearby, 400);
   }
