@@ -4,11 +4,11 @@ kept in a process to say so: a change made through one server is seen by the ver
 request to any other.
 
 - A tracking page changes with its report's row (`version`, bumped by every update: staff
-  actions, the resident's answer, reopening, recategorising, the automatic close) and with
-  its timeline and its support count (a support changes no `version`, which staff
-  actions check; `last_event_id`: "merged_in" is appended to the report a duplicate joins,
-  whose row does not change; events of one report are appended under its row lock, so their
-  ids grow in commit order).
+  actions, the resident's answer, reopening, recategorising, the automatic close), with its
+  `support_count` (a support leaves `version` alone: staff actions check it, and a support
+  must not make an officer's form stale) and with its timeline (`last_event_id`:
+  "merged_in" is appended to the report a duplicate joins, whose row does not change; events
+  of one report are appended under its row lock, so their ids grow in commit order).
 - The names and rules pages show come from the reference tables, counted by
   `data_versions.reference`, which every writer of those tables bumps in its own
   transaction (`bump_reference`): an UPDATE of one row, so the counter grows in commit order
