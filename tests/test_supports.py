@@ -118,3 +118,20 @@ def test_a_support_from_another_site_is_refused(settings: Settings, client: Test
     )
     assert answer.status_code == 403
     assert support_count(settings, code) == 0
+
+
+def test_a_client_adding_many_supports_is_slowed_down_but_a_repeat_is_not_counted(
+    settings: Settings, client: TestClient
+) -> None:
+    codes = [
+        add_report(settings, description=f"Jalan rusak parah nomor {i} dekat pasar.")
+        for i in range(11)
+    ]
+    for code in codes[:10]:
+        assert client.post(f"/api/v1/reports/{code}/dukung").status_code == 201
+    assert client.post(f"/api/v1/reports/{codes[0]}/dukung").status_code == 200
+    refused = client.post(f"/api/v1/reports/{codes[10]}/dukung")
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    assert "Terlalu banyak dukungan" in refused.json()["message"]
+    assert support_count(settings, codes[10]) == 0
