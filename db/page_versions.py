@@ -4,10 +4,11 @@ kept in a process to say so: a change made through one server is seen by the ver
 request to any other.
 
 - A tracking page changes with its report's row (`version`, bumped by every update: staff
-  actions, the resident's answer, reopening, recategorising, the automatic close) and with
-  its timeline (`last_event_id`: "merged_in" is appended to the report a duplicate joins,
-  whose row does not change; events of one report are appended under its row lock, so their
-  ids grow in commit order).
+  actions, the resident's answer, reopening, recategorising, the automatic close), with its
+  `support_count` (a support leaves `version` alone: staff actions check it, and a support
+  must not make an officer's form stale) and with its timeline (`last_event_id`:
+  "merged_in" is appended to the report a duplicate joins, whose row does not change; events
+  of one report are appended under its row lock, so their ids grow in commit order).
 - The names and rules pages show come from the reference tables, counted by
   `data_versions.reference`, which every writer of those tables bumps in its own
   transaction (`bump_reference`): an UPDATE of one row, so the counter grows in commit order
@@ -29,11 +30,11 @@ REFERENCE = "reference"
 
 
 async def report_page_version(db: Database, code: str) -> Any:
-    """(id, code, version, last_event_id, reference_version) of the report with this
-    tracking code, or None: a lookup by the unique code, one by (report_id, id) on
+    """(id, code, version, support_count, last_event_id, reference_version) of the report
+    with this tracking code, or None: a lookup by the unique code, one by (report_id, id) on
     report_events, one by primary key on data_versions."""
     return await db.lookup(
-        "SELECT r.id, r.code, r.version,"
+        "SELECT r.id, r.code, r.version, r.support_count,"
         " (SELECT max(e.id) FROM report_events e WHERE e.report_id = r.id) AS last_event_id,"
         " (SELECT v.version FROM data_versions v WHERE v.name = :reference)"
         " AS reference_version"

@@ -339,3 +339,17 @@ async def public_statuses(db: Database, codes: list[str]) -> list[Any]:
         "SELECT code, status FROM reports WHERE code IN :codes AND confidential = 0",
         {"codes": list(codes)},
     )
+
+
+async def public_in_area(db: Database, area_code: str, *, limit: int, offset: int) -> list[Any]:
+    """One page of a kelurahan's reports, newest first, as its public list shows them: code,
+    status, received_at, support_count and the category's names. Confidential reports are
+    left out entirely; nothing about the reporter, the text or the point is selected."""
+    return await db.fetchall(
+        "SELECT r.code, r.status, r.received_at, r.support_count,"
+        " c.name_id AS category_name_id, c.name_en AS category_name_en"
+        " FROM reports r JOIN categories c ON c.code = r.category_code"
+        " WHERE r.area_code = :area AND r.confidential = 0"
+        " ORDER BY r.received_at DESC, r.id DESC LIMIT :limit OFFSET :offset",
+        {"area": area_code, "limit": limit, "offset": offset},
+    )

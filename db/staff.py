@@ -204,9 +204,13 @@ class Cursor:
 
     due: str | None
     id: int
+    # Sorted by support count instead (most first): after (support_count, id) descending.
+    supports: int | None = None
 
     def encode(self) -> str:
         """The text form in page links; web/parse.py `cursor` reads it back."""
+        if self.supports is not None:
+            return f"n{self.supports}_{self.id}"
         return f"{self.due or ''}_{self.id}"
 
 
@@ -225,6 +229,7 @@ class InboxFilter:
     overdue: bool = False
     code: str | None = None  # a search that reads as a tracking code
     text: str = ""
+    by_support: bool = False  # most supported first instead of by deadline
 
 
 def filter_sql(
@@ -263,6 +268,7 @@ def filter_sql(
 
 INBOX_COLUMNS = """
     r.id, r.code, r.status, r.channel, r.next_due_at, r.received_at, r.confidential,
+    r.support_count,
     substr(r.description, 1, 160) AS snippet, r.address,
     c.name_id AS category_name_id, c.name_en AS category_name_en, a.name AS area_name
 """
@@ -286,6 +292,21 @@ def inbox_queries(
     scope, scope_params = scope_clause(account)
     where, params = filter_sql(f, now, dialect=dialect, with_status=True)
     base = f"SELECT {INBOX_COLUMNS} {REPORT_JOINS} WHERE " + " AND ".join([scope, *where])
+    if f.by_support:
+        # One run, most supported first; it sorts the reports in scope (supports are few
+        # and change often, so no index keeps this order).
+        by_count = "1 = 1"
+        count_params: dict[str, Any] = {}
+        if after is not None and after.supports is not None:
+            by_count = (
+                "(r.support_count < :after_supports"
+                " OR (r.support_count = :after_supports AND r.id < :after_id))"
+            )
+            count_params = {"after_supports": after.supports, "after_id": after.id}
+        return (
+            f"{base} AND {by_count} ORDER BY r.support_count DESC, r.id DESC LIMIT :limit",
+            {**scope_params, **params, **count_params, "limit": limit + 1},
+        ), None
     due_run = None
     if (after is None or after.due is not None) and not f.undated_only:
         keyset: str = "r.next_due_at IS NOT NULL"
@@ -329,6 +350,8 @@ async def inbox_page(
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
+    if f.by_support:
+        return rows[:limit], Cursor(None, last["id"], supports=last["support_count"])
     return rows[:limit], Cursor(last["next_due_at"], last["id"])
 
 

@@ -78,7 +78,7 @@ def test_last_months_figures_rank_who_responded_in_time(
     assert "50%" in html and "(2 dari 4)" in html  # the city: confidential ones left out
     ranking = re.search(r'id="tabel-kelurahan".*?</table>', html, re.S)
     assert ranking is not None
-    names = re.findall(r'<th scope="row">([^<]+)</th>', ranking[0])
+    names = re.findall(r'<th scope="row">(?:<a href="/wilayah/[0-9.]+">)?([^<]+)', ranking[0])
     assert names == [
         "Cideng, Kec. Gambir",
         "Gambir, Kec. Gambir",

@@ -388,6 +388,7 @@ def real_values(world: World, code: str) -> dict[str, str]:
         "name": f"{sha}.jpg",
         "digest": "0",
         "path": "css/app.css",
+        "kode": "31.71.01.1001",  # a kelurahan: its public list
         "event": "1",  # the first report's "received": a public step
     }
 

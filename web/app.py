@@ -39,7 +39,9 @@ from web.pagecache import PageCache, build_id
 from web.photo_store import open_photo_store
 from web.routes import (
     accounts,
+    already_reported,
     apikeys_admin,
+    area_reports,
     audit_log,
     dashboard,
     data_requests,
@@ -60,6 +62,7 @@ from web.routes import (
     staff_push,
     staff_reports,
     stop,
+    supports,
     system,
     tracking,
 )
@@ -94,10 +97,16 @@ ROUTE_MODULES = (
     # the reporter's own data (UU PDP) and the privacy notice
     my_data,
     performance,
+    # one kelurahan's public reports (linked from the performance page)
+    area_reports,
     # residents following a report's steps (Web Push), and stopping the messages they
     # agreed to (email, SMS, WhatsApp)
     push,
     stop,
+    # residents supporting a report instead of filing it again, and the open reports near
+    # the point of a report being written
+    supports,
+    already_reported,
     # other systems
     open311,
     # staff

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from db.staff import InboxFilter
 from web import codes, lifecycle
 
-FILTER_PARAMS = ("status", "category", "kelurahan", "channel", "terlambat", "q")
+FILTER_PARAMS = ("status", "category", "kelurahan", "channel", "terlambat", "q", "urut")
+# `urut=dukungan`: most supported first; anything else (or nothing): by deadline.
+SORT_BY_SUPPORT = "dukungan"
 
 
 def inbox_filter(query: Mapping[str, str]) -> tuple[InboxFilter, dict[str, str]]:
@@ -27,6 +29,8 @@ def inbox_filter(query: Mapping[str, str]) -> tuple[InboxFilter, dict[str, str]]
     else:
         params.pop("status", None)  # the default: open reports
         statuses = tuple(sorted(lifecycle.OPEN_STATUSES))
+    if params.get("urut") != SORT_BY_SUPPORT:
+        params.pop("urut", None)
     text = params.get("q", "")
     f = InboxFilter(
         statuses=statuses,
@@ -38,5 +42,6 @@ def inbox_filter(query: Mapping[str, str]) -> tuple[InboxFilter, dict[str, str]]
         overdue=params.get("terlambat") == "1",
         code=codes.normalise(text) if text else None,
         text=text,
+        by_support="urut" in params,
     )
     return f, params

@@ -161,4 +161,7 @@ def cursor(text: str | None, *, name: str = "") -> Cursor | None:
     due, sep, raw_id = value.rpartition("_")
     if not sep:
         raise ParamError(f"{label} must be written TIME_ID")
+    if due[:1] == "n" and due[1:].isdigit() and len(due) <= 10:
+        # the inbox sorted by support count: `nCOUNT_ID`
+        return Cursor(None, identifier(raw_id, name=label), supports=int(due[1:]))
     return Cursor(stored_time(due, name=label) if due else None, identifier(raw_id, name=label))

@@ -179,6 +179,11 @@ def awaits_answer(report: Mapping[str, Any]) -> bool:
     return bool(report["status"] == "resolved")
 
 
+def can_support(report: Mapping[str, Any]) -> bool:
+    """Whether residents may support ("Dukung") a report: open and not confidential."""
+    return not report["confidential"] and report["status"] in OPEN_STATUSES
+
+
 def can_reopen(report: Mapping[str, Any], now: datetime) -> bool:
     """Whether the resident may still answer "belum beres": a resolved report, within
     REOPEN_WINDOW of its resolution."""

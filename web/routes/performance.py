@@ -89,6 +89,10 @@ async def _page(request: Request, kind: str, period: stats.Period, key: Any) -> 
         groups = figures.groups[grouping]
         labels = await group_labels(db, grouping, groups)
         rows = [table_row(labels[f.key], f) for f in stats.ranked(groups.values())]
+        if grouping == "kelurahan":
+            # Each kelurahan's name leads to its public list of reports.
+            for row, f in zip(rows, stats.ranked(groups.values()), strict=True):
+                row["href"] = urls.path_for(request, "area_reports", kode=f.key)
         late = [(labels[f.key], f) for f in stats.late_responders(groups.values())]
         query = urlencode({"periode": kind, "kelompok": grouping})
         sections.append(

@@ -21,7 +21,7 @@ from db import areas as area_db
 from db import contact as contact_db
 from db import reports as report_db
 from db import staff as staff_db
-from web import auth, codes, lifecycle, notices, parse, text, urls, whatsapp
+from web import auth, codes, lifecycle, nearby, notices, parse, text, urls, whatsapp
 from web.clock import to_text, utc_now
 from web.i18n import gettext as _
 from web.i18n import lazy_gettext as N_
@@ -117,6 +117,8 @@ async def _report_response(
         "notice_states": notices.STATE_LABELS,
         "taps": notices.taps_by_event(taps),
         "tell_whatsapp": whatsapp.may_tell(report, account),
+        # Open reports of the same category within 1 km: one tap merges this case into one.
+        "nearby": await nearby.near_case(db, account, report) if "duplicate" in actions else [],
     }
     return render(request, "staf/laporan.html", context, status_code=status_code)
 

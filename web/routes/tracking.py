@@ -94,6 +94,7 @@ async def _page_context(request: Request, report: Any, *, private: bool) -> dict
         ),
         "awaits_answer": lifecycle.awaits_answer(report),
         "can_reopen": lifecycle.can_reopen(report, utc_now()),
+        "can_support": lifecycle.can_support(report),
         "answer_error": "",
         "answer_field": "",
         "answer_values": {},
@@ -124,7 +125,13 @@ async def track(request: Request) -> Response:
     if current["code"] != typed:
         return RedirectResponse(request.url_for("track", code=current["code"]), status_code=301)
     request.state.report_id = current["id"]
-    key = ("track", current["version"], current["last_event_id"], current["reference_version"])
+    key = (
+        "track",
+        current["version"],
+        current["last_event_id"],
+        current["reference_version"],
+        current["support_count"],
+    )
     return await pagecache.serve(request, key, lambda: _public_page(request, current["code"]))
 
 

@@ -12,6 +12,7 @@
         var lat = pos.coords.latitude.toFixed(6), lon = pos.coords.longitude.toFixed(6);
         document.getElementById("lat").value = lat;
         document.getElementById("lon").value = lon;
+        if (form) form.dispatchEvent(new Event("change", { bubbles: true }));
         status.textContent = button.dataset.done || "✓";
         // The kelurahan (and kecamatan) there, which the resident can still change; offline
         // or on an error the form stays as it is.
@@ -53,6 +54,14 @@
   }
   document.querySelectorAll("input[type=file][name=photos]").forEach(function (input) {
     input.addEventListener("change", showPreviews);
+  });
+  // "Sudah dilaporkan?" (js/dukung.js): loaded only once the form is being filled.
+  var nearby = document.getElementById("nearby");
+  if (form && nearby) form.addEventListener("change", function load() {
+    form.removeEventListener("change", load);
+    var script = document.createElement("script");
+    script.src = nearby.dataset.script;
+    document.head.appendChild(script);
   });
   var summary = document.getElementById("kesalahan");
   if (summary) summary.focus();

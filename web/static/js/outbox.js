@@ -312,6 +312,18 @@
     render();
   }
 
+  /* js/share.js (copy and share a sent report's code), which the form page names
+   * (data-share) and loads only once its outbox holds something: a first visit carries
+   * none of its bytes. Fetched while a report waits, so its buttons work once it is sent. */
+  let shareLoaded = false;
+  function loadShare() {
+    if (shareLoaded || !box.dataset.share) return;
+    shareLoaded = true;
+    const script = document.createElement('script');
+    script.src = box.dataset.share;
+    document.head.append(script);
+  }
+
   async function render() {
     if (form) form.dataset.keptPhotos = fixing ? String(fixing.photos.length) : '0';
     if (!box) return;
@@ -334,6 +346,7 @@
         parts.push(h('p', {}, button('send', '', S.sendNow, 'secondary')));
       }
     }
+    if (entries.length || done.length) loadShare();
     if (done.length) parts.push(h('h2', {}, S.sentTitle), h('ul', { class: 'outbox-list' }, done.map(sentItem)));
     if (showAll && !entries.length && !done.length) parts.push(h('p', {}, S.empty));
     box.replaceChildren(...parts);
