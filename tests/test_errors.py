@@ -117,7 +117,8 @@ def test_an_unwritable_photo_folder_answers_503_and_keeps_the_form(settings: Set
 def test_a_full_disk_answers_503_and_lookups_still_work(
     tmp_path: Path, template_db: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with tmpfs(tmp_path / "disk", size="1m") as disk:
+    # room for the template database (areas and their boundaries, ~0.4 MB) and its WAL
+    with tmpfs(tmp_path / "disk", size="2m") as disk:
         shutil.copy(template_db, disk / "aduan.sqlite3")
         settings = make_settings(disk)
         with TestClient(create_app(settings), cookies={"lang": "en"}) as client:
