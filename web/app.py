@@ -23,6 +23,7 @@ from web import errors, i18n, notify, tasks
 from web.auth import StaffSessionMiddleware
 from web.client import ClientAddressMiddleware
 from web.compression import GZipMiddleware
+from web.front import PublicPageFront
 from web.i18n import lazy_gettext as N_
 from web.locate import LocatorCache
 from web.middleware import (
@@ -162,7 +163,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.close()
 
     routes = [route for module in ROUTE_MODULES for route in module.routes]
+    # Rendered public pages (web/pagecache.py), kept by what they show; the build in their
+    # ETag is the code, templates, catalogue and static files, and the settings pages show.
+    page_cache = PageCache(
+        build_id(
+            (WEB_DIR, *sorted(DB_DIR.glob("*.py"))),
+            (
+                settings.base_url,
+                settings.timezone,
+                str(settings.autoclose_workdays),
+                str(settings.contact_retention_months),
+            ),
+        )
+    )
     middleware = [
+        # A public page already rendered at its current version is answered here, before
+        # the rest (web/front.py); anything else goes on unchanged.
+        Middleware(
+            PublicPageFront,
+            cache=page_cache,
+            exact={"/": tracking.known_home, "/lapor": reporting.known_report_form},
+            prefixes={"/t/": tracking.known_track},
+            allowed_hosts=settings.allowed_hosts,
+            hsts=settings.https,
+        ),
         # Outermost, so that even the error pages RequestLogMiddleware renders carry them.
         Middleware(SecurityHeadersMiddleware, hsts=settings.https),
         # The client's address (from trusted proxies only) before anything counts it.
@@ -205,19 +229,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = make_environment(
         static, timezone=settings.timezone, retention_months=settings.contact_retention_months
     )
-    # Rendered public pages (web/pagecache.py), kept by what they show; the build in their
-    # ETag is the code, templates, catalogue and static files, and the settings pages show.
-    app.state.page_cache = PageCache(
-        build_id(
-            (WEB_DIR, *sorted(DB_DIR.glob("*.py"))),
-            (
-                settings.base_url,
-                settings.timezone,
-                str(settings.autoclose_workdays),
-                str(settings.contact_retention_months),
-            ),
-        )
-    )
+    app.state.page_cache = page_cache
     # figures of the public performance page (web/figures.py), per period
     app.state.performance_cache = {}
     # the kelurahan boundaries in memory (web/locate.py), read on the first lookup

@@ -72,6 +72,16 @@ def negotiate(cookie_value: str | None) -> str:
     return cookie_value if cookie_value in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def from_cookie_header(cookie_header: str) -> str:
+    """The language a request's `Cookie` header asks for (its last `lang`), else the default."""
+    value = None
+    for part in cookie_header.split(";"):
+        name, _sep, raw = part.strip().partition("=")
+        if name == COOKIE_NAME:
+            value = raw
+    return negotiate(value)
+
+
 def parse_utc(value: str | None) -> datetime | None:
     if not value:
         return None

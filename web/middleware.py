@@ -41,23 +41,28 @@ async def send_plain(send: Send, status: int, text: str, *, close: bool = False)
     await send({"type": "http.response.body", "body": body})
 
 
+def security_headers(*, hsts: bool = False) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries, encoded; HSTS only when served over HTTPS."""
+    defaults = [
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+        ("permissions-policy", "camera=(self), geolocation=(self)"),
+    ]
+    if hsts:
+        defaults.append(("strict-transport-security", "max-age=31536000"))
+    return [(name.encode(), value.encode()) for name, value in defaults]
+
+
 class SecurityHeadersMiddleware:
-    """Headers every response carries; HSTS only when the site is served over HTTPS. A
-    response that set one of them itself keeps its own."""
+    """Headers every response carries (`security_headers`). A response that set one of them
+    itself keeps its own."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
-        defaults = [
-            ("content-security-policy", CONTENT_SECURITY_POLICY),
-            ("x-content-type-options", "nosniff"),
-            ("x-frame-options", "DENY"),
-            ("referrer-policy", "same-origin"),
-            ("permissions-policy", "camera=(self), geolocation=(self)"),
-        ]
-        if hsts:
-            defaults.append(("strict-transport-security", "max-age=31536000"))
         # Encoded once: added to every response in one pass over its headers.
-        self.defaults = [(name.encode(), value.encode()) for name, value in defaults]
+        self.defaults = security_headers(hsts=hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -265,13 +270,7 @@ class LanguageMiddleware:
         if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
-        cookie_header = Headers(scope=scope).get("cookie", "")
-        value = None
-        for part in cookie_header.split(";"):
-            name, _, raw = part.strip().partition("=")
-            if name == i18n.COOKIE_NAME:
-                value = raw
-        language = i18n.negotiate(value)
+        language = i18n.from_cookie_header(Headers(scope=scope).get("cookie", ""))
         scope.setdefault("state", {})["language"] = language
         token = i18n.current_language.set(language)
         try:
@@ -305,7 +304,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = secrets.token_hex(6)
+        request_id = new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -350,14 +349,43 @@ class RequestLogMiddleware:
             raise
         finally:
             route = scope.get("route")
-            fields: Iterable[tuple[str, object]] = (
-                ("request_id", request_id),
-                ("method", scope["method"]),
-                ("route", getattr(route, "name", None) or "-"),
-                ("status", status),
-                ("ms", round((time.perf_counter() - started) * 1000, 1)),
-                ("account_id", state.get("account_id")),
-                ("report_id", state.get("report_id")),
-                ("outcome", outcome),
+            log_request(
+                request_id,
+                scope["method"],
+                getattr(route, "name", None) or "-",
+                status,
+                started,
+                account_id=state.get("account_id"),
+                report_id=state.get("report_id"),
+                outcome=outcome,
             )
-            log.info(" ".join(f"{k}={v}" for k, v in fields if v is not None))
+
+
+def new_request_id() -> str:
+    """The id a request is logged under and answered with (`X-Request-Id`)."""
+    return secrets.token_hex(6)
+
+
+def log_request(
+    request_id: str,
+    method: str,
+    route: str,
+    status: int,
+    started: float,
+    *,
+    account_id: int | None = None,
+    report_id: int | None = None,
+    outcome: str | None = None,
+) -> None:
+    """The request's one log line; `started` is its `time.perf_counter()` at arrival."""
+    fields: Iterable[tuple[str, object]] = (
+        ("request_id", request_id),
+        ("method", method),
+        ("route", route),
+        ("status", status),
+        ("ms", round((time.perf_counter() - started) * 1000, 1)),
+        ("account_id", account_id),
+        ("report_id", report_id),
+        ("outcome", outcome),
+    )
+    log.info(" ".join(f"{k}={v}" for k, v in fields if v is not None))

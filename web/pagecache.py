@@ -71,9 +71,13 @@ class Page:
     def size(self) -> int:
         return len(self.identity) + len(self.brotli) + len(self.gzip) + 512
 
-    def response(self, accept_encoding: str, extra: dict[str, str]) -> Response:
+    def encoded(self, accept_encoding: str) -> tuple[str, bytes]:
+        """(content coding, body) for a browser's `Accept-Encoding` ("" is identity)."""
         coding = choose_coding(accept_encoding)
-        body = {"br": self.brotli, "gzip": self.gzip}.get(coding, self.identity)
+        return coding, {"br": self.brotli, "gzip": self.gzip}.get(coding, self.identity)
+
+    def response(self, accept_encoding: str, extra: dict[str, str]) -> Response:
+        coding, body = self.encoded(accept_encoding)
         headers = dict(self.headers)
         headers.update(extra)
         if coding:
@@ -133,15 +137,26 @@ class PageCache:
         self._rendering: dict[Key, asyncio.Future[Page | None]] = {}
         self.renders = 0  # pages rendered and kept (tests count them)
 
+    @staticmethod
+    def full_key(path: str, query_string: bytes, language: str, key: Key) -> Key:
+        """A page's key with what every page's key holds: its URL and language."""
+        return (path, query_string, language, *key)
+
+    def get(self, full_key: Key) -> Page | None:
+        """The page kept for this key, if it was rendered; nothing is rendered here."""
+        hit = self._pages.get(full_key)
+        if hit is not None:
+            self._pages.move_to_end(full_key)
+        return hit
+
     def etag(self, key: Key) -> str:
         return 'W/"' + hashlib.sha256(repr((self.build, key)).encode()).hexdigest()[:24] + '"'
 
     async def page(self, key: Key, render: Render) -> Page | Response:
         """The cached page for `key`, rendering it once if needed; a rendering that is not a
         plain 200 is returned as it is and not kept."""
-        hit = self._pages.get(key)
+        hit = self.get(key)
         if hit is not None:
-            self._pages.move_to_end(key)
             return hit
         pending = self._rendering.get(key)
         if pending is not None:
@@ -193,7 +208,9 @@ async def serve(
     """
     cache: PageCache = request.app.state.page_cache
     scope = request.scope
-    full_key = (scope["path"], scope["query_string"], i18n.current_language.get(), *key)
+    full_key = cache.full_key(
+        scope["path"], scope["query_string"], i18n.current_language.get(), key
+    )
     etag = cache.etag(full_key)
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": VARY}
     if etag_matches(request.headers.get("if-none-match"), etag):

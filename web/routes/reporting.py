@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from db import areas, page_versions
 from db import reports as q
+from db.database import Database
 from web import codes, errors, formdata, lifecycle, limits, pagecache, urls
 from web.forms import (
     MAX_PHOTOS,
@@ -29,6 +30,7 @@ from web.forms import (
     read_report_form,
     sign_held,
 )
+from web.front import Known
 from web.i18n import gettext as _
 from web.i18n import ngettext
 from web.locate import locator_for
@@ -126,7 +128,17 @@ async def report_form(request: Request) -> Response:
         return await _form_page(request, None, await _categories(request), kecamatan)
 
     version = await page_versions.reference_version(request.state.db)
-    return await pagecache.serve(request, ("report_form", version), page)
+    return await pagecache.serve(request, _form_key(version), page)
+
+
+def _form_key(reference_version: int) -> pagecache.Key:
+    return ("report_form", reference_version)
+
+
+async def known_report_form(db: Database, rest: str) -> Known:
+    """The empty form's key for the front (web/front.py), as `report_form` reads it."""
+    version = await page_versions.reference_version(db)
+    return Known(_form_key(version), route="report_form")
 
 
 async def _area(request: Request, form_data: FormData) -> tuple[dict[str, Any], str | None]:

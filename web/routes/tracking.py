@@ -15,8 +15,10 @@ from starlette.routing import Route
 
 from db import page_versions
 from db import reports as q
+from db.database import Database
 from web import codes, formdata, lifecycle, pagecache, parse, receipts, text, urls
 from web.clock import utc_now
+from web.front import Known
 from web.i18n import gettext as _
 from web.i18n import translate
 from web.lifecycle import timeline
@@ -30,13 +32,21 @@ def _tz(request: Request) -> str:
     return str(request.app.state.settings.timezone)
 
 
+HOME_KEY = ("home",)
+
+
 async def home(request: Request) -> Response:
     """The same for everyone in a language: rendered once per deployment and language."""
 
     async def page() -> Response:
         return render(request, "home.html", {"lookup_error": ""})
 
-    return await pagecache.serve(request, ("home",), page)
+    return await pagecache.serve(request, HOME_KEY, page)
+
+
+async def known_home(db: Database, rest: str) -> Known:
+    """The home page's key for the front (web/front.py)."""
+    return Known(HOME_KEY, route="home")
 
 
 async def lookup(request: Request) -> Response:
@@ -125,14 +135,29 @@ async def track(request: Request) -> Response:
     if current["code"] != typed:
         return RedirectResponse(request.url_for("track", code=current["code"]), status_code=301)
     request.state.report_id = current["id"]
-    key = (
+    return await pagecache.serve(
+        request, _track_key(current), lambda: _public_page(request, current["code"])
+    )
+
+
+def _track_key(current: Any) -> pagecache.Key:
+    return (
         "track",
         current["version"],
         current["last_event_id"],
         current["reference_version"],
         current["support_count"],
     )
-    return await pagecache.serve(request, key, lambda: _public_page(request, current["code"]))
+
+
+async def known_track(db: Database, typed: str) -> Known | None:
+    """The tracking page's key for the front (web/front.py), read as `track` reads it; None
+    for an unknown or non-canonical code (`track` counts or redirects those)."""
+    code = codes.normalise(typed)
+    current = await page_versions.report_page_version(db, code) if code else None
+    if current is None or current["code"] != typed:
+        return None
+    return Known(_track_key(current), route="track", report_id=current["id"])
 
 
 async def _public_page(request: Request, code: str) -> Response:
