@@ -236,6 +236,29 @@ def test_connections_that_send_nothing_or_stall_in_headers_are_closed(
         assert server.get("/healthz") == 200
 
 
+def test_a_connection_that_keeps_asking_stays_open_and_closes_once_quiet(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Each answer moves the header deadline: a connection asking every 0.6 s for 3 s is
+    never cut at the first 1 s deadline, and is closed about 1 s after its last answer (the
+    keep-alive timeout, 30 s here, is not what closes it)."""
+    with running_server(
+        data_dir, tmp_path / "log", "--timeout-header", "1", "--timeout-keep-alive", "30"
+    ) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.connect()
+        first_socket = conn.sock
+        for _ in range(6):
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            assert response.status == 200
+            response.read()
+            time.sleep(0.6)
+        assert conn.sock is first_socket  # the same connection all along
+        assert closed_within(conn.sock, 8) < 2.5
+        conn.close()
+
+
 def stalled_upload(server: Server) -> socket.socket:
     sock = server.connect()
     sock.sendall(
