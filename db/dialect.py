@@ -29,6 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event
@@ -45,6 +46,8 @@ class BackupError(Exception):
 
 # `Dialect.lookup_now` could not answer on the calling thread.
 NOT_NOW: Any = object()
+# Point lookups remembered on SQLite until the next commit (`SQLite.lookup_now`).
+LOOKUPS_KEPT = 4096
 
 # Below this many characters a text search cannot use a trigram index (FTS5's trigram
 # tokenizer matches nothing shorter; pg_trgm's index returns every row) and scans instead.
@@ -175,6 +178,8 @@ class SQLite(Dialect):
         self._writer: AsyncEngine | None = None
         self._reader: AsyncEngine | None = None
         self._lookups: sqlite3.Connection | None = None
+        self._lookup_version: int | None = None
+        self._looked_up: dict[tuple[Any, ...], MappingProxyType[str, Any] | None] = {}
 
     def _engine(self, *, readonly: bool, size: int) -> AsyncEngine:
         engine = create_async_engine(
@@ -234,6 +239,8 @@ class SQLite(Dialect):
         if self._lookups is not None:
             self._lookups.close()
             self._lookups = None
+        self._lookup_version = None
+        self._looked_up.clear()
         for engine in (self._reader, self._writer):
             if engine is not None:
                 await engine.dispose()
@@ -261,9 +268,21 @@ class SQLite(Dialect):
         # In WAL mode a reader does not wait for the writer; this connection has no busy
         # timeout, so it never sleeps on the event loop: when SQLite is momentarily busy
         # (a checkpoint resetting the WAL) the reader threads answer instead.
+        # Answers are remembered until the database changes: `PRAGMA data_version` of this
+        # connection (which never writes) changes with every commit of any other connection,
+        # in this process or another — SQLite's own signal, a third of a query's cost. The
+        # answer kept was read after the version it is kept under, and is dropped at the
+        # first commit after that version was read, so it is never older than a fresh read.
         if self._lookups is None:
             return NOT_NOW
         try:
+            version = self._lookups.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._lookup_version:
+                self._lookup_version = version
+                self._looked_up.clear()
+            key = (sql, *sorted(params.items()))
+            if key in self._looked_up:
+                return self._looked_up[key]
             cursor = self._lookups.execute(sql, params)
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
@@ -276,7 +295,12 @@ class SQLite(Dialect):
             names = [column[0] for column in cursor.description]
         finally:
             cursor.close()
-        return None if row is None else dict(zip(names, row, strict=True))
+        # Read-only, as PostgreSQL's rows are: one kept answer serves every caller.
+        found = None if row is None else MappingProxyType(dict(zip(names, row, strict=True)))
+        if len(self._looked_up) >= LOOKUPS_KEPT:
+            self._looked_up.clear()
+        self._looked_up[key] = found
+        return found
 
     async def lock(self, conn: AsyncConnection, key: str) -> None:
         # Every write transaction already holds the database's one write lock.

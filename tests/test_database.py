@@ -141,3 +141,51 @@ def test_a_postgresql_url_never_shows_its_password() -> None:
     db = Database("postgresql://aduan:s3cret@db.example:5432/aduan")
     assert "s3cret" not in db.describe()
     assert db.path is None and not db.is_sqlite
+
+
+LOOKUP = "SELECT day, name FROM holidays WHERE day = :day"
+
+
+async def test_a_point_lookup_sees_every_commit_of_either_server_at_once(
+    empty_database: str | Path,
+) -> None:
+    """`lookup` (the busy public pages' key, db/page_versions.py) is never older than a fresh
+    read: a commit through another server, or through this one, shows on the next lookup."""
+    async with Database(empty_database) as one, Database(empty_database) as other:
+        await one.migrate()
+        day = {"day": "2031-01-01"}
+        assert await one.lookup(LOOKUP, day) is None
+        async with other.write() as conn:
+            await conn.execute("INSERT INTO holidays (day, name) VALUES (:day, 'a')", day)
+        assert await one.lookup(LOOKUP, day) == {"day": "2031-01-01", "name": "a"}
+        for n, writer in enumerate([other, one, other, other, one]):
+            async with writer.write() as conn:
+                await conn.execute(
+                    "UPDATE holidays SET name = :name WHERE day = :day", {**day, "name": str(n)}
+                )
+            found = await one.lookup(LOOKUP, day)
+            assert found == {"day": "2031-01-01", "name": str(n)}
+            with pytest.raises(TypeError):  # read-only: one kept answer serves every caller
+                found["name"] = "changed by a caller"
+
+
+async def test_sqlite_runs_a_lookup_again_only_after_a_commit(
+    empty_database: str | Path,
+) -> None:
+    """On SQLite a lookup's answer is kept until any connection commits (PRAGMA data_version):
+    the query runs once per change, not once per request."""
+    async with Database(empty_database) as db, Database(empty_database) as other:
+        if not db.is_sqlite:
+            pytest.skip("SQLite keeps lookups; PostgreSQL reads each time")
+        await db.migrate()
+        ran: list[str] = []
+        db.dialect._lookups.set_trace_callback(ran.append)  # type: ignore[attr-defined]
+        day = {"day": "2031-02-01"}
+        for _ in range(3):
+            assert await db.lookup(LOOKUP, day) is None
+        assert sum("FROM holidays" in sql for sql in ran) == 1
+        async with other.write() as conn:
+            await conn.execute("INSERT INTO holidays (day, name) VALUES (:day, 'b')", day)
+        for _ in range(3):
+            assert await db.lookup(LOOKUP, day) == {"day": "2031-02-01", "name": "b"}
+        assert sum("FROM holidays" in sql for sql in ran) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import secrets
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -362,8 +362,10 @@ class RequestLogMiddleware:
 
 
 def new_request_id() -> str:
-    """The id a request is logged under and answered with (`X-Request-Id`)."""
-    return secrets.token_hex(6)
+    """The id a request is logged under and answered with (`X-Request-Id`): 48 random bits,
+    to find a request's line among a deployment's servers, not a secret (it grants nothing),
+    so from the process's pseudo-random generator rather than a system call each."""
+    return f"{random.getrandbits(48):012x}"
 
 
 def log_request(
