@@ -112,7 +112,7 @@ class PublicPageFront:
                 if_none_match = value.decode("latin-1")
             elif name == b"accept-encoding" and not accept_encoding:
                 accept_encoding = value.decode("latin-1")
-        if not self.any_host and host.rsplit(":", 1)[0] not in self.hosts:
+        if not self.any_host and host.split(":")[0] not in self.hosts:  # as Starlette reads it
             return False  # TrustedHostMiddleware decides, with its patterns and its answer
         reader, rest = found
         try:
