@@ -15,6 +15,7 @@ only counts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -106,6 +107,12 @@ async def take_slot(
             {"bucket": bucket, "at": to_text(now), "ref": ref},
         )
     return free_at
+
+
+def retry_after(free_at: datetime, now: datetime) -> int:
+    """Whole seconds from `now` until `free_at` (a refused `take_slot`'s answer), at least 1:
+    a refusal's `Retry-After`."""
+    return max(1, math.ceil((free_at - now).total_seconds()))
 
 
 async def _forget(conn: Connection, bucket: str, before: datetime) -> None:

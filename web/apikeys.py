@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import secrets
 import sys
 from dataclasses import dataclass
@@ -163,7 +162,7 @@ async def take_request_slot(db: Database, key: ApiKey, *, now: datetime | None =
         )
     if free_at is None:
         return 0
-    return max(1, math.ceil((free_at - moment).total_seconds()))
+    return ratelimit.retry_after(free_at, moment)
 
 
 # --- console: `aduan apikey add|list|revoke` -------------------------------------------------

@@ -8,7 +8,6 @@ resident's, not the proxy's). Staff intake is authenticated and never limited he
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -49,7 +48,7 @@ async def take_report_slot(
         )
     if free_at is None:
         return 0
-    return max(1, math.ceil((free_at - now).total_seconds()))
+    return ratelimit.retry_after(free_at, now)
 
 
 async def hold_photos(request: Request, shas: Sequence[str]) -> None:

@@ -65,6 +65,8 @@ class BadSubscription(ValueError):
 
 # Answers of the subscription APIs are never kept by a cache.
 NO_STORE = {"Cache-Control": "no-store"}
+# A PushSubscription's JSON is well under 1 KB: the body limit of the routes that take one.
+SUBSCRIPTION_MAX_BYTES = 8 * 1024
 
 
 def json_error(message: str, status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:

@@ -12,7 +12,6 @@ POST or DELETE a browser sends from another site, and nothing here rests on a co
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +29,7 @@ from web.lookup import load_public
 from web.privatelinks import private_token_valid
 from web.push import (
     NO_STORE,
+    SUBSCRIPTION_MAX_BYTES,
     BadSubscription,
     json_error,
     parse_endpoint,
@@ -37,8 +37,6 @@ from web.push import (
     read_json,
 )
 
-# A PushSubscription's JSON is well under 1 KB.
-MAX_BODY_BYTES = 8 * 1024
 # New follows per client: "Laporan saya" may follow a resident's every report at once, a
 # household behind one address a few more; a script adding endpoints to a report (each
 # one a message at every step, written in the officer's transaction) is cut off early.
@@ -84,9 +82,10 @@ async def subscribe(request: Request) -> Response:
             conn, client_bucket(request, "push"), FOLLOW_LIMITS, now, ref
         )
         if free_at is not None:
-            wait = max(1, math.ceil((free_at - now).total_seconds()))
             message = _("Terlalu banyak langganan dari sambungan ini. Coba lagi nanti.")
-            return json_error(message, 429, {"Retry-After": str(wait)})
+            return json_error(
+                message, 429, {"Retry-After": str(ratelimit.retry_after(free_at, now))}
+            )
         added = await messages.subscribe_push(
             conn,
             report["id"],
@@ -123,13 +122,13 @@ routes = [
         subscribe,
         methods=["POST"],
         name="push_subscribe",
-        max_body_size=MAX_BODY_BYTES,
+        max_body_size=SUBSCRIPTION_MAX_BYTES,
     ),
     Route(
         "/api/v1/reports/{code}/push",
         unsubscribe,
         methods=["DELETE"],
         name="push_unsubscribe",
-        max_body_size=MAX_BODY_BYTES,
+        max_body_size=SUBSCRIPTION_MAX_BYTES,
     ),
 ]

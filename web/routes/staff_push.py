@@ -23,15 +23,13 @@ from web.i18n import gettext as _
 from web.lifecycle.alerts import ALERT_ROLES
 from web.push import (
     NO_STORE,
+    SUBSCRIPTION_MAX_BYTES,
     BadSubscription,
     json_error,
     parse_endpoint,
     parse_subscription,
     read_json,
 )
-
-# A PushSubscription's JSON is well under 1 KB.
-MAX_BODY_BYTES = 8 * 1024
 
 
 def _refusal(request: Request) -> JSONResponse | None:
@@ -91,13 +89,13 @@ routes = [
         subscribe,
         methods=["POST"],
         name="staff_push_subscribe",
-        max_body_size=MAX_BODY_BYTES,
+        max_body_size=SUBSCRIPTION_MAX_BYTES,
     ),
     Route(
         auth.STAFF_PUSH_PATH,
         unsubscribe,
         methods=["DELETE"],
         name="staff_push_unsubscribe",
-        max_body_size=MAX_BODY_BYTES,
+        max_body_size=SUBSCRIPTION_MAX_BYTES,
     ),
 ]

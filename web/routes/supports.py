@@ -12,7 +12,6 @@ browser sends from another site, as for every public POST; the cookie is SameSit
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -67,11 +66,10 @@ async def _support(request: Request) -> tuple[Any, bool, str | None]:
             conn, client_bucket(request, "support"), SUPPORT_LIMITS, now, ref
         )
         if free_at is not None:
-            wait = max(1, math.ceil((free_at - now).total_seconds()))
             raise Refused(
                 _("Terlalu banyak dukungan dari sambungan ini. Coba lagi nanti."),
                 429,
-                {"Retry-After": str(wait)},
+                {"Retry-After": str(ratelimit.retry_after(free_at, now))},
             )
         added, count = await q.add_support(conn, report["id"], supporter, to_text(now))
     return {**dict(report), "support_count": count}, added, fresh
