@@ -124,8 +124,7 @@ async def track(request: Request) -> Response:
     page holds no content (`hidden`); its content is only ever rendered for the private
     link, which never comes through the cache."""
     typed = request.path_params["code"]
-    code = codes.normalise(typed)
-    current = await page_versions.report_page_version(request.state.db, code) if code else None
+    current = await _page_version(request.state.db, typed)
     if current is None:
         # Unknown codes are counted per client (web/lookup.py) and answered 404 or 429.
         report = await load_public(request, typed)
@@ -138,6 +137,12 @@ async def track(request: Request) -> Response:
     return await pagecache.serve(
         request, _track_key(current), lambda: _public_page(request, current["code"])
     )
+
+
+async def _page_version(db: Database, typed: str) -> Any:
+    """What the tracking page of a typed code shows (db/page_versions.py), or None."""
+    code = codes.normalise(typed)
+    return await page_versions.report_page_version(db, code) if code else None
 
 
 def _track_key(current: Any) -> pagecache.Key:
@@ -153,8 +158,7 @@ def _track_key(current: Any) -> pagecache.Key:
 async def known_track(db: Database, typed: str) -> Known | None:
     """The tracking page's key for the front (web/front.py), read as `track` reads it; None
     for an unknown or non-canonical code (`track` counts or redirects those)."""
-    code = codes.normalise(typed)
-    current = await page_versions.report_page_version(db, code) if code else None
+    current = await _page_version(db, typed)
     if current is None or current["code"] != typed:
         return None
     return Known(_track_key(current), route="track", report_id=current["id"])
