@@ -44,7 +44,7 @@ async def kecamatan_list(db: Database) -> list[Any]:
 
 async def kelurahan(db: Database, code: str) -> Any:
     """One kelurahan/desa (level 4) by code, or None."""
-    return await db.fetchone(KELURAHAN_SQL + " AND kel.code = :code", {"code": code})
+    return await db.lookup(KELURAHAN_SQL + " AND kel.code = :code", {"code": code})
 
 
 async def area(db: Database, code: str) -> Any:

@@ -25,14 +25,16 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -82,13 +84,21 @@ class Dialect(ABC):
         """An async context manager: one write transaction on an AsyncConnection,
         committed on success and rolled back on any error."""
 
+    async def run_transaction(self, start: Callable[[Any, bool], Awaitable[Any]]) -> Any:
+        """One write transaction around `start(conn, on_thread)`'s coroutine, its result
+        (db.database's `transact`). Here, as `transaction()` runs a block: `on_thread`
+        False, `conn` an AsyncConnection."""
+        async with self.transaction() as conn:
+            return await start(conn, False)
+
     @abstractmethod
     def reading(self) -> Any:
         """An async context manager: an AsyncConnection for reads of committed data."""
 
-    def lookup_now(self, sql: str, params: dict[str, Any]) -> Any:
-        """The first row (a dict, or None) of a point query answered on the calling thread,
-        or NOT_NOW when this backend cannot (the caller then reads as usual)."""
+    def lookup_now(self, sql: str, params: dict[str, Any], *, every_row: bool = False) -> Any:
+        """The first row (a dict, or None) of a point query answered on the calling thread
+        (with `every_row`, a tuple of every row), or NOT_NOW when this backend cannot (the
+        caller then reads as usual)."""
         return NOT_NOW
 
     @abstractmethod
@@ -159,11 +169,17 @@ def like_pattern(text: str) -> str:
 
 
 class SQLite(Dialect):
-    """One file in WAL mode: one writer connection per process behind an asyncio lock, each
+    """One file in WAL mode: one writer per process behind an asyncio lock, each
     transaction `BEGIN IMMEDIATE` (a deferred transaction that later writes fails at once
     with "database is locked" whatever the busy timeout; IMMEDIATE waits for the other
     process instead), and a few read-only connections that never wait on the writer (WAL
-    lets them read the last committed state while a write is in progress)."""
+    lets them read the last committed state while a write is in progress).
+
+    The writer has two connections, both used only behind that lock: an aiosqlite one for
+    `transaction()` blocks, each statement a trip between the event loop and its thread,
+    and a plain one on a thread of its own for `run_transaction`, which runs a whole
+    transaction there in one trip. Reads the busy public paths make by a key are answered
+    on the event loop's thread (`lookup_now`)."""
 
     name = "sqlite"
     suffix = "sqlite"
@@ -176,10 +192,14 @@ class SQLite(Dialect):
         self._readers = readers
         self._write_lock = asyncio.Lock()
         self._writer: AsyncEngine | None = None
+        # `run_transaction`'s writer: a plain connection on a thread of its own.
+        self._thread_writer: Engine | None = None
+        self._writer_thread: ThreadPoolExecutor | None = None
         self._reader: AsyncEngine | None = None
         self._lookups: sqlite3.Connection | None = None
         self._lookup_version: int | None = None
-        self._looked_up: dict[tuple[Any, ...], MappingProxyType[str, Any] | None] = {}
+        # A row (or None), or with `every_row` a tuple of rows, by (sql, every_row, params).
+        self._looked_up: dict[tuple[Any, ...], Any] = {}
 
     def _engine(self, *, readonly: bool, size: int) -> AsyncEngine:
         engine = create_async_engine(
@@ -190,46 +210,32 @@ class SQLite(Dialect):
             pool_pre_ping=False,
         )
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def configure(dbapi_connection: Any, _record: Any) -> None:
-            # Transactions are ours: the driver must not open one by itself before a write.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            pragmas = [
-                f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-                "PRAGMA foreign_keys = ON",
-                # FULL: a report whose tracking code was shown survives a power cut.
-                "PRAGMA synchronous = FULL",
-                # Erased personal data (UU PDP) is overwritten with zeros, not left in
-                # free pages of the file.
-                "PRAGMA secure_delete = ON",
-                "PRAGMA query_only = ON" if readonly else "PRAGMA journal_mode = WAL",
-            ]
-            try:
-                for pragma in pragmas:
-                    cursor.execute(pragma)
-                    cursor.fetchall()
-            finally:
-                cursor.close()
-
-        if not readonly:
-
-            @event.listens_for(engine.sync_engine, "begin")
-            def begin(conn: Any) -> None:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+        _configure(engine.sync_engine, readonly=readonly)
         return engine
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = self._engine(readonly=False, size=1)
         self._reader = self._engine(readonly=True, size=self._readers)
+        self._thread_writer = create_engine(
+            self.url.set(drivername="sqlite+pysqlite"),
+            pool_size=1,
+            max_overflow=0,
+            pool_pre_ping=False,
+            # Only the writer thread uses it (SQLite need not check that).
+            connect_args={"check_same_thread": False},
+        )
+        _configure(self._thread_writer, readonly=False)
+        self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="aduan-sqlite-writer")
         try:
             # The writer first: it creates the file and switches it to WAL.
             async with self._writer.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
             async with self._reader.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer_thread, _connect_once, self._thread_writer
+            )
             self._lookups = _lookup_connection(self.path)
         except BaseException:
             await self.close()
@@ -245,22 +251,45 @@ class SQLite(Dialect):
             if engine is not None:
                 await engine.dispose()
         self._reader = self._writer = None
+        if self._writer_thread is not None:
+            if self._thread_writer is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._writer_thread, self._thread_writer.dispose
+                )
+            self._writer_thread.shutdown()
+        self._thread_writer = self._writer_thread = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         if self._writer is None:
             raise RuntimeError("database is not open")
+        _refuse_on_writer_thread()
         async with self._write_lock, self._writer.begin() as conn:
             yield conn
+
+    async def run_transaction(self, start: Callable[[Any, bool], Awaitable[Any]]) -> Any:
+        # The whole transaction in one trip to the writer thread, behind the same lock as
+        # `transaction()`. A caller cancelled meanwhile (a client gone) lets the lock go
+        # while the thread finishes and commits; the next `transaction()` then waits in
+        # BEGIN IMMEDIATE (busy timeout) as for another process's writer, and the next
+        # `run_transaction` behind it on the one thread.
+        if self._writer_thread is None or self._thread_writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            done = asyncio.get_running_loop().run_in_executor(
+                self._writer_thread, _run_whole, self._thread_writer, start
+            )
+            return await asyncio.shield(done)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
         if self._reader is None:
             raise RuntimeError("database is not open")
+        _refuse_on_writer_thread()
         async with self._reader.connect() as conn:
             yield conn
 
-    def lookup_now(self, sql: str, params: dict[str, Any]) -> Any:
+    def lookup_now(self, sql: str, params: dict[str, Any], *, every_row: bool = False) -> Any:
         # A point query takes microseconds, while a trip to a reader thread waits for the
         # GIL (up to the 5 ms switch interval when the event loop is busy): with 50 requests
         # at once, a cached tracking page took the app ~150 µs this way and ~760 µs through
@@ -273,6 +302,8 @@ class SQLite(Dialect):
         # in this process or another — SQLite's own signal, a third of a query's cost. The
         # answer kept was read after the version it is kept under, and is dropped at the
         # first commit after that version was read, so it is never older than a fresh read.
+        # Only the event loop's thread uses this connection and what it kept.
+        _refuse_on_writer_thread()
         if self._lookups is None:
             return NOT_NOW
         try:
@@ -280,7 +311,7 @@ class SQLite(Dialect):
             if version != self._lookup_version:
                 self._lookup_version = version
                 self._looked_up.clear()
-            key = (sql, *sorted(params.items()))
+            key = (sql, every_row, *sorted(params.items()))
             if key in self._looked_up:
                 return self._looked_up[key]
             cursor = self._lookups.execute(sql, params)
@@ -291,12 +322,16 @@ class SQLite(Dialect):
         try:
             # Each statement is its own read transaction, ended when its cursor closes: no
             # snapshot is held between lookups.
-            row = cursor.fetchone()
+            rows = cursor.fetchall() if every_row else [cursor.fetchone()]
             names = [column[0] for column in cursor.description]
         finally:
             cursor.close()
         # Read-only, as PostgreSQL's rows are: one kept answer serves every caller.
-        found = None if row is None else MappingProxyType(dict(zip(names, row, strict=True)))
+        mappings = tuple(
+            None if row is None else MappingProxyType(dict(zip(names, row, strict=True)))
+            for row in rows
+        )
+        found = mappings if every_row else mappings[0]
         if len(self._looked_up) >= LOOKUPS_KEPT:
             self._looked_up.clear()
         self._looked_up[key] = found
@@ -388,6 +423,85 @@ class SQLite(Dialect):
         finally:
             dest.close()
             src.close()
+
+
+def _configure(engine: Engine, *, readonly: bool) -> None:
+    """Set up every connection `engine` makes: the writer's (`BEGIN IMMEDIATE`, WAL) or a
+    reader's (query-only)."""
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are ours: the driver must not open one by itself before a write.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        pragmas = [
+            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+            "PRAGMA foreign_keys = ON",
+            # FULL: a report whose tracking code was shown survives a power cut.
+            "PRAGMA synchronous = FULL",
+            # Erased personal data (UU PDP) is overwritten with zeros, not left in
+            # free pages of the file.
+            "PRAGMA secure_delete = ON",
+            "PRAGMA query_only = ON" if readonly else "PRAGMA journal_mode = WAL",
+        ]
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+                cursor.fetchall()
+        finally:
+            cursor.close()
+
+    if not readonly:
+
+        @event.listens_for(engine, "begin")
+        def begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _ThreadFlag(threading.local):
+    active = False
+
+
+# Set while the writer thread runs a transaction (`_run_whole`).
+_on_writer_thread = _ThreadFlag()
+
+
+def _refuse_on_writer_thread() -> None:
+    """A transaction run on the writer thread may only use its own connection."""
+    if _on_writer_thread.active:
+        raise RuntimeError(_AWAITED_ELSEWHERE)
+
+
+_AWAITED_ELSEWHERE = (
+    "a transaction on the writer thread awaited something other than its connection"
+)
+
+
+def _connect_once(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+
+
+def _run_whole(engine: Engine, start: Callable[[Any, bool], Awaitable[Any]]) -> Any:
+    """On the writer thread: one transaction around `start`'s coroutine, run to its end in
+    one go (its statements never suspend it)."""
+    _on_writer_thread.active = True
+    try:
+        with engine.begin() as conn:
+            return run_at_once(start(conn, True))
+    finally:
+        _on_writer_thread.active = False
+
+
+def run_at_once(awaitable: Awaitable[Any]) -> Any:
+    """The result of a coroutine that never suspends; RuntimeError if it tries."""
+    coroutine = awaitable.__await__()
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value
+    coroutine.close()
+    raise RuntimeError(_AWAITED_ELSEWHERE)
 
 
 def _lookup_connection(path: Path) -> sqlite3.Connection:

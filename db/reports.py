@@ -3,6 +3,7 @@ Database for reads) and return plain rows; the rules live in web/lifecycle/."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -74,6 +75,11 @@ UPDATABLE = frozenset(
 )
 
 
+_BY_IDEMPOTENCY_KEY = (
+    "SELECT id, code, request_hash, idempotency_device FROM reports WHERE idempotency_key = :key"
+)
+
+
 async def code_exists(conn: Connection, code: str) -> bool:
     """Whether a tracking code is already taken."""
     row = await conn.fetchone("SELECT 1 FROM reports WHERE code = :code", {"code": code})
@@ -82,11 +88,13 @@ async def code_exists(conn: Connection, code: str) -> bool:
 
 async def find_by_idempotency_key(conn: Connection, key: str) -> Any:
     """The report an idempotency key already made (id, code, request hash, device), or None."""
-    return await conn.fetchone(
-        "SELECT id, code, request_hash, idempotency_device FROM reports"
-        " WHERE idempotency_key = :key",
-        {"key": key},
-    )
+    return await conn.fetchone(_BY_IDEMPOTENCY_KEY, {"key": key})
+
+
+async def look_up_idempotency_key(db: Database, key: str) -> Any:
+    """`find_by_idempotency_key` outside a transaction, answered as a point lookup
+    (`Database.lookup`): asked before every outbox submission."""
+    return await db.lookup(_BY_IDEMPOTENCY_KEY, {"key": key})
 
 
 async def insert_report(conn: Connection, fields: dict[str, Any]) -> int | None:
@@ -326,9 +334,9 @@ async def default_agency(db: Database, code: str) -> str | None:
     return row["default_agency_code"] if row is not None else None
 
 
-async def categories(db: Database) -> list[Any]:
-    """The active categories in display order."""
-    return await db.fetchall("SELECT * FROM categories WHERE active = 1 ORDER BY sort_order")
+async def categories(db: Database) -> Sequence[Any]:
+    """The active categories in display order (a few dozen rows, read on every form)."""
+    return await db.lookup_all("SELECT * FROM categories WHERE active = 1 ORDER BY sort_order")
 
 
 async def public_statuses(db: Database, codes: list[str]) -> list[Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from db.database import Database
+from db.database import Connection, Database
 
 
 async def test_fifty_concurrent_writers_that_lock_one_key_lose_no_row(
@@ -189,3 +189,150 @@ async def test_sqlite_runs_a_lookup_again_only_after_a_commit(
         for _ in range(3):
             assert await db.lookup(LOOKUP, day) == {"day": "2031-02-01", "name": "b"}
         assert sum("FROM holidays" in sql for sql in ran) == 2
+
+
+# --- transact: a write transaction given as a function --------------------------------------
+
+
+async def _insert_holiday(conn: Connection, day: str, name: str = "x") -> int:
+    await conn.execute(
+        "INSERT INTO holidays (day, name) VALUES (:day, :name)", {"day": day, "name": name}
+    )
+    return int(await conn.scalar("SELECT COUNT(*) FROM holidays"))
+
+
+async def test_transact_commits_what_its_function_wrote_and_returns_its_result(
+    empty_database: str | Path,
+) -> None:
+    async with Database(empty_database) as db, Database(empty_database) as other:
+        await db.migrate()
+        assert await db.transact(_insert_holiday, "2032-01-01", name="a") == 1
+        # committed: another server reads it at once
+        assert await other.fetchall("SELECT day, name FROM holidays") == [
+            {"day": "2032-01-01", "name": "a"}
+        ]
+
+
+async def test_transact_rolls_back_everything_when_its_function_raises(
+    empty_database: str | Path,
+) -> None:
+    async with Database(empty_database) as db:
+        await db.migrate()
+
+        async def two_then_fail(conn: Connection) -> None:
+            await _insert_holiday(conn, "2032-02-01")
+            await _insert_holiday(conn, "2032-02-02")
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            await db.transact(two_then_fail)
+        assert await db.fetchall("SELECT day FROM holidays") == []
+        # the writer is free again
+        assert await db.transact(_insert_holiday, "2032-02-03") == 1
+
+
+async def test_transactions_as_functions_and_as_blocks_are_strictly_serialised(
+    empty_database: str | Path,
+) -> None:
+    """Both ways of writing share one writer per process (on SQLite, two connections behind
+    one lock): each read-then-write sees the count the one before it left, and two servers
+    writing at once lose nothing."""
+    async with Database(empty_database) as db, Database(empty_database) as other:
+        await db.migrate()
+
+        async def count_then_insert(conn: Connection, day: str) -> None:
+            await conn.lock("holidays")
+            before = await conn.scalar("SELECT COUNT(*) FROM holidays")
+            await conn.execute(
+                "INSERT INTO holidays (day, name) VALUES (:day, :name)",
+                {"day": day, "name": str(before)},
+            )
+
+        async def as_block(database: Database, day: str) -> None:
+            async with database.write() as conn:
+                await count_then_insert(conn, day)
+
+        writes = []
+        for n in range(60):
+            database = db if n % 3 else other
+            day = f"2033-{n // 28 + 1:02d}-{n % 28 + 1:02d}"
+            if n % 2:
+                writes.append(database.transact(count_then_insert, day))
+            else:
+                writes.append(as_block(database, day))
+        await asyncio.gather(*writes)
+        row = await db.fetchone("SELECT COUNT(*) AS n, COUNT(DISTINCT name) AS d FROM holidays")
+        assert (row["n"], row["d"]) == (60, 60)
+
+
+async def test_on_sqlite_a_transaction_function_that_awaits_anything_else_fails_whole(
+    empty_database: str | Path,
+) -> None:
+    """It runs on the writer's thread, where nothing else can be awaited: a function that
+    tries (a read on another connection, a sleep) gets RuntimeError and writes nothing,
+    rather than running its statements interleaved with the event loop."""
+    async with Database(empty_database) as db:
+        if not db.is_sqlite:
+            pytest.skip("PostgreSQL runs the function on the event loop, as write() would")
+        await db.migrate()
+
+        async def sleeps(conn: Connection) -> None:
+            await _insert_holiday(conn, "2034-01-01")
+            await asyncio.sleep(0)
+
+        async def reads_elsewhere(conn: Connection) -> None:
+            await _insert_holiday(conn, "2034-01-02")
+            await db.lookup(LOOKUP, {"day": "2034-01-01"})
+
+        for work in (sleeps, reads_elsewhere):
+            with pytest.raises(RuntimeError):
+                await db.transact(work)
+        assert await db.fetchall("SELECT day FROM holidays") == []
+        assert await db.transact(_insert_holiday, "2034-01-03") == 1
+
+
+async def test_a_cancelled_transaction_function_still_finishes_before_the_next_write(
+    empty_database: str | Path,
+) -> None:
+    """A request cancelled while its transaction runs (its client gone): what the function
+    wrote commits or not as a whole, and the next writer neither fails nor interleaves."""
+    async with Database(empty_database) as db:
+        await db.migrate()
+
+        async def slow(conn: Connection) -> None:
+            await _insert_holiday(conn, "2035-01-01")
+            # ~0.2 s of SQL inside the transaction
+            await conn.scalar(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                " WHERE i < 1500000) SELECT COUNT(*) FROM n"
+            )
+            await _insert_holiday(conn, "2035-01-02")
+
+        task = asyncio.create_task(db.transact(slow))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.write() as conn:
+            count = await conn.scalar("SELECT COUNT(*) FROM holidays")
+            await conn.execute("INSERT INTO holidays (day, name) VALUES ('2035-01-03', 'x')")
+        assert count in (0, 2)
+        rows = await db.fetchall("SELECT day FROM holidays ORDER BY day")
+        assert len(rows) == count + 1
+
+
+async def test_lookup_all_reads_every_row_and_sees_each_commit(
+    empty_database: str | Path,
+) -> None:
+    sql = "SELECT day, name FROM holidays WHERE day >= :since ORDER BY day"
+    async with Database(empty_database) as db, Database(empty_database) as other:
+        await db.migrate()
+        since = {"since": "2036-01-01"}
+        assert list(await db.lookup_all(sql, since)) == []
+        for n, writer in enumerate([other, db, other]):
+            await writer.transact(_insert_holiday, f"2036-01-0{n + 1}", name=str(n))
+            rows = await db.lookup_all(sql, since)
+            assert [dict(r) for r in rows] == [
+                {"day": f"2036-01-0{i + 1}", "name": str(i)} for i in range(n + 1)
+            ]
+        assert await db.lookup_all(sql, {"since": "2037-01-01"}) == type(rows)()

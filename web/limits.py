@@ -42,10 +42,9 @@ async def take_report_slot(
     one idempotency key count once."""
     now = utc_now()
     ref = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32] if idempotency_key else None
-    async with request.state.db.write() as conn:
-        free_at = await ratelimit.take_slot(
-            conn, bucket or client_bucket(request, "report"), REPORT_LIMITS, now, ref
-        )
+    free_at = await request.state.db.transact(
+        ratelimit.take_slot, bucket or client_bucket(request, "report"), REPORT_LIMITS, now, ref
+    )
     if free_at is None:
         return 0
     return ratelimit.retry_after(free_at, now)

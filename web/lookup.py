@@ -43,8 +43,7 @@ async def load_public(request: Request, typed: str) -> Any:
             headers={"Retry-After": str(int(LOOKUP_WINDOW.total_seconds()))},
         )
     try:
-        async with db.write() as conn:
-            await ratelimit.record(conn, [bucket], now, keep=LOOKUP_WINDOW)
+        await db.transact(ratelimit.record, [bucket], now, keep=LOOKUP_WINDOW)
     except Exception as exc:
         # A full disk must not turn "not found" into an error; the count resumes later.
         if not errors.is_storage_error(exc):

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from db import reports as q
-from db.database import Database
+from db.database import Connection, Database
 from web import codes
 from web.clock import from_text, to_text, utc_now
 from web.i18n import lazy_gettext as N_
@@ -76,8 +76,7 @@ def _replay(existing: Any, request_hash: str | None, device_hash: str | None) ->
 
 async def key_used(db: Database, idempotency_key: str) -> bool:
     """Whether a report was already made with this idempotency key."""
-    async with db.read() as conn:
-        return await q.find_by_idempotency_key(conn, idempotency_key) is not None
+    return await q.look_up_idempotency_key(db, idempotency_key) is not None
 
 
 async def find_replay(
@@ -86,8 +85,7 @@ async def find_replay(
     """The report this key already made, to answer a replay before any photo is decoded;
     None when the key is new. Raises IdempotencyMismatch for the same key with other content.
     """
-    async with db.read() as conn:
-        existing = await q.find_by_idempotency_key(conn, idempotency_key)
+    existing = await q.look_up_idempotency_key(db, idempotency_key)
     return None if existing is None else _replay(existing, request_hash, device_hash)
 
 
@@ -135,7 +133,9 @@ async def create_report(
     (web/lifecycle/events.py).
     """
     received = now or utc_now()
-    async with db.write() as conn:
+
+    # Only SQL awaited inside: one trip to SQLite's writer thread (Database.transact).
+    async def write_report(conn: Connection) -> Created:
         if idempotency_key:
             existing = await q.find_by_idempotency_key(conn, idempotency_key)
             if existing is not None:
@@ -219,3 +219,5 @@ async def create_report(
             conn, report_id, event_id, after=fields, now=to_text(received), send_by=send_by
         )
         return Created(report_id, code)
+
+    return await db.transact(write_report)
