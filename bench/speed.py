@@ -412,7 +412,9 @@ def measure(
                 print("making photos…", file=sys.stderr)
                 base = photo_like((1600, 1200))
                 shared["size"] = len(jpeg(base, 80))
-                photos = variants(base, int(args.seconds * 60) + 100, 80)
+                # enough that no photo is sent twice even at 100/s (a photo seen before
+                # could cost less)
+                photos = variants(base, int(args.seconds * 100) + 400, 80)
                 shared["photos"] = photos
                 shared["ceiling"] = bare_pillow(photos, args.seconds)
             photos = shared["photos"]  # type: ignore[assignment]
