@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from db import dialect as dialects
 from db.dialect import Dialect
+from db.sqlite import SQLite
 
 Params = Mapping[str, Any] | None
 Row = RowMapping
@@ -120,11 +121,11 @@ class Database:
     @property
     def path(self) -> Path | None:
         """The SQLite file, or None on PostgreSQL."""
-        return self.dialect.path if isinstance(self.dialect, dialects.SQLite) else None
+        return self.dialect.path if isinstance(self.dialect, SQLite) else None
 
     @property
     def is_sqlite(self) -> bool:
-        return isinstance(self.dialect, dialects.SQLite)
+        return isinstance(self.dialect, SQLite)
 
     def describe(self) -> str:
         """The database for messages (a file path, or a URL without its password)."""
@@ -205,7 +206,7 @@ class Database:
         """The first row of a point query (by a unique or primary key), as `fetchone`.
 
         For the few queries a busy public page runs on every request (db/page_versions.py):
-        SQLite answers them on the calling thread (db/dialect.py, `lookup_now`); PostgreSQL
+        SQLite answers them on the calling thread (db/sqlite.py, `lookup_now`); PostgreSQL
         as any read. Only plain values as parameters (no list expanding into `IN`).
         """
         found = self.dialect.lookup_now(sql, dict(params or {}))
@@ -226,5 +227,5 @@ def backup(source: Path, target: Path) -> str:
     """Copy the SQLite database at `source` into a new file `target` with the online backup
     API (consistent while a server writes); returns the copy's integrity check."""
     backend = dialects.for_target(source)
-    assert isinstance(backend, dialects.SQLite)
+    assert isinstance(backend, SQLite)
     return backend.backup(target)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import inspect
 
 from db.database import Database
-from db.dialect import split_sqlite_statements
 from db.migrations import MIGRATIONS_DIR, apply_migrations, load_migrations
+from db.sqlite import split_sqlite_statements
 
 EXPECTED_TABLES = {
     "areas",
