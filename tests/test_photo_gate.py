@@ -109,3 +109,46 @@ def test_a_photo_waits_its_turn_when_the_queue_is_short(settings: Settings):
 
     assert answers == [303]
     assert report_count(settings) == 1
+
+
+def test_a_large_upload_waits_for_the_one_in_work_while_phone_photos_go_on(settings: Settings):
+    """At most one large upload (a camera's full photo) is decoded at a time, the memory bound
+    under a crowd; phone-sized photos keep both slots meanwhile."""
+    large = encode(camera_like((2400, 1800)), "PNG")
+    assert len(large) > photo_gate.LARGE_UPLOAD_BYTES
+    answers: list[int] = []
+    with TestClient(create_app(settings)) as client:
+        assert client.portal is not None
+        holder = object()
+
+        async def hold_large() -> photo_gate.Gate:
+            gate = photo_gate.current_gate()
+            await gate.large.acquire_on_behalf_of(holder)  # a large photo in work
+            return gate
+
+        gate = client.portal.call(hold_large)
+        sender = threading.Thread(
+            target=lambda: answers.append(
+                client.post(
+                    "/lapor",
+                    data=FIELDS,
+                    files=[("photos", ("kamera.png", large, "image/png"))],
+                    follow_redirects=False,
+                ).status_code
+            )
+        )
+        sender.start()
+        time.sleep(0.5)
+        small = client.post("/lapor", data=FIELDS, files=[photo()], follow_redirects=False)
+        assert small.status_code == 303  # a phone photo did not wait
+        assert not answers  # the large one still waits its turn, holding no slot
+        assert gate.limiter.available_tokens == gate.slots
+
+        async def release() -> None:
+            gate.large.release_on_behalf_of(holder)
+
+        client.portal.call(release)
+        sender.join(timeout=30)
+
+    assert answers == [303]
+    assert report_count(settings) == 2

@@ -1,6 +1,7 @@
 """How many photos one process works on at once, and what happens beyond: at most
-PHOTO_SLOTS decode in worker threads (web/photos.py does the work; Pillow releases the GIL
-in its codecs, so both cores decode while the event loop serves requests), a short queue
+PHOTO_SLOTS decode in worker threads, of them at most LARGE_AT_ONCE large uploads
+(web/photos.py does the work; Pillow releases the GIL in its codecs, so both cores decode
+while the event loop serves requests), a short queue
 waits behind them, and an upload that would wait too long is refused for now with
 PhotosBusy, which the routes answer with 503 and Retry-After (web/errors.py): the phone's
 outbox sends it again then, the no-JavaScript form comes back with everything typed.
@@ -29,10 +30,16 @@ from anyio import CapacityLimiter
 from web import photos
 from web.photos import Photo
 
-# Photos decoded at once per process, their bytes read only once a slot is theirs: a 12 MP
-# photo takes ~40 MB while it is decoded (BENCHMARKS.md, issue 13), so two keep one worker
-# under 200 MB, and two already keep both cores of a small server busy.
+# Photos decoded at once per process, their bytes read only once a slot is theirs: two
+# already keep both cores of a small server busy.
 PHOTO_SLOTS = 2
+# Of them, at most this many large uploads: a camera's 12 MP photo (3-6 MB) takes ~32 MB
+# while it is decoded and resampled, a phone-shrunk one (80-400 KB, js/photo-shrink.js) a
+# few; two large ones at once took a worker past 200 MB under a crowd of 200 uploaders
+# (BENCHMARKS.md, issue 13). The size sent stands in for the pixels, which are known
+# only once the file is opened.
+LARGE_AT_ONCE = 1
+LARGE_UPLOAD_BYTES = 1024 * 1024
 # An upload that would wait longer than this for a slot is refused for now (PhotosBusy,
 # 503 with Retry-After): the phone's outbox sends it again, the form keeps what was typed.
 MAX_WAIT_SECONDS = 10.0
@@ -51,7 +58,9 @@ class PhotosBusy(Exception):
         self.retry_after = retry_after
 
 
-async def process_photo_async(data: bytes | Callable[[], Awaitable[bytes]]) -> Photo:
+async def process_photo_async(
+    data: bytes | Callable[[], Awaitable[bytes]], size: int | None = None
+) -> Photo:
     """`process_photo` in a worker thread, so the event loop does no image work and both
     cores can decode (Pillow releases the GIL in its codecs).
 
@@ -61,7 +70,7 @@ async def process_photo_async(data: bytes | Callable[[], Awaitable[bytes]]) -> P
     longer than MAX_WAIT_SECONDS, or when it was. A cancelled request still waits for its
     thread to finish, so the bound holds.
     """
-    return await current_gate().run(data)
+    return await current_gate().run(data, size)
 
 
 def current_gate() -> Gate:
@@ -69,7 +78,7 @@ def current_gate() -> Gate:
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
-        gate = _gates[loop] = Gate(PHOTO_SLOTS)
+        gate = _gates[loop] = Gate(PHOTO_SLOTS, LARGE_AT_ONCE)
     return gate
 
 
@@ -77,9 +86,11 @@ class Gate:
     """PHOTO_SLOTS photos at once, a queue behind them as long as MAX_WAIT_SECONDS allows
     (judged by how long this process took for its recent photos), PhotosBusy beyond."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, large: int) -> None:
         self.slots = slots
         self.limiter = CapacityLimiter(slots)
+        # Taken before a slot, so a large upload waiting for its turn holds no slot.
+        self.large = CapacityLimiter(large)
         self.waiting = 0
         self.seconds = _FIRST_GUESS_SECONDS  # moving average of one photo's processing
 
@@ -88,17 +99,29 @@ class Gate:
             return 0.0
         return (self.waiting + 1) * self.seconds / self.slots
 
-    async def run(self, data: bytes | Callable[[], Awaitable[bytes]]) -> Photo:
+    async def run(
+        self, data: bytes | Callable[[], Awaitable[bytes]], size: int | None = None
+    ) -> Photo:
+        """Process one photo in its turn; `size`: the upload's bytes, when `data` reads them."""
         wait = self.expected_wait()
         if wait > MAX_WAIT_SECONDS:
             raise PhotosBusy(_retry_after(wait))
+        sent = len(data) if isinstance(data, bytes) else size or 0
+        large = self.large if sent > LARGE_UPLOAD_BYTES else None
         self.waiting += 1
+        got_large = got_slot = False
         try:
-            with anyio.move_on_after(MAX_WAIT_SECONDS) as scope:
+            with anyio.move_on_after(MAX_WAIT_SECONDS):
+                if large is not None:
+                    await large.acquire()
+                    got_large = True
                 await self.limiter.acquire()
+                got_slot = True
         finally:
             self.waiting -= 1
-        if scope.cancelled_caught:
+            if got_large and not got_slot:
+                large.release()  # type: ignore[union-attr]
+        if not got_slot:
             raise PhotosBusy(_retry_after(self.expected_wait()))
         try:
             if not isinstance(data, bytes):
@@ -109,6 +132,8 @@ class Gate:
             return photo
         finally:
             self.limiter.release()
+            if large is not None:
+                large.release()
 
 
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Gate] = weakref.WeakKeyDictionary()

@@ -92,7 +92,7 @@ async def read_photos(
         # Read one byte past the limit: enough to know it is too big, never more.
         read = functools.partial(upload.file.read, MAX_UPLOAD_BYTES + 1)
         try:
-            photo = await process_photo_async(read)
+            photo = await process_photo_async(read, upload.file.size)
         except PhotoError as exc:
             name = f"\u201c{upload.name}\u201d"
             refused.append(translate(PHOTO_MESSAGES[exc.code]) % {"name": name})
