@@ -6,6 +6,7 @@ thread."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -131,12 +132,14 @@ class SQLite(Dialect):
         # `transaction()`. A caller cancelled meanwhile (a client gone) lets the lock go
         # while the thread finishes and commits; the next `transaction()` then waits in
         # BEGIN IMMEDIATE (busy timeout) as for another process's writer, and the next
-        # `run_transaction` behind it on the one thread.
+        # `run_transaction` behind it on the one thread. The function sees the caller's
+        # context variables (the request's language), as `asyncio.to_thread` would give.
         if self._writer_thread is None or self._thread_writer is None:
             raise RuntimeError("database is not open")
+        context = contextvars.copy_context()
         async with self._write_lock:
             done = asyncio.get_running_loop().run_in_executor(
-                self._writer_thread, _run_whole, self._thread_writer, start
+                self._writer_thread, context.run, _run_whole, self._thread_writer, start
             )
             return await asyncio.shield(done)
 

@@ -4,6 +4,7 @@ one database standing for two server processes."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from pathlib import Path
 
 import pytest
@@ -319,6 +320,30 @@ async def test_a_cancelled_transaction_function_still_finishes_before_the_next_w
         assert count in (0, 2)
         rows = await db.fetchall("SELECT day FROM holidays ORDER BY day")
         assert len(rows) == count + 1
+
+
+_CALLER = contextvars.ContextVar("caller", default="nobody")
+
+
+async def test_a_transaction_function_sees_its_callers_context(
+    empty_database: str | Path,
+) -> None:
+    """What a request set in context variables (its language) holds inside the function,
+    wherever it runs."""
+    async with Database(empty_database) as db:
+        await db.migrate()
+
+        async def named(conn: Connection) -> str:
+            await _insert_holiday(conn, "2038-01-01", name=_CALLER.get())
+            return _CALLER.get()
+
+        async def as_caller(name: str) -> str:
+            _CALLER.set(name)
+            return await db.transact(named)
+
+        assert await asyncio.create_task(as_caller("en")) == "en"
+        row = await db.fetchone("SELECT name FROM holidays")
+        assert row["name"] == "en"
 
 
 async def test_lookup_all_reads_every_row_and_sees_each_commit(
