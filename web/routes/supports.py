@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from db import ratelimit
 from db import supports as q
+from db.database import Connection
 from web import codes, lifecycle, supports, urls
 from web.client import client_bucket
 from web.clock import to_text, utc_now
@@ -61,17 +62,20 @@ async def _support(request: Request) -> tuple[Any, bool, str | None]:
     supporter, fresh = supports.ensure_supporter(request)
     now = utc_now()
     ref = hashlib.sha256(f"{report['id']} {supporter}".encode()).hexdigest()[:32]
-    async with request.state.db.write() as conn:
-        free_at = await ratelimit.take_slot(
-            conn, client_bucket(request, "support"), SUPPORT_LIMITS, now, ref
-        )
+    bucket = client_bucket(request, "support")
+
+    # Only SQL inside: a crowd from one shared link supports at once (Database.transact).
+    async def count_support(conn: Connection) -> tuple[bool, int]:
+        free_at = await ratelimit.take_slot(conn, bucket, SUPPORT_LIMITS, now, ref)
         if free_at is not None:
             raise Refused(
                 _("Terlalu banyak dukungan dari sambungan ini. Coba lagi nanti."),
                 429,
                 {"Retry-After": str(ratelimit.retry_after(free_at, now))},
             )
-        added, count = await q.add_support(conn, report["id"], supporter, to_text(now))
+        return await q.add_support(conn, report["id"], supporter, to_text(now))
+
+    added, count = await request.state.db.transact(count_support)
     return {**dict(report), "support_count": count}, added, fresh
 
 
