@@ -48,9 +48,17 @@ def jpeg(im: Image.Image, quality: int, **params: object) -> bytes:
     return out.getvalue()
 
 
-def variants(base: Image.Image, count: int, quality: int, seed: int = 1) -> list[bytes]:
-    """`count` different JPEGs of one image (a small patch changed in each), so that no two
-    uploads are stored under the same hash."""
+def webp(im: Image.Image, quality: int) -> bytes:
+    out = BytesIO()
+    im.save(out, "WEBP", quality=quality)
+    return out.getvalue()
+
+
+def variants(
+    base: Image.Image, count: int, quality: int, seed: int = 1, *, encode: str = "JPEG"
+) -> list[bytes]:
+    """`count` different JPEGs (or WebPs) of one image (a small patch changed in each), so
+    that no two uploads are stored under the same hash."""
     rnd = random.Random(seed)
     out = []
     for _ in range(count):
@@ -58,5 +66,5 @@ def variants(base: Image.Image, count: int, quality: int, seed: int = 1) -> list
         x, y = rnd.randrange(im.width - 64), rnd.randrange(im.height - 64)
         colour = (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256))
         im.paste(colour, (x, y, x + 64, y + 64))
-        out.append(jpeg(im, quality))
+        out.append(webp(im, quality) if encode == "WEBP" else jpeg(im, quality))
     return out
