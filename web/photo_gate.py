@@ -1,10 +1,10 @@
 """How many photos one process works on at once, and what happens beyond: at most
 PHOTO_SLOTS decode in worker threads, of them at most LARGE_AT_ONCE large uploads
 (web/photos.py does the work; Pillow releases the GIL in its codecs, so both cores decode
-while the event loop serves requests), a short queue
-waits behind them, and an upload that would wait too long is refused for now with
-PhotosBusy, which the routes answer with 503 and Retry-After (web/errors.py): the phone's
-outbox sends it again then, the no-JavaScript form comes back with everything typed.
+while the event loop serves requests), a short queue waits behind them, and an upload that
+would wait too long is refused for now with PhotosBusy, which the routes answer with 503
+and Retry-After (web/errors.py): the phone's outbox sends it again then, the no-JavaScript
+form comes back with everything typed.
 
 Memory is what this bounds: a waiting upload stays where the form parser put it (a
 temporary file) until its slot is free, so only the photos being decoded are in memory.
@@ -22,6 +22,7 @@ import math
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 
 import anyio
 import anyio.to_thread
@@ -107,33 +108,23 @@ class Gate:
         if wait > MAX_WAIT_SECONDS:
             raise PhotosBusy(_retry_after(wait))
         sent = len(data) if isinstance(data, bytes) else size or 0
-        large = self.large if sent > LARGE_UPLOAD_BYTES else None
-        self.waiting += 1
-        got_large = got_slot = False
-        try:
-            with anyio.move_on_after(MAX_WAIT_SECONDS):
-                if large is not None:
-                    await large.acquire()
-                    got_large = True
-                await self.limiter.acquire()
-                got_slot = True
-        finally:
-            self.waiting -= 1
-            if got_large and not got_slot:
-                large.release()  # type: ignore[union-attr]
-        if not got_slot:
-            raise PhotosBusy(_retry_after(self.expected_wait()))
-        try:
+        async with AsyncExitStack() as held:  # what was taken is given back on any exit
+            self.waiting += 1
+            try:
+                with anyio.move_on_after(MAX_WAIT_SECONDS) as scope:
+                    if sent > LARGE_UPLOAD_BYTES:
+                        await held.enter_async_context(self.large)
+                    await held.enter_async_context(self.limiter)
+            finally:
+                self.waiting -= 1
+            if scope.cancelled_caught:
+                raise PhotosBusy(_retry_after(self.expected_wait()))
             if not isinstance(data, bytes):
                 data = await data()
             started = time.monotonic()
             photo = await anyio.to_thread.run_sync(photos.process_photo, data)
             self.seconds += (time.monotonic() - started - self.seconds) / 8
             return photo
-        finally:
-            self.limiter.release()
-            if large is not None:
-                large.release()
 
 
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Gate] = weakref.WeakKeyDictionary()
