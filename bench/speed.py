@@ -419,10 +419,10 @@ def measure(
                 # JPEG 80 as the issue measured, or WebP 70 as Chromium phones send it
                 # (js/photo-shrink.js), which the server re-encodes
                 encode, quality = ("WEBP", 70) if args.webp else ("JPEG", 80)
-                shared["size"] = len(variants(base, 1, quality, encode=encode)[0])
                 # enough that no photo is sent twice even at 100/s (a photo seen before
                 # could cost less)
                 photos = variants(base, int(args.seconds * 100) + 400, quality, encode=encode)
+                shared["size"] = len(photos[0])
                 shared["photos"] = photos
                 shared["ceiling"] = bare_pillow(photos, args.seconds)
             photos = shared["photos"]  # type: ignore[assignment]

@@ -350,12 +350,12 @@ def _run_whole(engine: Engine, start: Callable[[Any, bool], Awaitable[Any]]) -> 
     _on_writer_thread.active = True
     try:
         with engine.begin() as conn:
-            return run_at_once(start(conn, True))
+            return _run_at_once(start(conn, True))
     finally:
         _on_writer_thread.active = False
 
 
-def run_at_once(awaitable: Awaitable[Any]) -> Any:
+def _run_at_once(awaitable: Awaitable[Any]) -> Any:
     """The result of a coroutine that never suspends; RuntimeError if it tries."""
     coroutine = awaitable.__await__()
     try:
